@@ -1,0 +1,162 @@
+// Package config reads assignd's process environment.
+//
+// Everything the process needs from its environment is here, read once at
+// start-up with envconfig; a bad value stops start-up with a message that
+// names the variable. The policy file is not configuration in this sense: it
+// is loaded, validated and hot-reloaded by package policy.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Config is assignd's environment, one field per variable.
+type Config struct {
+	// Listen is the address of the callback listener that TaskRouter reaches through the ingress.
+	Listen string `envconfig:"ASSIGND_LISTEN" default:":8080"`
+	// AdminListen is the address of the admin listener (health, metrics, reload); never on the ingress.
+	AdminListen string `envconfig:"ASSIGND_ADMIN_LISTEN" default:":9090"`
+
+	// AccountSid is the Twilio account; it is also the REST username with an auth token.
+	AccountSid string `envconfig:"TWILIO_ACCOUNT_SID"`
+	// AuthToken signs callbacks and, without an API key, authenticates REST updates.
+	AuthToken string `envconfig:"TWILIO_AUTH_TOKEN"`
+	// AuthTokenSecondary is also accepted for signatures while a token rotation is under way.
+	AuthTokenSecondary string `envconfig:"TWILIO_AUTH_TOKEN_SECONDARY"`
+	// APIKey and APISecret are the production choice for REST credentials.
+	APIKey    string `envconfig:"TWILIO_API_KEY"`
+	APISecret string `envconfig:"TWILIO_API_SECRET"`
+
+	// PublicBaseURL is the scheme, host, optional port and path prefix by which
+	// TaskRouter reaches the service; signatures are checked against it.
+	PublicBaseURL string `envconfig:"ASSIGND_PUBLIC_BASE_URL"`
+	// TrustForwarded builds the signed URL from X-Forwarded-* headers when no base URL is set.
+	TrustForwarded bool `envconfig:"ASSIGND_TRUST_FORWARDED" default:"false"`
+
+	// PolicyFile is the policy to run and watch; empty runs the embedded example.
+	PolicyFile string `envconfig:"ASSIGND_POLICY_FILE"`
+
+	// ShutdownTimeout bounds graceful shutdown, draining the update queue included.
+	ShutdownTimeout time.Duration `envconfig:"ASSIGND_SHUTDOWN_TIMEOUT" default:"20s"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `envconfig:"ASSIGND_LOG_LEVEL" default:"info"`
+	// LogFormat is json or console.
+	LogFormat string `envconfig:"ASSIGND_LOG_FORMAT" default:"json"`
+	// Dev skips signature checks and binds loopback only; for a laptop, never production.
+	Dev bool `envconfig:"ASSIGND_DEV" default:"false"`
+
+	// TaskRouterURL is where REST updates go; a test server or a proxy may stand in.
+	TaskRouterURL string `envconfig:"ASSIGND_TASKROUTER_URL" default:"https://taskrouter.twilio.com"`
+	// UpdateQueue is how many reservation updates may wait; beyond it callbacks get 503.
+	UpdateQueue int `envconfig:"ASSIGND_UPDATE_QUEUE" default:"10000"`
+	// UpdateConcurrency is how many reservation updates are sent at once.
+	UpdateConcurrency int `envconfig:"ASSIGND_UPDATE_CONCURRENCY" default:"16"`
+	// UpdateAttemptTimeout bounds one REST attempt.
+	UpdateAttemptTimeout time.Duration `envconfig:"ASSIGND_UPDATE_ATTEMPT_TIMEOUT" default:"5s"`
+	// ReservationTimeout is the Workflow's TaskReservationTimeout: no update is tried after it.
+	ReservationTimeout time.Duration `envconfig:"ASSIGND_RESERVATION_TIMEOUT" default:"120s"`
+}
+
+// Load reads the process environment and checks the values that envconfig
+// cannot.
+func Load() (*Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return nil, fmt.Errorf("reading environment: %w", err)
+	}
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Check reports every bad value at once, each naming its variable.
+func (c *Config) Check() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if c.PublicBaseURL != "" {
+		u, err := url.Parse(c.PublicBaseURL)
+		switch {
+		case err != nil:
+			bad("ASSIGND_PUBLIC_BASE_URL", "%v", err)
+		case u.Scheme != "http" && u.Scheme != "https":
+			bad("ASSIGND_PUBLIC_BASE_URL", "scheme must be http or https, not %q", u.Scheme)
+		case u.Host == "":
+			bad("ASSIGND_PUBLIC_BASE_URL", "has no host")
+		case u.RawQuery != "" || u.Fragment != "":
+			bad("ASSIGND_PUBLIC_BASE_URL", "must not have a query or fragment")
+		}
+	}
+	if u, err := url.Parse(c.TaskRouterURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("ASSIGND_TASKROUTER_URL", "%q is not an absolute http(s) URL", c.TaskRouterURL)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("ASSIGND_LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "console":
+	default:
+		bad("ASSIGND_LOG_FORMAT", "%q is not one of json, console", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("ASSIGND_SHUTDOWN_TIMEOUT", "must be positive, not %s", c.ShutdownTimeout)
+	}
+	if c.UpdateQueue < 1 {
+		bad("ASSIGND_UPDATE_QUEUE", "must be at least 1, not %d", c.UpdateQueue)
+	}
+	if c.UpdateConcurrency < 1 {
+		bad("ASSIGND_UPDATE_CONCURRENCY", "must be at least 1, not %d", c.UpdateConcurrency)
+	}
+	if c.UpdateAttemptTimeout <= 0 {
+		bad("ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "must be positive, not %s", c.UpdateAttemptTimeout)
+	}
+	if c.ReservationTimeout <= 0 || c.ReservationTimeout > 86400*time.Second {
+		bad("ASSIGND_RESERVATION_TIMEOUT", "must be between 1s and 24h (TaskRouter's range), not %s", c.ReservationTimeout)
+	}
+	if (c.APIKey == "") != (c.APISecret == "") {
+		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")
+	}
+	return errors.Join(errs...)
+}
+
+// HasRESTCredentials reports whether REST updates can be authenticated, and
+// if not, which variables are missing.
+func (c *Config) HasRESTCredentials() (bool, string) {
+	switch {
+	case c.AccountSid == "":
+		return false, "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"
+	case c.APIKey != "" && c.APISecret != "":
+		return true, ""
+	case c.AuthToken != "":
+		return true, ""
+	default:
+		return false, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"
+	}
+}
+
+// RESTUsername and RESTPassword are the Basic credentials for REST updates:
+// the API key pair when set, else the account SID and auth token.
+func (c *Config) RESTUsername() string {
+	if c.APIKey != "" {
+		return c.APIKey
+	}
+	return c.AccountSid
+}
+
+// RESTPassword pairs with RESTUsername.
+func (c *Config) RESTPassword() string {
+	if c.APIKey != "" {
+		return c.APISecret
+	}
+	return c.AuthToken
+}

@@ -1,0 +1,111 @@
+package policy
+
+import "time"
+
+// Mode says how an instruction reaches TaskRouter.
+type Mode string
+
+// The modes a rule may name. Auto is resolved at load time, so a Decision
+// carries only Respond or Update.
+const (
+	// Respond returns the instruction as the callback's JSON reply.
+	Respond Mode = "respond"
+	// Update replies with an empty 200 and POSTs the reservation update over REST.
+	Update Mode = "update"
+	// Auto is Update for conference, whose full parameter set exists only in
+	// the REST update, and Respond for every other instruction.
+	Auto Mode = "auto"
+)
+
+// Instruction names, as TaskRouter spells them.
+const (
+	Accept     = "accept"
+	Reject     = "reject"
+	Dequeue    = "dequeue"
+	Call       = "call"
+	Redirect   = "redirect"
+	Conference = "conference"
+)
+
+// Input is one assignment callback as Decide sees it.
+type Input struct {
+	// Task and Worker are the decoded TaskAttributes and WorkerAttributes:
+	// JSON objects whose values are map[string]any, []any, string, float64,
+	// bool or nil, as encoding/json decodes them.
+	Task   map[string]any
+	Worker map[string]any
+	// Callback holds every form field of the callback by name, as strings,
+	// except TaskAge and TaskPriority, which are float64.
+	Callback map[string]any
+	// Now is when the callback arrived; now.* in expressions read it in the
+	// policy's time zone.
+	Now time.Time
+}
+
+// Env is what expressions and templates are evaluated against: the roots
+// task, worker, callback and now.
+type Env struct {
+	Task, Worker, Callback map[string]any
+	// Hour (0-23), Minute (0-59) and Weekday ("mon".."sun") are now.hour,
+	// now.minute and now.weekday.
+	Hour, Minute int
+	Weekday      string
+}
+
+// Param is one parameter of an instruction, rendered and typed.
+type Param struct {
+	// Name is the policy file's snake_case name, e.g. "conference_record".
+	Name string
+	// Value is a string, bool, int or []string, as the parameter's kind says.
+	Value any
+}
+
+// Instruction is what TaskRouter is told to do with the reservation.
+type Instruction struct {
+	// Name is accept, reject, dequeue, call, redirect or conference.
+	Name string
+	// Params holds the parameters the policy set, in a fixed order per
+	// instruction; a parameter the policy did not set is absent.
+	Params []Param
+}
+
+// Get returns the value of the named parameter and whether it is set.
+func (in Instruction) Get(name string) (any, bool) {
+	for _, p := range in.Params {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return nil, false
+}
+
+// Decision is the outcome of one Decide: the rule that won and what it says.
+type Decision struct {
+	// Rule is the winning rule's name; RuleIndex its 0-based position.
+	Rule      string
+	RuleIndex int
+	// Mode is Respond or Update, never Auto.
+	Mode Mode
+	// Instruction holds the rendered, typed parameters.
+	Instruction Instruction
+	// JSON is the callback reply body for Respond mode, with the exact keys
+	// of Twilio's assignment-callback documentation. It is nil in Update mode,
+	// whose reply body is empty.
+	JSON []byte
+	// Skipped lists the rules that matched but could not be used (a template
+	// that could not render, a rendered value that failed its check), in
+	// order. Every rule before RuleIndex that is not listed did not match.
+	Skipped []Skip
+}
+
+// Skip records a rule that matched but was passed over.
+type Skip struct {
+	Rule  string
+	Index int
+	// Reason is a short label for metrics: "render" when a template's value
+	// was missing or of the wrong type, "invalid" when the rendered value
+	// failed its parameter's check.
+	Reason string
+	// Detail says which parameter and why, for logs and explain.
+	Detail string
+}
