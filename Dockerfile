@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+
+# assignd's container image: a static Go binary on distroless, running as
+# the image's nonroot user (65532). Build it with
+#
+#	docker build --build-arg VERSION=0.1.0 -t ghcr.io/assignd/assignd:0.1.0 .
+#
+# The build stage runs on the build machine's platform and cross-compiles
+# for the target, so `docker buildx build --platform linux/amd64,linux/arm64`
+# needs no emulation.
+
+FROM --platform=$BUILDPLATFORM golang:1.26 AS build
+WORKDIR /src
+# Modules first, so that a source change does not download them again.
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+ARG TARGETOS
+ARG TARGETARCH
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/assignd .
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/assignd /assignd
+# Numeric, so that a pod's runAsNonRoot can be checked without runAsUser.
+USER 65532:65532
+# 8080: TaskRouter callbacks (behind the ingress). 9090: admin (health, metrics, reload).
+EXPOSE 8080 9090
+ENTRYPOINT ["/assignd", "serve"]
