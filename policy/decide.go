@@ -1,0 +1,212 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+var weekdays = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// env builds the expression environment on the stack: now.* are read once,
+// in the policy's time zone.
+func (p *Policy) env(in *Input) Env {
+	t := in.Now.In(p.loc)
+	return Env{
+		Task: in.Task, Worker: in.Worker, Callback: in.Callback,
+		Hour: t.Hour(), Minute: t.Minute(), Weekday: weekdays[t.Weekday()],
+	}
+}
+
+// Decide picks the instruction for one callback: the first rule whose
+// condition matches and whose parameters render wins, as in a TaskRouter
+// Workflow. It is pure and safe for concurrent use, and it always decides,
+// because Parse requires a last catch-all rule with no templates.
+//
+// A decision for a rule without templates shares its Instruction and JSON
+// with every other decision for that rule; callers must not modify them.
+func (p *Policy) Decide(in *Input) Decision {
+	return p.decide(in, nil)
+}
+
+// Step is one rule's part in an explained decision.
+type Step struct {
+	Rule  string `json:"rule"`
+	Index int    `json:"index"` // 1-based, as in validate's messages
+	// Outcome is "matched", "not matched", "skipped" or "not tried".
+	Outcome string `json:"outcome"`
+	// Why says which sub-expression was false or NULL, or which parameter
+	// failed to render or check.
+	Why string `json:"why,omitempty"`
+}
+
+// Explanation is a decision with the steps that led to it.
+type Explanation struct {
+	Decision Decision
+	Steps    []Step
+}
+
+// Explain decides exactly as Decide does and records why each rule was
+// or was not used; it is for explain and the admin API, not the hot path.
+func (p *Policy) Explain(in *Input) Explanation {
+	var steps []Step
+	d := p.decide(in, &steps)
+	for i := d.RuleIndex + 1; i < len(p.rules); i++ {
+		steps = append(steps, Step{Rule: p.rules[i].name, Index: i + 1, Outcome: "not tried"})
+	}
+	return Explanation{Decision: d, Steps: steps}
+}
+
+func (p *Policy) decide(in *Input, trace *[]Step) Decision {
+	env := p.env(in)
+	var skipped []Skip
+	for i := range p.rules {
+		r := &p.rules[i]
+		if r.when != nil && !r.when.Eval(&env) {
+			if trace != nil {
+				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "not matched", Why: r.when.Why(&env)})
+			}
+			continue
+		}
+		d := Decision{Rule: r.name, RuleIndex: i, Mode: r.mode, Skipped: skipped}
+		if r.static != nil {
+			d.Instruction, d.JSON = *r.static, r.staticJSON
+		} else {
+			ins, skip := r.render(&env)
+			if skip != nil {
+				skipped = append(skipped, *skip)
+				if trace != nil {
+					*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "skipped", Why: skip.Detail})
+				}
+				continue
+			}
+			d.Instruction = ins
+			if r.mode == Respond {
+				d.JSON = callbackJSON(ins)
+			}
+		}
+		if trace != nil {
+			*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "matched"})
+		}
+		return d
+	}
+	// Parse guarantees a last rule with no condition and no templates.
+	panic("policy: no rule decided; Parse admitted a policy without a catch-all")
+}
+
+// render fills in a rule's templates and checks the rendered values.
+func (r *rule) render(env *Env) (Instruction, *Skip) {
+	params := make([]Param, 0, len(r.params))
+	for _, rp := range r.params {
+		v := rp.value
+		if rp.tmpl != nil {
+			raw, err := rp.tmpl.Render(env)
+			if err != nil {
+				return Instruction{}, &Skip{Rule: r.name, Index: r.index, Reason: "render", Detail: "params." + rp.spec.name + ": " + err.Error()}
+			}
+			if v, err = rp.spec.check(raw); err != nil {
+				return Instruction{}, &Skip{Rule: r.name, Index: r.index, Reason: "invalid", Detail: "params." + rp.spec.name + ": rendered " + err.Error()}
+			}
+		}
+		params = append(params, Param{Name: rp.spec.name, Value: v})
+	}
+	return Instruction{Name: r.instruction, Params: params}, nil
+}
+
+// staticInstruction precomputes a rule's instruction and reply when it has
+// no templates.
+func staticInstruction(r *rule) (*Instruction, []byte) {
+	if r.instruction == "" {
+		return nil, nil
+	}
+	for _, p := range r.params {
+		if p.tmpl != nil {
+			return nil, nil
+		}
+	}
+	ins, _ := r.render(nil)
+	var js []byte
+	if r.mode == Respond {
+		js = callbackJSON(ins)
+	}
+	return &ins, js
+}
+
+// callbackJSON encodes an instruction as the assignment-callback reply,
+// with the keys Twilio documents for it, in the parameter table's order.
+func callbackJSON(ins Instruction) []byte {
+	spec := instructions[ins.Name]
+	b := make([]byte, 0, 64+32*len(ins.Params))
+	b = append(b, `{"instruction":`...)
+	b = appendJSONString(b, ins.Name)
+	for _, p := range ins.Params {
+		ps := spec.lookup(p.Name)
+		if ps == nil || ps.callbackKey == "" {
+			continue
+		}
+		b = append(b, ',')
+		b = appendJSONString(b, ps.callbackKey)
+		b = append(b, ':')
+		switch v := p.Value.(type) {
+		case string:
+			b = appendJSONString(b, v)
+		case bool:
+			b = strconv.AppendBool(b, v)
+		case int:
+			b = strconv.AppendInt(b, int64(v), 10)
+		case []string:
+			// The callback reply takes event lists as one comma-separated string.
+			b = appendJSONString(b, strings.Join(v, ","))
+		}
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				switch c {
+				case '\n':
+					b = append(b, '\\', 'n')
+				case '\r':
+					b = append(b, '\\', 'r')
+				case '\t':
+					b = append(b, '\\', 't')
+				default:
+					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				}
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// isAlwaysTrue reports whether a condition holds for every callback. A
+// reference that is absent is NULL and makes its comparison false, and AND
+// and OR are monotone, so a condition true with every reference absent is
+// true whatever the attributes hold. now.* is never absent, so conditions
+// on the clock are left out.
+func isAlwaysTrue(e *Expr) bool {
+	return !strings.Contains(e.Canonical(), "now.") && e.Eval(&Env{})
+}

@@ -1,0 +1,472 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // the policy's timezone must resolve on a distroless image too
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Version is the policy file format this package reads.
+const Version = 1
+
+// Policy is a compiled policy file. Parse does all the fallible work, so a
+// Policy is immutable and its Decide is safe for concurrent use.
+type Policy struct {
+	file     string
+	source   []byte
+	hash     string
+	loc      *time.Location
+	rules    []rule
+	warnings []Problem
+	update   bool
+}
+
+// rule is one compiled rule.
+type rule struct {
+	name        string
+	index       int // 0-based
+	when        *Expr
+	instruction string
+	mode        Mode
+	params      []ruleParam
+	// static is the rule's rendered instruction and reply when none of its
+	// parameters is a template, so that deciding it costs no allocation.
+	static     *Instruction
+	staticJSON []byte
+}
+
+// ruleParam is one parameter of a rule: a checked literal or a template
+// checked when it is rendered.
+type ruleParam struct {
+	spec  *paramSpec
+	value any
+	tmpl  *Template
+	line  int
+}
+
+// File returns the name the policy was parsed under.
+func (p *Policy) File() string { return p.file }
+
+// Source returns the policy file as it was read.
+func (p *Policy) Source() []byte { return p.source }
+
+// Hash identifies the policy's source: the first 12 hex digits of its SHA-256.
+func (p *Policy) Hash() string { return p.hash[:12] }
+
+// Rules returns the rule names in order.
+func (p *Policy) Rules() []string {
+	names := make([]string, len(p.rules))
+	for i, r := range p.rules {
+		names[i] = r.name
+	}
+	return names
+}
+
+// Warnings returns the problems that did not stop the policy from loading
+// but deserve a look: shadowed rules, ambiguous precedence, rejects that
+// bounce the task straight back.
+func (p *Policy) Warnings() []Problem { return p.warnings }
+
+// HasUpdateRules reports whether any rule decides in update mode, which
+// needs REST credentials.
+func (p *Policy) HasUpdateRules() bool { return p.update }
+
+// Location is the time zone now.* values are read in.
+func (p *Policy) Location() *time.Location { return p.loc }
+
+var ruleNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// parser collects every problem of one file instead of stopping at the first.
+type parser struct {
+	file     string
+	problems []Problem
+	warnings []Problem
+}
+
+func (ps *parser) errorf(line int, r *rule, field, format string, args ...any) *Problem {
+	p := Problem{File: ps.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if r != nil {
+		p.Rule, p.Index = r.name, r.index+1
+	}
+	ps.problems = append(ps.problems, p)
+	return &ps.problems[len(ps.problems)-1]
+}
+
+func (ps *parser) warnf(line int, r *rule, field, format string, args ...any) {
+	p := Problem{File: ps.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if r != nil {
+		p.Rule, p.Index = r.name, r.index+1
+	}
+	ps.warnings = append(ps.warnings, p)
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// Parse compiles a policy file. It reports every problem at once, as a
+// *LoadError, each with file, line, rule and field.
+func Parse(filename string, src []byte) (*Policy, error) {
+	ps := &parser{file: filename}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		line := 0
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+		}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = yamlLine.ReplaceAllString(msg, "")
+		msg = strings.TrimLeft(msg, ": ")
+		ps.errorf(line, nil, "", "not valid YAML: %s", msg)
+		return nil, &LoadError{Problems: ps.problems}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		ps.errorf(0, nil, "", "empty policy: it needs version: 1 and rules")
+		return nil, &LoadError{Problems: ps.problems}
+	}
+	top := resolve(doc.Content[0])
+	if top.Kind != yaml.MappingNode {
+		ps.errorf(top.Line, nil, "", "the policy must be a mapping with version and rules")
+		return nil, &LoadError{Problems: ps.problems}
+	}
+
+	sum := sha256.Sum256(src)
+	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules"})
+
+	if n, ok := fields["version"]; !ok {
+		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
+	} else if v, err := strconv.Atoi(n.Value); n.Kind != yaml.ScalarNode || err != nil || v != Version {
+		ps.errorf(n.Line, nil, "version", "%q is not a supported version; this assignd reads version %d", n.Value, Version)
+	}
+	if n, ok := fields["timezone"]; ok {
+		if loc, err := time.LoadLocation(n.Value); n.Kind != yaml.ScalarNode || err != nil || n.Value == "" {
+			ps.errorf(n.Line, nil, "timezone", "%q is not an IANA time zone such as America/New_York", n.Value)
+		} else {
+			p.loc = loc
+		}
+	}
+	defaultMode, defaults := ps.defaults(fields["defaults"])
+	rulesNode, ok := fields["rules"]
+	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
+		line := top.Line
+		if ok {
+			line = rulesNode.Line
+		}
+		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with no when)")
+	} else {
+		ps.rules(p, rulesNode, defaultMode, defaults)
+	}
+	if len(ps.problems) > 0 {
+		return nil, &LoadError{Problems: ps.problems}
+	}
+	p.warnings = ps.warnings
+	return p, nil
+}
+
+// resolve follows YAML aliases, so anchors work in policies.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// mapping checks that n is a mapping with only the allowed keys, each once,
+// and returns its values by key.
+func (ps *parser) mapping(n *yaml.Node, r *rule, field string, allowed []string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		ps.errorf(n.Line, r, field, "must be a mapping")
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		key := joinField(field, k.Value)
+		switch {
+		case allowed != nil && !slices.Contains(allowed, k.Value):
+			ps.errorf(k.Line, r, key, "unknown key; expected one of %s", strings.Join(allowed, ", "))
+		case out[k.Value] != nil:
+			ps.errorf(k.Line, r, key, "given twice")
+		default:
+			out[k.Value] = v
+		}
+	}
+	return out
+}
+
+func joinField(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// keys returns a mapping's keys in file order, for deterministic problems.
+func keys(n *yaml.Node) []*yaml.Node {
+	n = resolve(n)
+	var out []*yaml.Node
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			out = append(out, n.Content[i])
+		}
+	}
+	return out
+}
+
+func (ps *parser) mode(n *yaml.Node, r *rule, field string) Mode {
+	switch m := Mode(n.Value); m {
+	case Respond, Update, Auto:
+		if n.Kind == yaml.ScalarNode {
+			return m
+		}
+	}
+	ps.errorf(n.Line, r, field, "%q is not one of respond, update, auto", n.Value)
+	return Auto
+}
+
+// defaults compiles the defaults section: a mode and, per instruction,
+// parameters merged under each rule's own.
+func (ps *parser) defaults(n *yaml.Node) (Mode, map[string][]ruleParam) {
+	out := map[string][]ruleParam{}
+	if n == nil {
+		return Auto, out
+	}
+	allowed := append([]string{"mode"}, InstructionNames()...)
+	fields := ps.mapping(n, nil, "defaults", allowed)
+	mode := Auto
+	if m, ok := fields["mode"]; ok {
+		mode = ps.mode(m, nil, "defaults.mode")
+	}
+	for _, name := range InstructionNames() {
+		if pn, ok := fields[name]; ok {
+			out[name] = ps.params(pn, nil, name, "defaults."+name)
+		}
+	}
+	return mode, out
+}
+
+// params compiles one params mapping for an instruction.
+func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []ruleParam {
+	spec := instructions[instruction]
+	fields := ps.mapping(n, r, field, nil)
+	var out []ruleParam
+	for _, k := range keys(n) {
+		v, ok := fields[k.Value]
+		if !ok {
+			continue
+		}
+		key := joinField(field, k.Value)
+		psp := spec.lookup(k.Value)
+		if psp == nil {
+			if len(spec.params) == 0 {
+				ps.errorf(k.Line, r, key, "%s takes no parameters", instruction)
+			} else {
+				ps.errorf(k.Line, r, key, "unknown parameter for %s; known: %s", instruction, strings.Join(spec.names(), ", "))
+			}
+			continue
+		}
+		rp := ruleParam{spec: psp, line: k.Line}
+		var raw any
+		if err := v.Decode(&raw); err != nil {
+			ps.errorf(v.Line, r, key, "%v", err)
+			continue
+		}
+		if s, isString := raw.(string); isString && strings.Contains(s, "{{") {
+			t, err := CompileTemplate(s, psp.kind == kURL)
+			if err != nil {
+				ps.errorf(v.Line, r, key, "%v", err)
+				continue
+			}
+			if t.IsLiteral() {
+				raw = s
+			} else {
+				rp.tmpl = t
+			}
+		}
+		if rp.tmpl == nil {
+			checked, err := psp.check(raw)
+			if err != nil {
+				ps.errorf(v.Line, r, key, "%v", err)
+				continue
+			}
+			rp.value = checked
+		}
+		out = append(out, rp)
+	}
+	return out
+}
+
+// rules compiles the rule list and checks it as a whole.
+func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults map[string][]ruleParam) {
+	seen := map[string]int{}
+	conditions := map[string]int{}
+	alwaysTrue := -1
+	for i, n := range list.Content {
+		n = resolve(n)
+		r := rule{index: i, name: fmt.Sprintf("#%d", i+1)}
+		fields := ps.mapping(n, &r, "", []string{"name", "when", "instruction", "mode", "params"})
+		if nn, ok := fields["name"]; ok {
+			r.name = nn.Value
+		}
+		switch nn := fields["name"]; {
+		case nn == nil:
+			ps.errorf(n.Line, &r, "name", "missing: every rule needs a name, used in logs and metrics")
+		case !ruleNamePattern.MatchString(nn.Value):
+			ps.errorf(nn.Line, &r, "name", "must start with a letter or digit and hold only letters, digits, '_', '.' and '-'")
+		case seen[nn.Value] > 0:
+			ps.errorf(nn.Line, &r, "name", "already used by rule #%d; names must be unique", seen[nn.Value])
+		default:
+			seen[nn.Value] = i + 1
+		}
+
+		if wn, ok := fields["when"]; ok {
+			e, err := CompileExpr(wn.Value)
+			if err != nil {
+				pr := ps.errorf(wn.Line, &r, "when", "%v", err)
+				if se, isSyntax := err.(*SyntaxError); isSyntax {
+					pr.Detail = se.Caret()
+				}
+			} else {
+				r.when = e
+				ps.checkCondition(&r, wn.Line, e, conditions, alwaysTrue, p)
+				if alwaysTrue < 0 && isAlwaysTrue(e) {
+					alwaysTrue = i
+				}
+			}
+		} else if i != len(list.Content)-1 {
+			ps.errorf(n.Line, &r, "when", "missing, which makes this the catch-all, but the catch-all must be the last rule: rules after it are never tried")
+		}
+
+		in, ok := fields["instruction"]
+		switch {
+		case !ok:
+			ps.errorf(n.Line, &r, "instruction", "missing; one of %s", strings.Join(InstructionNames(), ", "))
+			p.rules = append(p.rules, r)
+			continue
+		case instructions[in.Value] == nil || in.Kind != yaml.ScalarNode:
+			ps.errorf(in.Line, &r, "instruction", "%q is not one of %s", in.Value, strings.Join(InstructionNames(), ", "))
+			p.rules = append(p.rules, r)
+			continue
+		}
+		r.instruction = in.Value
+
+		r.mode = defaultMode
+		if mn, ok := fields["mode"]; ok {
+			r.mode = ps.mode(mn, &r, "mode")
+		}
+		if r.mode == Auto {
+			r.mode = Respond
+			if r.instruction == Conference {
+				r.mode = Update
+			}
+		}
+		if r.mode == Update {
+			p.update = true
+		}
+
+		var own []ruleParam
+		if pn, ok := fields["params"]; ok {
+			own = ps.params(pn, &r, r.instruction, "params")
+		}
+		r.params = merge(instructions[r.instruction], defaults[r.instruction], own)
+		ps.checkRule(&r, n.Line, r.when == nil)
+		r.static, r.staticJSON = staticInstruction(&r)
+		p.rules = append(p.rules, r)
+	}
+	if last := resolve(list.Content[len(list.Content)-1]); p.rules[len(p.rules)-1].when != nil {
+		ps.errorf(last.Line, &p.rules[len(p.rules)-1], "when", "the last rule must be the catch-all, with no when, so that every callback gets a decision")
+	}
+}
+
+// checkCondition warns about conditions that make rules unreachable or
+// read differently from how they are written.
+func (ps *parser) checkCondition(r *rule, line int, e *Expr, conditions map[string]int, alwaysTrue int, p *Policy) {
+	for _, w := range e.Warnings() {
+		ps.warnf(line, r, "when", "%s", w)
+	}
+	if alwaysTrue >= 0 {
+		ps.warnf(line, r, "when", "never tried: rule %q (#%d) always matches", p.rules[alwaysTrue].name, alwaysTrue+1)
+	}
+	canon := e.Canonical()
+	if prev, ok := conditions[canon]; ok {
+		ps.warnf(line, r, "when", "never matches: rule %q (#%d) has the same condition", p.rules[prev].name, prev+1)
+	} else {
+		conditions[canon] = r.index
+	}
+}
+
+// merge lays a rule's own parameters over the defaults for its
+// instruction, in the instruction's parameter order.
+func merge(spec *instructionSpec, defaults, own []ruleParam) []ruleParam {
+	var out []ruleParam
+	for i := range spec.params {
+		s := &spec.params[i]
+		var chosen *ruleParam
+		for j := range defaults {
+			if defaults[j].spec == s {
+				chosen = &defaults[j]
+			}
+		}
+		for j := range own {
+			if own[j].spec == s {
+				chosen = &own[j]
+			}
+		}
+		if chosen != nil {
+			out = append(out, *chosen)
+		}
+	}
+	return out
+}
+
+// checkRule checks what only the merged rule shows: required parameters,
+// what a respond-mode reply can carry, and the catch-all's certainty.
+func (ps *parser) checkRule(r *rule, line int, catchAll bool) {
+	has := func(name string) bool {
+		for _, p := range r.params {
+			if p.spec.name == name {
+				return true
+			}
+		}
+		return false
+	}
+	var missing []string
+	for _, name := range instructions[r.instruction].required {
+		if !has(name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		ps.errorf(line, r, "params", "%s needs %s; missing %s", r.instruction,
+			strings.Join(instructions[r.instruction].required, " and "), strings.Join(missing, ", "))
+	}
+	if r.mode == Respond {
+		for _, p := range r.params {
+			if p.spec.callbackKey == "" {
+				ps.errorf(p.line, r, "params."+p.spec.name, "a respond-mode %s reply cannot carry this parameter; use mode: update (or auto), which sends it over REST", r.instruction)
+			}
+		}
+	}
+	if catchAll {
+		for _, p := range r.params {
+			if p.tmpl != nil {
+				ps.errorf(p.line, r, "params."+p.spec.name, "the catch-all must not use templates: a value that fails to render would leave the callback without a decision")
+			}
+		}
+	}
+	switch {
+	case r.instruction == Reject && !has("activity_sid"):
+		ps.warnf(line, r, "params", "reject without activity_sid leaves the worker available, so TaskRouter can offer the task straight back")
+	case r.mode == Respond && (r.instruction == Dequeue || r.instruction == Call) && !has("to") &&
+		(r.when == nil || !strings.Contains(r.when.Canonical(), "worker.contact_uri")):
+		ps.warnf(line, r, "params", "%s without to dials worker.contact_uri; workers whose attributes lack it fail the instruction", r.instruction)
+	}
+}

@@ -1,0 +1,56 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Problem is one thing wrong (or, as a warning, suspicious) in a policy
+// file, located so that ops can go straight to it.
+type Problem struct {
+	File string
+	Line int
+	// Rule and Index (1-based) locate the rule; both are zero outside rules.
+	Rule  string
+	Index int
+	// Field is the key path within the rule or file, e.g. "params.timeout".
+	Field string
+	Msg   string
+	// Detail holds extra lines, such as an expression with a caret under the
+	// column of a syntax error.
+	Detail string
+}
+
+// String renders the problem on one line as
+// file:line: rule "name" (#n): field: problem.
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+	}
+	b.WriteString(": ")
+	if p.Index > 0 {
+		fmt.Fprintf(&b, "rule %q (#%d): ", p.Rule, p.Index)
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// LoadError lists every problem that stopped a policy from loading.
+type LoadError struct {
+	Problems []Problem
+}
+
+// Error renders every problem, one a line.
+func (e *LoadError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}

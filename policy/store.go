@@ -1,0 +1,159 @@
+package policy
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Store holds the running policy. Callbacks read it with one atomic load
+// and keep the policy they started with; a reload swaps in a new policy
+// only after it has parsed, so a bad file never displaces a good one.
+type Store struct {
+	cur atomic.Pointer[loaded]
+	log *zap.Logger
+	// mu serializes loads, so that the hash check and the swap agree; the
+	// read path never takes it.
+	mu sync.Mutex
+	m  storeMetrics
+}
+
+type loaded struct {
+	p  *Policy
+	at time.Time
+}
+
+type storeMetrics struct {
+	reloads       *prometheus.CounterVec
+	lastOK        prometheus.Gauge
+	lastOKSeconds prometheus.Gauge
+	info          *prometheus.GaugeVec
+}
+
+// NewStore returns an empty Store whose metrics are registered on reg.
+func NewStore(log *zap.Logger, reg prometheus.Registerer) *Store {
+	s := &Store{log: log.Named("policy")}
+	s.m = storeMetrics{
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "assignd_policy_reloads_total",
+			Help: "Policy loads by result: success, or failure (the running policy stayed).",
+		}, []string{"result"}),
+		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "assignd_policy_last_reload_successful",
+			Help: "1 if the last policy load succeeded, 0 if it failed and an older policy still runs.",
+		}),
+		lastOKSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "assignd_policy_last_reload_success_timestamp_seconds",
+			Help: "When the running policy was loaded, in Unix seconds.",
+		}),
+		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "assignd_policy_info",
+			Help: "The running policy's hash, as a label on a gauge that is always 1.",
+		}, []string{"hash"}),
+	}
+	s.m.reloads.WithLabelValues("success")
+	s.m.reloads.WithLabelValues("failure")
+	reg.MustRegister(s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info)
+	return s
+}
+
+// Current returns the running policy, or nil before the first load.
+func (s *Store) Current() *Policy {
+	if l := s.cur.Load(); l != nil {
+		return l.p
+	}
+	return nil
+}
+
+// LoadedAt returns when the running policy was loaded.
+func (s *Store) LoadedAt() time.Time {
+	if l := s.cur.Load(); l != nil {
+		return l.at
+	}
+	return time.Time{}
+}
+
+// Set makes p the running policy.
+func (s *Store) Set(p *Policy) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.swap(p)
+}
+
+func (s *Store) swap(p *Policy) {
+	prev := s.Current()
+	now := time.Now()
+	s.cur.Store(&loaded{p: p, at: now})
+	s.m.reloads.WithLabelValues("success").Inc()
+	s.m.lastOK.Set(1)
+	s.m.lastOKSeconds.Set(float64(now.UnixNano()) / 1e9)
+	s.m.info.Reset()
+	s.m.info.WithLabelValues(p.Hash()).Set(1)
+	fields := []zap.Field{
+		zap.String("file", p.File()),
+		zap.Int("rules", len(p.rules)),
+		zap.String("hash", p.Hash()),
+		zap.Int("warnings", len(p.warnings)),
+	}
+	if prev != nil {
+		fields = append(fields, zap.String("previous_hash", prev.Hash()))
+	}
+	s.log.Info("policy loaded", fields...)
+	for _, w := range p.warnings {
+		s.log.Warn("policy warning", zap.String("problem", w.String()))
+	}
+}
+
+// LoadFile reads and parses path and, if it is good and differs from the
+// running policy, makes it the running policy. A file with the running
+// policy's hash changes nothing. On any error the running policy stays, the
+// failure is logged with every problem and counted, and the error returned.
+func (s *Store) LoadFile(path string) (changed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		s.fail(fmt.Errorf("reading policy: %w", err))
+		return false, fmt.Errorf("reading policy: %w", err)
+	}
+	if cur := s.Current(); cur != nil && cur.file == path && bytes.Equal(cur.source, src) {
+		return false, nil
+	}
+	p, err := Parse(path, src)
+	if err != nil {
+		s.fail(err)
+		return false, err
+	}
+	s.swap(p)
+	return true, nil
+}
+
+func (s *Store) fail(err error) {
+	s.m.reloads.WithLabelValues("failure").Inc()
+	s.m.lastOK.Set(0)
+	var problems []string
+	if le, ok := err.(*LoadError); ok {
+		for _, p := range le.Problems {
+			problems = append(problems, p.String())
+		}
+	} else {
+		problems = append(problems, err.Error())
+	}
+	fields := []zap.Field{zap.Strings("problems", problems), zap.Int("count", len(problems))}
+	if cur := s.Current(); cur != nil {
+		fields = append(fields, zap.String("running_hash", cur.Hash()))
+	}
+	s.log.Error("policy load failed, keeping the running policy", fields...)
+}
+
+// Summary is a one-line account of a policy, for validate and logs.
+func Summary(p *Policy) string {
+	return strconv.Itoa(len(p.rules)) + " rules, hash " + p.Hash() + ", " + strconv.Itoa(len(p.warnings)) + " warnings"
+}
