@@ -100,12 +100,13 @@ type Decision struct {
 
 // Skip records a rule that matched but was passed over.
 type Skip struct {
-	Rule  string
-	Index int
+	Rule string `json:"rule"`
+	// Index is the rule's 0-based position, as Decision.RuleIndex.
+	Index int `json:"index"`
 	// Reason is a short label for metrics: "render" when a template's value
 	// was missing or of the wrong type, "invalid" when the rendered value
 	// failed its parameter's check.
-	Reason string
+	Reason string `json:"reason"`
 	// Detail says which parameter and why, for logs and explain.
-	Detail string
+	Detail string `json:"detail"`
 }

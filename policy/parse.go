@@ -50,6 +50,9 @@ type ruleParam struct {
 	value any
 	tmpl  *Template
 	line  int
+	// bad marks a parameter whose problem is already reported, so that it
+	// still counts as given and is not also reported as missing.
+	bad bool
 }
 
 // File returns the name the policy was parsed under.
@@ -273,35 +276,54 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 			}
 			continue
 		}
-		rp := ruleParam{spec: psp, line: k.Line}
-		var raw any
-		if err := v.Decode(&raw); err != nil {
+		rp, err := compileParam(psp, v)
+		if err != nil {
 			ps.errorf(v.Line, r, key, "%v", err)
-			continue
+			rp.bad = true
 		}
-		if s, isString := raw.(string); isString && strings.Contains(s, "{{") {
-			t, err := CompileTemplate(s, psp.kind == kURL)
-			if err != nil {
-				ps.errorf(v.Line, r, key, "%v", err)
-				continue
-			}
-			if t.IsLiteral() {
-				raw = s
-			} else {
-				rp.tmpl = t
-			}
-		}
-		if rp.tmpl == nil {
-			checked, err := psp.check(raw)
-			if err != nil {
-				ps.errorf(v.Line, r, key, "%v", err)
-				continue
-			}
-			rp.value = checked
-		}
+		rp.line = k.Line
 		out = append(out, rp)
 	}
 	return out
+}
+
+// compileParam turns one parameter's YAML value into a checked literal or
+// a compiled template.
+func compileParam(psp *paramSpec, v *yaml.Node) (ruleParam, error) {
+	rp := ruleParam{spec: psp}
+	var raw any
+	if err := v.Decode(&raw); err != nil {
+		return rp, err
+	}
+	if s, isString := raw.(string); isString && strings.Contains(s, "{{") {
+		t, err := CompileTemplate(s, psp.kind == kURL)
+		if err != nil {
+			return rp, err
+		}
+		if !t.IsLiteral() {
+			rp.tmpl = t
+			return rp, nil
+		}
+	}
+	checked, err := psp.check(raw)
+	if err != nil {
+		return rp, err
+	}
+	rp.value = checked
+	return rp, nil
+}
+
+// ruleName finds a rule's name before its mapping is checked, so that every
+// problem of the rule, the first included, names it.
+func ruleName(n *yaml.Node) string {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "name" {
+				return resolve(n.Content[i+1]).Value
+			}
+		}
+	}
+	return ""
 }
 
 // rules compiles the rule list and checks it as a whole.
@@ -311,14 +333,13 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 	alwaysTrue := -1
 	for i, n := range list.Content {
 		n = resolve(n)
-		r := rule{index: i, name: fmt.Sprintf("#%d", i+1)}
+		r := rule{index: i, name: ruleName(n)}
 		fields := ps.mapping(n, &r, "", []string{"name", "when", "instruction", "mode", "params"})
-		if nn, ok := fields["name"]; ok {
-			r.name = nn.Value
-		}
 		switch nn := fields["name"]; {
 		case nn == nil:
 			ps.errorf(n.Line, &r, "name", "missing: every rule needs a name, used in logs and metrics")
+		case nn.Kind != yaml.ScalarNode:
+			ps.errorf(nn.Line, &r, "name", "must be a string")
 		case !ruleNamePattern.MatchString(nn.Value):
 			ps.errorf(nn.Line, &r, "name", "must start with a letter or digit and hold only letters, digits, '_', '.' and '-'")
 		case seen[nn.Value] > 0:

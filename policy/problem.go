@@ -30,7 +30,10 @@ func (p Problem) String() string {
 		fmt.Fprintf(&b, ":%d", p.Line)
 	}
 	b.WriteString(": ")
-	if p.Index > 0 {
+	switch {
+	case p.Index > 0 && p.Rule == "":
+		fmt.Fprintf(&b, "rule #%d: ", p.Index)
+	case p.Index > 0:
 		fmt.Fprintf(&b, "rule %q (#%d): ", p.Rule, p.Index)
 	}
 	if p.Field != "" {

@@ -1,0 +1,228 @@
+package policy
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestParseBadPolicies loads every file in testdata/bad and pins the whole
+// list of problems in the .err file beside it, so that a change in what is
+// reported, or a problem that stops being reported, shows.
+func TestParseBadPolicies(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bad policies: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Parse(file, src)
+			if err == nil {
+				t.Fatalf("Parse accepted a bad policy with rules %v", p.Rules())
+			}
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error is %T, want *LoadError", err)
+			}
+			var b strings.Builder
+			for _, pr := range le.Problems {
+				b.WriteString(pr.String() + "\n")
+				if pr.Detail != "" {
+					b.WriteString(pr.Detail + "\n")
+				}
+			}
+			got := b.String()
+			golden := strings.TrimSuffix(file, ".yaml") + ".err"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("problems differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func TestParseWarnings(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string // substrings, one per warning, in order
+	}{
+		{"none", `
+version: 1
+rules:
+  - name: a
+    when: task.x == 1
+    instruction: dequeue
+    params: {from: "+15005550006", to: "client:a"}
+  - name: default
+    instruction: accept
+`, nil},
+		{"shadowed by the same condition", `
+version: 1
+rules:
+  - name: first
+    when: task.language == "es"
+    instruction: accept
+  - name: second
+    when: task.language = 'es'
+    instruction: accept
+  - name: default
+    instruction: accept
+`, []string{`rule "second" (#2): when: never matches: rule "first" (#1) has the same condition`}},
+		{"after an always-true rule", `
+version: 1
+rules:
+  - name: always
+    when: 1 == 1
+    instruction: accept
+  - name: later
+    when: task.x == 1
+    instruction: accept
+  - name: default
+    instruction: accept
+`, []string{`rule "later" (#2): when: never tried: rule "always" (#1) always matches`}},
+		{"AND and OR mixed", `
+version: 1
+rules:
+  - name: mixed
+    when: task.a == 1 OR task.b == 2 AND task.c == 3
+    instruction: accept
+  - name: default
+    instruction: accept
+`, []string{`rule "mixed" (#1): when: AND and OR mixed without parentheses`}},
+		{"reject without activity", `
+version: 1
+rules:
+  - name: no
+    when: task.x == 1
+    instruction: reject
+  - name: default
+    instruction: accept
+`, []string{`rule "no" (#1): params: reject without activity_sid`}},
+		{"respond dequeue without to", `
+version: 1
+rules:
+  - name: default
+    instruction: dequeue
+`, []string{`rule "default" (#1): params: dequeue without to dials worker.contact_uri`}},
+		{"dequeue without to is fine when the condition requires contact_uri", `
+version: 1
+rules:
+  - name: has-uri
+    when: worker.contact_uri CONTAINS "client:"
+    instruction: dequeue
+  - name: default
+    instruction: accept
+`, nil},
+		{"update-mode dequeue without to is not warned", `
+version: 1
+rules:
+  - name: default
+    instruction: dequeue
+    mode: update
+`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustParse(t, tt.src)
+			ws := p.Warnings()
+			if len(ws) != len(tt.want) {
+				t.Fatalf("got %d warnings %v, want %d", len(ws), ws, len(tt.want))
+			}
+			for i, w := range ws {
+				if !strings.Contains(w.String(), tt.want[i]) {
+					t.Errorf("warning %d = %q, want it to contain %q", i, w.String(), tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestParseModes(t *testing.T) {
+	tests := []struct {
+		name, src  string
+		want       Mode
+		hasUpdates bool
+	}{
+		{"auto conference is update", "version: 1\nrules:\n  - name: d\n    instruction: conference\n", Update, true},
+		{"auto dequeue is respond", "version: 1\nrules:\n  - name: d\n    instruction: accept\n", Respond, false},
+		{"default mode applies", "version: 1\ndefaults: {mode: update}\nrules:\n  - name: d\n    instruction: accept\n", Update, true},
+		{"rule mode wins", "version: 1\ndefaults: {mode: update}\nrules:\n  - name: d\n    instruction: accept\n    mode: respond\n", Respond, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustParse(t, tt.src)
+			d := p.Decide(&Input{})
+			if d.Mode != tt.want || p.HasUpdateRules() != tt.hasUpdates {
+				t.Errorf("mode %s, HasUpdateRules %t; want %s, %t", d.Mode, p.HasUpdateRules(), tt.want, tt.hasUpdates)
+			}
+			if (d.Mode == Update) != (d.JSON == nil) {
+				t.Errorf("mode %s with reply %q: update mode has no reply body, respond mode always has one", d.Mode, d.JSON)
+			}
+		})
+	}
+}
+
+func TestParamChecks(t *testing.T) {
+	tests := []struct {
+		instruction, param string
+		value              any
+		wantErr            string // "" means accepted
+	}{
+		{Dequeue, "from", "+15005550006", ""},
+		{Dequeue, "from", 15005550006, "quote phone numbers"},
+		{Dequeue, "to", "client:alice", ""},
+		{Dequeue, "to", "sip:alice@example.com", ""},
+		{Dequeue, "to", "alice", "not a contact URI"},
+		{Dequeue, "timeout", 0, "between 1 and 999"},
+		{Dequeue, "timeout", 999, ""},
+		{Dequeue, "timeout", 1000, "between 1 and 999"},
+		{Dequeue, "timeout", 2.5, "whole number"},
+		{Dequeue, "record", "record-from-start", "not one of record-from-answer, do-not-record"},
+		{Dequeue, "status_callback_event", []any{"answered", "hangup"}, `"hangup" is not one of`},
+		{Dequeue, "status_callback_event", "answered,completed", ""},
+		{Dequeue, "post_work_activity_sid", "WA123", "not a SID"},
+		{Dequeue, "post_work_activity_sid", "CA0123456789abcdef0123456789abcdef", "not a SID matching ^WA"},
+		{Call, "url", "/relative", "absolute http(s) URL"},
+		{Call, "accept", "yes", "true or false"},
+		{Conference, "max_participants", 1, "between 2 and 250"},
+		{Conference, "max_participants", 250, ""},
+		{Conference, "beep", true, ""},
+		{Conference, "beep", "sometimes", "not one of"},
+		{Conference, "conference_record", false, ""},
+		{Conference, "region", "eu1", "not one of"},
+		{Conference, "jitter_buffer_size", "off", ""},
+		{Conference, "wait_method", "PUT", "not one of GET, POST"},
+		{Conference, "conference_status_callback_event", []any{"start", "join"}, ""},
+		{Conference, "sip_auth_username", "", "must not be empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.instruction+"/"+tt.param, func(t *testing.T) {
+			ps := instructions[tt.instruction].lookup(tt.param)
+			if ps == nil {
+				t.Fatalf("no parameter %s for %s", tt.param, tt.instruction)
+			}
+			_, err := ps.check(tt.value)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("check(%v) = %v, want accepted", tt.value, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("check(%v) = %v, want error containing %q", tt.value, err, tt.wantErr)
+			}
+		})
+	}
+}
