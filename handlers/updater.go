@@ -1,0 +1,533 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/policy"
+)
+
+// UpdaterOptions configures an Updater. Zero values take the defaults noted
+// on each field.
+type UpdaterOptions struct {
+	// Send makes one attempt at one update, within ctx; NewTwilioSender
+	// builds the real one. A *RESTError says what TaskRouter answered; any
+	// other error is taken for a network failure and retried.
+	Send func(ctx context.Context, u Update) error
+	// Queue is how many updates may wait (default 10000); Concurrency how
+	// many are worked on at once (default 16).
+	Queue, Concurrency int
+	// AttemptTimeout bounds one attempt (default 5s).
+	AttemptTimeout time.Duration
+	// ReservationTimeout is the Workflow's TaskReservationTimeout (default
+	// 120s). No attempt starts later than the callback's arrival plus
+	// ReservationTimeout minus SafetyMargin (default 5s).
+	ReservationTimeout time.Duration
+	SafetyMargin       time.Duration
+	// BackoffBase and BackoffCap shape the exponential backoff with full
+	// jitter between attempts (defaults 200ms and 10s).
+	BackoffBase, BackoffCap time.Duration
+	// Log receives one line per finished update (default: none).
+	Log *zap.Logger
+	// Registerer receives the updater's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Now, Sleep and Jitter are seams for tests. Sleep waits d or until ctx
+	// ends, returning ctx's error in that case; Jitter returns a number in [0, 1).
+	Now    func() time.Time
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Jitter func() float64
+}
+
+// Outcomes of an update; each update ends in exactly one.
+const (
+	// OutcomeApplied: TaskRouter took the update.
+	OutcomeApplied = "applied"
+	// OutcomeGone: the reservation was no longer pending (400 not pending,
+	// 404): accepted, timed out, rescinded or canceled, or taken by an
+	// earlier attempt of ours whose answer was lost.
+	OutcomeGone = "gone"
+	// OutcomeRejected: TaskRouter refused the request (another 4xx); a bug or
+	// a credential problem, never retried.
+	OutcomeRejected = "rejected"
+	// OutcomeExpired: the reservation's deadline passed before an attempt
+	// succeeded.
+	OutcomeExpired = "expired"
+	// OutcomeAbandoned: still queued or in flight when shutdown ran out of time.
+	OutcomeAbandoned = "abandoned"
+)
+
+var (
+	updOutcomes     = []string{OutcomeApplied, OutcomeGone, OutcomeRejected, OutcomeExpired, OutcomeAbandoned}
+	updInstructions = []string{policy.Accept, policy.Reject, policy.Dequeue, policy.Call, policy.Redirect, policy.Conference}
+	updRetryReasons = []string{"network", "timeout", "429", "5xx"}
+)
+
+// updState is where an update for one reservation stands, for duplicate
+// detection.
+type updState int
+
+const (
+	updQueued updState = iota
+	updInFlight
+	updFinished // applied, gone or expired: a second POST could only fail or repeat
+)
+
+// updEntry is the duplicate-detection record of one reservation.
+type updEntry struct {
+	sid     string
+	state   updState
+	expires time.Time
+}
+
+// updItem is one queued update with its arrival-derived deadline.
+type updItem struct {
+	up       Update
+	deadline time.Time
+	entry    *updEntry
+}
+
+// Updater sends reservation updates over REST from a bounded queue with a
+// pool of workers, retrying what may succeed until the reservation's
+// deadline, and sends each reservation's update at most once successfully.
+type Updater struct {
+	o     UpdaterOptions
+	log   *zap.Logger
+	queue chan *updItem
+
+	mu      sync.Mutex
+	closed  bool
+	entries map[string]*updEntry
+	// expiry lists entries in insertion order, which is expiry order since
+	// every entry lives ReservationTimeout; pruning pops from its front.
+	expiry []*updEntry
+
+	started sync.Once
+	workers sync.WaitGroup
+	// runCtx ends when shutdown runs out of time; it cancels in-flight
+	// attempts and backoff sleeps.
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+
+	updates    *prometheus.CounterVec
+	attempts   prometheus.Histogram
+	inFlight   prometheus.Gauge
+	retries    *prometheus.CounterVec
+	duplicates prometheus.Counter
+	queueFull  prometheus.Counter
+}
+
+// NewUpdater returns an Updater with its metrics registered; Start runs it.
+func NewUpdater(o UpdaterOptions) *Updater {
+	if o.Queue <= 0 {
+		o.Queue = 10000
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = 5 * time.Second
+	}
+	if o.ReservationTimeout <= 0 {
+		o.ReservationTimeout = 120 * time.Second
+	}
+	if o.SafetyMargin <= 0 {
+		o.SafetyMargin = 5 * time.Second
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = 200 * time.Millisecond
+	}
+	if o.BackoffCap <= 0 {
+		o.BackoffCap = 10 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = updSleep
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
+	}
+	u := &Updater{
+		o:       o,
+		log:     o.Log.Named("updater"),
+		queue:   make(chan *updItem, o.Queue),
+		entries: make(map[string]*updEntry),
+	}
+	u.runCtx, u.cancelRun = context.WithCancel(context.Background())
+
+	f := promauto.With(o.Registerer)
+	u.updates = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "assignd_reservation_updates_total",
+		Help: "Reservation updates sent over REST, by instruction and final outcome.",
+	}, []string{"instruction", "outcome"})
+	u.attempts = f.NewHistogram(prometheus.HistogramOpts{
+		Name:    "assignd_update_attempts",
+		Help:    "Attempts each reservation update took, counted when it finished.",
+		Buckets: prometheus.LinearBuckets(1, 1, 10),
+	})
+	f.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "assignd_update_queue_depth",
+		Help: "Reservation updates waiting for a worker.",
+	}, func() float64 { return float64(len(u.queue)) })
+	u.inFlight = f.NewGauge(prometheus.GaugeOpts{
+		Name: "assignd_updates_in_flight",
+		Help: "Reservation updates taken by a worker and not yet finished, backoff waits included.",
+	})
+	u.retries = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "assignd_update_retries_total",
+		Help: "Reservation update attempts that failed and were retried, by reason.",
+	}, []string{"reason"})
+	u.duplicates = f.NewCounter(prometheus.CounterOpts{
+		Name: "assignd_update_duplicates_total",
+		Help: "Callbacks for a reservation whose update was already queued, in flight or finished; not sent again.",
+	})
+	u.queueFull = f.NewCounter(prometheus.CounterOpts{
+		Name: "assignd_update_queue_full_total",
+		Help: "Updates refused because the queue was full or shutting down; their callbacks got 503 and go to the fallback URL.",
+	})
+	// Every series exists from the start, so rates and alerts see zeros
+	// rather than gaps.
+	for _, in := range updInstructions {
+		for _, oc := range updOutcomes {
+			u.updates.WithLabelValues(in, oc)
+		}
+	}
+	for _, r := range updRetryReasons {
+		u.retries.WithLabelValues(r)
+	}
+	return u
+}
+
+// Start starts the worker pool. Calling it again does nothing.
+func (u *Updater) Start() {
+	u.started.Do(func() {
+		for range u.o.Concurrency {
+			u.workers.Add(1)
+			go u.work()
+		}
+	})
+}
+
+// Enqueue queues an update without blocking. It returns ErrDuplicate when
+// an update for the same reservation is already queued, in flight or
+// finished (applied, gone or expired), and ErrQueueFull when the queue is
+// full or shutdown has begun; the callback then gets a 503 so that
+// TaskRouter tries the Workflow's fallback URL.
+func (u *Updater) Enqueue(up Update) error {
+	now := u.o.Now()
+	if up.Received.IsZero() {
+		// Without an arrival time the deadline would already have passed
+		// and the update would expire unsent.
+		up.Received = now
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.pruneLocked(now)
+	if _, ok := u.entries[up.ReservationSid]; ok {
+		u.duplicates.Inc()
+		return ErrDuplicate
+	}
+	if u.closed {
+		u.queueFull.Inc()
+		return ErrQueueFull
+	}
+	e := &updEntry{sid: up.ReservationSid, state: updQueued, expires: up.Received.Add(u.o.ReservationTimeout)}
+	it := &updItem{up: up, deadline: up.Received.Add(u.o.ReservationTimeout - u.o.SafetyMargin), entry: e}
+	// The send happens under mu so that Shutdown cannot close the channel
+	// between the closed check and the send.
+	select {
+	case u.queue <- it:
+	default:
+		u.queueFull.Inc()
+		return ErrQueueFull
+	}
+	u.entries[e.sid] = e
+	u.expiry = append(u.expiry, e)
+	return nil
+}
+
+// pruneLocked forgets finished reservations whose timeout has passed, so
+// that the duplicate map stays bounded by the callback rate times
+// ReservationTimeout.
+func (u *Updater) pruneLocked(now time.Time) {
+	for len(u.expiry) > 0 && !now.Before(u.expiry[0].expires) {
+		e := u.expiry[0]
+		u.expiry[0] = nil
+		u.expiry = u.expiry[1:]
+		// An entry still queued or in flight is removed when it finishes.
+		if u.entries[e.sid] == e && e.state == updFinished {
+			delete(u.entries, e.sid)
+		}
+	}
+}
+
+// Shutdown stops intake and waits for the queue to drain. When ctx ends
+// first, in-flight attempts are cancelled and every update not yet finished
+// ends abandoned; TaskRouter times those reservations out and offers the
+// tasks again. It returns ctx's error in that case.
+func (u *Updater) Shutdown(ctx context.Context) error {
+	u.mu.Lock()
+	if !u.closed {
+		u.closed = true
+		close(u.queue)
+	}
+	u.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		u.workers.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		u.cancelRun()
+		<-done
+	}
+	u.cancelRun()
+	// Updates a never-started Updater still holds.
+	for it := range u.queue {
+		u.finish(it, updResult{outcome: OutcomeAbandoned}, u.o.Now())
+	}
+	return err
+}
+
+func (u *Updater) work() {
+	defer u.workers.Done()
+	for it := range u.queue {
+		u.inFlight.Inc()
+		u.process(it)
+		u.inFlight.Dec()
+	}
+}
+
+// updResult is how one update ended.
+type updResult struct {
+	outcome  string
+	attempts int
+	status   int
+	code     int
+	message  string
+	// maybeLanded: an attempt timed out or lost its connection, so when a
+	// later one finds the reservation gone, ours has probably taken it.
+	maybeLanded bool
+}
+
+// process runs one update's attempts until it ends in one outcome.
+func (u *Updater) process(it *updItem) {
+	start := u.o.Now()
+	u.mu.Lock()
+	it.entry.state = updInFlight
+	u.mu.Unlock()
+
+	var r updResult
+	for {
+		if u.runCtx.Err() != nil {
+			r.outcome = OutcomeAbandoned
+			break
+		}
+		now := u.o.Now()
+		left := it.deadline.Sub(now)
+		if left <= 0 {
+			r.outcome = OutcomeExpired
+			break
+		}
+		r.attempts++
+		reason, wait := u.attempt(it, min(u.o.AttemptTimeout, left), &r)
+		if reason == "" {
+			break
+		}
+		if u.runCtx.Err() != nil {
+			r.outcome = OutcomeAbandoned
+			break
+		}
+		if reason == "timeout" || reason == "network" {
+			r.maybeLanded = true
+		}
+		now = u.o.Now()
+		left = it.deadline.Sub(now)
+		if wait > 0 {
+			// TaskRouter said when to come back; if that is past the
+			// deadline, no attempt can land in time.
+			if wait >= left {
+				r.outcome = OutcomeExpired
+				break
+			}
+		} else {
+			wait = u.backoff(r.attempts, left)
+		}
+		u.retries.WithLabelValues(reason).Inc()
+		if err := u.o.Sleep(u.runCtx, wait); err != nil {
+			r.outcome = OutcomeAbandoned
+			break
+		}
+	}
+	u.finish(it, r, start)
+}
+
+// attempt sends once. It sets r's outcome and returns "" when the update is
+// finished, or the retry reason and TaskRouter's Retry-After otherwise.
+func (u *Updater) attempt(it *updItem, timeout time.Duration, r *updResult) (reason string, retryAfter time.Duration) {
+	ctx, cancel := context.WithTimeout(u.runCtx, timeout)
+	err := u.o.Send(ctx, it.up)
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	cancel()
+	if err == nil {
+		// The log shows the final answer, not an earlier attempt's error.
+		r.outcome, r.status, r.code, r.message = OutcomeApplied, http.StatusOK, 0, ""
+		return "", 0
+	}
+	var re *RESTError
+	switch {
+	case errors.As(err, &re):
+		r.status, r.code, r.message = re.Status, re.Code, re.Message
+		switch {
+		case re.Status == 429:
+			return "429", re.RetryAfter
+		case re.Status >= 500:
+			return "5xx", re.RetryAfter
+		case updNotPending(re):
+			r.outcome = OutcomeGone
+		default:
+			r.outcome = OutcomeRejected
+		}
+		return "", 0
+	case errors.Is(err, errUpdInvalid):
+		r.outcome, r.message = OutcomeRejected, err.Error()
+		return "", 0
+	// A failure without an answer keeps the last answer's status and
+	// code in the log: they say more than "timeout" alone.
+	case timedOut:
+		r.message = err.Error()
+		return "timeout", 0
+	default:
+		r.message = err.Error()
+		return "network", 0
+	}
+}
+
+// updNotPending reports whether TaskRouter's answer means the reservation
+// is no longer pending, so that nothing we could send would apply.
+func updNotPending(re *RESTError) bool {
+	if re.Status == 404 || re.Code == 20404 || re.Code == 20409 {
+		return true
+	}
+	if re.Status != 400 {
+		return false
+	}
+	m := strings.ToLower(re.Message)
+	return strings.Contains(m, "not pending") ||
+		strings.Contains(m, "not in expected state") ||
+		strings.Contains(m, "pending state")
+}
+
+// backoff is exponential with full jitter: a uniform draw below
+// min(cap, base·2^(n-1)), and below the time left, so that no sleep runs
+// past the deadline.
+func (u *Updater) backoff(n int, left time.Duration) time.Duration {
+	ceil := u.o.BackoffCap
+	if n <= 30 {
+		ceil = min(ceil, u.o.BackoffBase<<(n-1))
+	}
+	ceil = min(ceil, left)
+	return time.Duration(u.o.Jitter() * float64(ceil))
+}
+
+// finish records the update's outcome: the duplicate state, the metrics and
+// the log line.
+func (u *Updater) finish(it *updItem, r updResult, start time.Time) {
+	u.mu.Lock()
+	switch r.outcome {
+	case OutcomeApplied, OutcomeGone, OutcomeExpired:
+		it.entry.state = updFinished
+		if !u.o.Now().Before(it.entry.expires) && u.entries[it.entry.sid] == it.entry {
+			delete(u.entries, it.entry.sid)
+		}
+	default:
+		// Rejected or abandoned: a later callback for the reservation (a
+		// retried delivery, another replica) may try again.
+		if u.entries[it.entry.sid] == it.entry {
+			delete(u.entries, it.entry.sid)
+		}
+	}
+	u.mu.Unlock()
+
+	up := it.up
+	u.updates.WithLabelValues(up.Instruction.Name, r.outcome).Inc()
+	u.attempts.Observe(float64(r.attempts))
+
+	fields := []zap.Field{
+		zap.String("outcome", r.outcome),
+		zap.String("reservation_sid", up.ReservationSid),
+		zap.String("task_sid", up.TaskSid),
+		zap.String("worker_sid", up.WorkerSid),
+		zap.String("workspace_sid", up.WorkspaceSid),
+		zap.String("rule", up.Rule),
+		zap.String("instruction", up.Instruction.Name),
+		zap.Int("attempts", r.attempts),
+		zap.Int("twilio_code", r.code),
+		zap.Int("status", r.status),
+		zap.Duration("duration", u.o.Now().Sub(start)),
+	}
+	if r.outcome == OutcomeGone && r.maybeLanded {
+		fields = append(fields, zap.Bool("earlier_attempt_may_have_landed", true))
+	}
+	const msg = "reservation update finished"
+	switch r.outcome {
+	case OutcomeApplied, OutcomeGone:
+		u.log.Info(msg, fields...)
+	case OutcomeRejected:
+		u.log.Error(msg, append(fields, zap.String("twilio_message", r.message))...)
+	default:
+		if r.message != "" {
+			fields = append(fields, zap.String("last_error", r.message))
+		}
+		u.log.Warn(msg, fields...)
+	}
+	if ce := u.log.Check(zap.DebugLevel, "reservation update parameters"); ce != nil {
+		ce.Write(zap.String("reservation_sid", up.ReservationSid), zap.Any("params", updRedacted(up.Instruction.Params)))
+	}
+}
+
+// updRedacted returns params for a debug log with credentials masked.
+func updRedacted(ps []policy.Param) map[string]any {
+	m := make(map[string]any, len(ps))
+	for _, p := range ps {
+		if strings.Contains(p.Name, "password") {
+			m[p.Name] = "[redacted]"
+			continue
+		}
+		m[p.Name] = p.Value
+	}
+	return m
+}
+
+// updSleep waits d or until ctx ends.
+func updSleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
