@@ -867,6 +867,8 @@ func (p *exprParser) parseOperand(after []exprToken) (exprOperand, error) {
 		case strings.EqualFold(t.text, "false"):
 			p.next()
 			return exprOperand{c: exprValue{k: jBool}, raw: false}, nil
+		case exprIsWord(t, "NOT"):
+			return exprOperand{}, p.errAt(t.pos, "expected a value, found %s; there is no NOT operator (use != or NOT IN)", t.describe())
 		case exprIsKeyword(t):
 			return bad()
 		}

@@ -3,6 +3,10 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -606,4 +610,100 @@ func TestParseRef(t *testing.T) {
 			t.Errorf("ParseRef(%q) = %q, want %q", tt.src, r.String(), tt.want)
 		}
 	}
+}
+
+var updateExpr = flag.Bool("update-expr", false, "rewrite the expected results in testdata/expr/*.txtar")
+
+// goldenResult is what a golden case line records for src.
+func goldenResult(src string, env *Env) string {
+	e, err := CompileExpr(src)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return strconv.FormatBool(e.Eval(env))
+}
+
+// TestExprGolden evaluates the cases of each testdata/expr/*.txtar file
+// against its task.json and worker.json. The files are txtar archives: a
+// comment, then "-- name --" sections; the cases section holds lines
+// `expression => result`, blank lines and # comments.
+func TestExprGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "expr", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no golden files in testdata/expr")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sections := splitTxtar(string(data))
+			env := &Env{Hour: 10, Minute: 30, Weekday: "wed"}
+			if s, ok := sections["task.json"]; ok {
+				env.Task = decodeDoc(t, s)
+			}
+			if s, ok := sections["worker.json"]; ok {
+				env.Worker = decodeDoc(t, s)
+			}
+			cases, ok := sections["cases"]
+			if !ok {
+				t.Fatal("no cases section")
+			}
+			var out []string
+			n := 0
+			for i, line := range strings.Split(cases, "\n") {
+				if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+					out = append(out, line)
+					continue
+				}
+				src, want, found := strings.Cut(line, " => ")
+				if !found {
+					t.Fatalf("cases line %d: no \" => \" in %q", i+1, line)
+				}
+				n++
+				got := goldenResult(src, env)
+				if got != want && !*updateExpr {
+					t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
+				}
+				out = append(out, src+" => "+got)
+			}
+			if n == 0 {
+				t.Fatal("no cases")
+			}
+			if *updateExpr {
+				start := strings.Index(string(data), "-- cases --\n") + len("-- cases --\n")
+				updated := string(data[:start]) + strings.Join(out, "\n")
+				if err := os.WriteFile(file, []byte(updated), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// splitTxtar returns the sections of a txtar archive by name. The cases
+// section must come last, so that updating rewrites only the tail.
+func splitTxtar(s string) map[string]string {
+	sections := map[string]string{}
+	name := ""
+	var body []string
+	flush := func() {
+		if name != "" {
+			sections[name] = strings.Join(body, "\n")
+		}
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "-- ") && strings.HasSuffix(line, " --") && len(line) > 6 {
+			flush()
+			name, body = strings.TrimSpace(line[3:len(line)-3]), nil
+			continue
+		}
+		body = append(body, line)
+	}
+	flush()
+	return sections
 }
