@@ -1,18 +1,282 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/policy"
 )
 
-// runValidate implements "assignd validate FILE...". Placeholder until the policy lands.
+// runValidate implements "assignd validate FILE...". It loads each file
+// through a policy.Store, exactly as serve does, and prints a summary and
+// the warnings, or every problem. It returns the exit code.
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "validate: not yet implemented")
-	return 2
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: assignd validate FILE...")
+		fmt.Fprintln(stderr, "Checks policy files with the code serve loads them with; exit 1 on any problem.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	code := 0
+	for _, file := range fs.Args() {
+		p, err := loadPolicy(file)
+		if err != nil {
+			code = 1
+			var le *policy.LoadError
+			if !errors.As(err, &le) {
+				err = fmt.Errorf("%s: %w", file, err)
+			}
+			printLoadError(stderr, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok: %s\n", file, policy.Summary(p))
+		for _, w := range p.Warnings() {
+			fmt.Fprintf(stdout, "warning: %s\n", w)
+		}
+	}
+	return code
 }
 
-// runExplain implements "assignd explain". Placeholder until the policy lands.
+// loadPolicy loads a file through a throwaway Store, so that validate and
+// explain run the very code serve runs on start and on every reload.
+func loadPolicy(file string) (*policy.Policy, error) {
+	s := policy.NewStore(zap.NewNop(), prometheus.NewRegistry())
+	if _, err := s.LoadFile(file); err != nil {
+		return nil, err
+	}
+	return s.Current(), nil
+}
+
+func printLoadError(w io.Writer, err error) {
+	var le *policy.LoadError
+	if !errors.As(err, &le) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	for _, p := range le.Problems {
+		fmt.Fprintln(w, p.String())
+		for _, line := range strings.Split(p.Detail, "\n") {
+			if line != "" {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+		}
+	}
+	if n := len(le.Problems); n == 1 {
+		fmt.Fprintln(w, "1 problem")
+	} else {
+		fmt.Fprintf(w, "%d problems\n", n)
+	}
+}
+
+// setFlags collects repeated -set Field=Value flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// explainSid fills the SIDs a hand-written explain input leaves out; any
+// well-formed SID will do, since only the policy reads them.
+const explainSid = "00000000000000000000000000000000"
+
+// runExplain implements "assignd explain": one callback through the same
+// ParseCallback and Decide as serve, with every rule's part in the outcome.
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "explain: not yet implemented")
-	return 2
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		policyFile = fs.String("policy", "", "policy file (default: $ASSIGND_POLICY_FILE, else the embedded example)")
+		callback   = fs.String("callback", "", "a captured, form-encoded callback body; - reads stdin")
+		task       = fs.String("task", "", "TaskAttributes as JSON (instead of -callback)")
+		worker     = fs.String("worker", "{}", "WorkerAttributes as JSON (with -task)")
+		expect     = fs.String("expect", "", "exit 1 unless this rule decides")
+		format     = fs.String("format", "text", "text or json")
+		at         = fs.String("now", "", "the callback's arrival time, RFC 3339 (default: now)")
+		sets       setFlags
+	)
+	fs.Var(&sets, "set", "Field=Value: set a callback form field (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: assignd explain [-policy FILE] (-callback FILE | -task JSON [-worker JSON]) [-set Field=Value]... [-expect RULE] [-format text|json]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || (*callback == "") == (*task == "") || (*format != "text" && *format != "json") {
+		fs.Usage()
+		return 2
+	}
+
+	p, err := explainPolicy(*policyFile)
+	if err != nil {
+		printLoadError(stderr, err)
+		return 1
+	}
+	form, err := explainForm(*callback, *task, *worker, sets, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "explain: %v\n", err)
+		return 2
+	}
+	cb, err := handlers.ParseCallback(form)
+	if err != nil {
+		fmt.Fprintf(stderr, "explain: malformed callback: %v\n", err)
+		return 1
+	}
+	now := time.Now()
+	if *at != "" {
+		if now, err = time.Parse(time.RFC3339, *at); err != nil {
+			fmt.Fprintf(stderr, "explain: -now: %v\n", err)
+			return 2
+		}
+	}
+	ex := p.Explain(cb.Input(now))
+	var rest url.Values
+	if ex.Decision.Mode == policy.Update {
+		if rest, err = handlers.RESTForm(ex.Decision.Instruction); err != nil {
+			fmt.Fprintf(stderr, "explain: %v\n", err)
+			return 1
+		}
+	}
+	if *format == "json" {
+		writeExplainJSON(stdout, p, ex, rest)
+	} else {
+		writeExplainText(stdout, p, ex, rest)
+	}
+	if *expect != "" && ex.Decision.Rule != *expect {
+		fmt.Fprintf(stderr, "explain: expected rule %q, got %q\n", *expect, ex.Decision.Rule)
+		return 1
+	}
+	return 0
+}
+
+func explainPolicy(file string) (*policy.Policy, error) {
+	if file == "" {
+		file = os.Getenv("ASSIGND_POLICY_FILE")
+	}
+	if file == "" {
+		return policy.Parse(policy.ExampleName, policy.Example())
+	}
+	return loadPolicy(file)
+}
+
+// explainForm builds the callback form from a captured body, or from
+// attributes given on the command line with placeholder SIDs.
+func explainForm(callback, task, worker string, sets []string, stdin io.Reader) (url.Values, error) {
+	var form url.Values
+	if callback != "" {
+		var body []byte
+		var err error
+		if callback == "-" {
+			body, err = io.ReadAll(stdin)
+		} else {
+			body, err = os.ReadFile(callback)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading callback: %w", err)
+		}
+		if form, err = url.ParseQuery(strings.TrimSpace(string(body))); err != nil {
+			return nil, fmt.Errorf("reading callback: not a form-encoded body: %w", err)
+		}
+	} else {
+		form = url.Values{
+			"AccountSid": {"AC" + explainSid}, "WorkspaceSid": {"WS" + explainSid}, "WorkflowSid": {"WW" + explainSid},
+			"TaskQueueSid": {"WQ" + explainSid}, "TaskSid": {"WT" + explainSid}, "WorkerSid": {"WK" + explainSid},
+			"ReservationSid": {"WR" + explainSid}, "TaskAge": {"0"}, "TaskPriority": {"0"},
+			"TaskAttributes": {task}, "WorkerAttributes": {worker},
+		}
+	}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-set %q: want Field=Value", s)
+		}
+		form.Set(k, v)
+	}
+	return form, nil
+}
+
+func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
+	d := ex.Decision
+	fmt.Fprintf(w, "policy %s (%s)\n", p.File(), policy.Summary(p))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range ex.Steps {
+		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\n", s.Index, s.Rule, s.Outcome, s.Why)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "=> rule %q (#%d): %s, %s mode\n", d.Rule, d.RuleIndex+1, d.Instruction.Name, d.Mode)
+	if d.Mode == policy.Respond {
+		fmt.Fprintf(w, "callback reply: %s\n", d.JSON)
+		return
+	}
+	fmt.Fprintln(w, "callback reply: empty body (200, application/json)")
+	fmt.Fprintln(w, "REST update: POST /v1/Workspaces/{WorkspaceSid}/Workers/{WorkerSid}/Reservations/{ReservationSid}")
+	keys := make([]string, 0, len(rest))
+	for k := range rest {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range rest[k] {
+			if isSecretForm(k) {
+				v = "(secret)"
+			}
+			fmt.Fprintf(w, "  %s=%s\n", k, v)
+		}
+	}
+}
+
+// isSecretForm hides values that must not reach a terminal log.
+func isSecretForm(key string) bool { return key == "SipAuthPassword" }
+
+func writeExplainJSON(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
+	d := ex.Decision
+	params := map[string]any{}
+	for _, prm := range d.Instruction.Params {
+		params[prm.Name] = prm.Value
+		if policy.IsSecretParam(d.Instruction.Name, prm.Name) {
+			params[prm.Name] = "(secret)"
+		}
+	}
+	out := struct {
+		Policy      string          `json:"policy"`
+		Hash        string          `json:"hash"`
+		Steps       []policy.Step   `json:"steps"`
+		Rule        string          `json:"rule"`
+		Index       int             `json:"index"`
+		Mode        policy.Mode     `json:"mode"`
+		Instruction string          `json:"instruction"`
+		Params      map[string]any  `json:"params"`
+		Reply       json.RawMessage `json:"reply"`
+		RESTForm    url.Values      `json:"rest_form,omitempty"`
+		Skipped     []policy.Skip   `json:"skipped,omitempty"`
+	}{p.File(), p.Hash(), ex.Steps, d.Rule, d.RuleIndex + 1, d.Mode, d.Instruction.Name, params, d.JSON, rest, d.Skipped}
+	if out.Reply == nil {
+		out.Reply = json.RawMessage("null")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+	w.Write(buf.Bytes())
 }

@@ -31,8 +31,11 @@ type Policy struct {
 
 // rule is one compiled rule.
 type rule struct {
-	name        string
-	index       int // 0-based
+	name  string
+	index int // 0-based
+	// catchAll is set for the rule with no when key, whether or not the
+	// other rules' conditions compiled.
+	catchAll    bool
 	when        *Expr
 	instruction string
 	mode        Mode
@@ -362,7 +365,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 					alwaysTrue = i
 				}
 			}
-		} else if i != len(list.Content)-1 {
+		} else if r.catchAll = true; i != len(list.Content)-1 {
 			ps.errorf(n.Line, &r, "when", "missing, which makes this the catch-all, but the catch-all must be the last rule: rules after it are never tried")
 		}
 
@@ -398,11 +401,11 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 			own = ps.params(pn, &r, r.instruction, "params")
 		}
 		r.params = merge(instructions[r.instruction], defaults[r.instruction], own)
-		ps.checkRule(&r, n.Line, r.when == nil)
+		ps.checkRule(&r, n.Line)
 		r.static, r.staticJSON = staticInstruction(&r)
 		p.rules = append(p.rules, r)
 	}
-	if last := resolve(list.Content[len(list.Content)-1]); p.rules[len(p.rules)-1].when != nil {
+	if last := resolve(list.Content[len(list.Content)-1]); !p.rules[len(p.rules)-1].catchAll {
 		ps.errorf(last.Line, &p.rules[len(p.rules)-1], "when", "the last rule must be the catch-all, with no when, so that every callback gets a decision")
 	}
 }
@@ -450,7 +453,7 @@ func merge(spec *instructionSpec, defaults, own []ruleParam) []ruleParam {
 
 // checkRule checks what only the merged rule shows: required parameters,
 // what a respond-mode reply can carry, and the catch-all's certainty.
-func (ps *parser) checkRule(r *rule, line int, catchAll bool) {
+func (ps *parser) checkRule(r *rule, line int) {
 	has := func(name string) bool {
 		for _, p := range r.params {
 			if p.spec.name == name {
@@ -476,7 +479,7 @@ func (ps *parser) checkRule(r *rule, line int, catchAll bool) {
 			}
 		}
 	}
-	if catchAll {
+	if r.catchAll {
 		for _, p := range r.params {
 			if p.tmpl != nil {
 				ps.errorf(p.line, r, "params."+p.spec.name, "the catch-all must not use templates: a value that fails to render would leave the callback without a decision")

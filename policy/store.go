@@ -155,5 +155,12 @@ func (s *Store) fail(err error) {
 
 // Summary is a one-line account of a policy, for validate and logs.
 func Summary(p *Policy) string {
-	return strconv.Itoa(len(p.rules)) + " rules, hash " + p.Hash() + ", " + strconv.Itoa(len(p.warnings)) + " warnings"
+	return plural(len(p.rules), "rule") + ", hash " + p.Hash() + ", " + plural(len(p.warnings), "warning")
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var updateCLI = flag.Bool("update", false, "rewrite testdata/cli golden files")
+
+// TestCLIGolden runs validate and explain as a user would and pins their
+// whole output and exit code. Each testdata/cli/*.txt file holds
+//
+//	args: validate testdata/cli/bad.yaml
+//	stdin: (optional) one line fed to standard input
+//	-- exit --
+//	1
+//	-- stdout --
+//	...
+//	-- stderr --
+//	...
+func TestCLIGolden(t *testing.T) {
+	t.Setenv("ASSIGND_POLICY_FILE", "")
+	files, err := filepath.Glob("testdata/cli/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header, _, _ := strings.Cut(string(raw), "-- exit --\n")
+			var args []string
+			var stdin string
+			for _, line := range strings.Split(strings.TrimSpace(header), "\n") {
+				switch {
+				case strings.HasPrefix(line, "args: "):
+					args = splitArgs(t, strings.TrimPrefix(line, "args: "))
+				case strings.HasPrefix(line, "stdin: "):
+					stdin = strings.TrimPrefix(line, "stdin: ") + "\n"
+				}
+			}
+			if len(args) == 0 {
+				t.Fatal("no args: line")
+			}
+			var stdout, stderr bytes.Buffer
+			var code int
+			switch args[0] {
+			case "validate":
+				code = runValidate(args[1:], &stdout, &stderr)
+			case "explain":
+				code = runExplain(args[1:], strings.NewReader(stdin), &stdout, &stderr)
+			default:
+				t.Fatalf("unknown subcommand %q", args[0])
+			}
+			got := strings.TrimSpace(header) + "\n-- exit --\n" + strconv.Itoa(code) + "\n-- stdout --\n" + stdout.String() + "-- stderr --\n" + stderr.String()
+			if *updateCLI {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != string(raw) {
+				t.Errorf("output differs from %s (rerun with -update to accept)\ngot:\n%s\nwant:\n%s", file, got, raw)
+			}
+		})
+	}
+}
+
+// splitArgs splits on spaces, keeping single-quoted stretches whole, which
+// is all the golden files need for JSON arguments.
+func splitArgs(t *testing.T, s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, inArg := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted, inArg = !quoted, true
+		case r == ' ' && !quoted:
+			if inArg {
+				out = append(out, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteRune(r)
+			inArg = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quote in %q", s)
+	}
+	if inArg {
+		out = append(out, cur.String())
+	}
+	return out
+}
