@@ -1,0 +1,232 @@
+package handlers
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/policy"
+)
+
+// formContentType is the only body TaskRouter sends.
+const formContentType = "application/x-www-form-urlencoded"
+
+// assignment answers one assignment callback.
+//
+// The checks run cheapest and least trusting first: nothing from the body
+// is believed before the signature is checked, and the signature cannot be
+// checked before the body is read as a form. Every answer other than 200
+// sends the reservation to the Workflow's fallback URL.
+func (s *Server) assignment(c echo.Context) error {
+	r := c.Request()
+	if r.Method != http.MethodPost {
+		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
+		return s.refuse(c, http.StatusMethodNotAllowed, "method not allowed: use POST", "")
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != formContentType {
+		return s.refuse(c, http.StatusUnsupportedMediaType, "content type must be "+formContentType, "")
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
+		}
+		return s.refuse(c, http.StatusBadRequest, "reading body: "+err.Error(), "")
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return s.refuse(c, http.StatusBadRequest, "body is not a valid form: "+err.Error(), "")
+	}
+	if name := repeatedField(form); name != "" {
+		return s.refuse(c, http.StatusBadRequest, "field is given more than once", name)
+	}
+
+	if s.verify != nil {
+		params := make(map[string]string, len(form))
+		for k, v := range form {
+			params[k] = v[0]
+		}
+		signed := s.verify.signedURL(r)
+		if !s.verify.valid(signed, params, r.Header.Get(SignatureHeader)) {
+			s.metrics.signatureFailures.Inc()
+			if s.warnLimit.Allow() {
+				s.log.Warn("invalid signature",
+					zap.String("url", signed),
+					zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
+					zap.String("remote_addr", r.RemoteAddr),
+					zap.String("reservation_sid", form.Get("ReservationSid")))
+			}
+			return writeError(c, http.StatusForbidden, "invalid signature", "")
+		}
+	}
+
+	cb, err := ParseCallback(form)
+	if err != nil {
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			fe = &FieldError{Problem: err.Error()}
+		}
+		// The request is signed, so this is TaskRouter (or a replay of it)
+		// sending something we cannot read: worth a warning every time.
+		s.log.Warn("malformed callback",
+			zap.String("field", fe.Field),
+			zap.String("problem", fe.Problem),
+			zap.String("reservation_sid", form.Get("ReservationSid")))
+		return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
+	}
+
+	pol := s.store.Current()
+	if pol == nil {
+		s.log.Error("callback before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
+		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")
+	}
+	received := s.now()
+	if s.beforeDecide != nil {
+		s.beforeDecide()
+	}
+	start := time.Now()
+	d := pol.Decide(cb.Input(received))
+	took := time.Since(start)
+	s.metrics.decisionDuration.Observe(took.Seconds())
+	s.metrics.observeDecision(&d)
+	s.logDecision(cb, &d, pol.Hash(), took)
+
+	if d.Mode == policy.Update {
+		return s.handOff(c, cb, &d, received)
+	}
+	if len(d.JSON) == 0 {
+		s.log.Error("respond-mode decision without a body", zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
+		return writeError(c, http.StatusInternalServerError, "internal error", "")
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, d.JSON)
+}
+
+// handOff answers an update-mode decision: the reservation update goes to the
+// REST updater and TaskRouter gets an empty 200, which tells it to wait for
+// that update.
+func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, received time.Time) error {
+	if s.enqueue == nil {
+		s.log.Error("update-mode decision but no REST updater is configured",
+			zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
+		return writeError(c, http.StatusServiceUnavailable, "no updater configured", "")
+	}
+	err := s.enqueue(Update{
+		AccountSid:     cb.AccountSid,
+		WorkspaceSid:   cb.WorkspaceSid,
+		WorkerSid:      cb.WorkerSid,
+		TaskSid:        cb.TaskSid,
+		ReservationSid: cb.ReservationSid,
+		Rule:           d.Rule,
+		Instruction:    d.Instruction,
+		Received:       received,
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrDuplicate):
+		// A retry through the fallback URL, or a replay: the first one
+		// already owns the update.
+		s.log.Info("update already queued", zap.String("reservation_sid", cb.ReservationSid))
+	case errors.Is(err, ErrQueueFull):
+		s.log.Error("update queue is full", zap.String("reservation_sid", cb.ReservationSid))
+		return writeError(c, http.StatusServiceUnavailable, "update queue is full", "")
+	default:
+		s.log.Error("enqueueing update", zap.String("reservation_sid", cb.ReservationSid), zap.Error(err))
+		return writeError(c, http.StatusInternalServerError, "internal error", "")
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	return c.NoContent(http.StatusOK)
+}
+
+// logDecision writes the one info line per decided callback; attributes and
+// instruction parameters, which may hold phone numbers, only at debug.
+func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, took time.Duration) {
+	s.log.Info("callback decided",
+		zap.String("reservation_sid", cb.ReservationSid),
+		zap.String("task_sid", cb.TaskSid),
+		zap.String("worker_sid", cb.WorkerSid),
+		zap.String("rule", d.Rule),
+		zap.String("instruction", d.Instruction.Name),
+		zap.String("mode", string(d.Mode)),
+		zap.Float64("decision_seconds", took.Seconds()),
+		zap.String("policy_hash", hash),
+		zap.Int("skipped", len(d.Skipped)))
+	for _, sk := range d.Skipped {
+		s.log.Warn("rule matched but was skipped",
+			zap.String("reservation_sid", cb.ReservationSid),
+			zap.String("rule", sk.Rule),
+			zap.String("reason", sk.Reason))
+		s.log.Debug("skipped rule detail",
+			zap.String("reservation_sid", cb.ReservationSid),
+			zap.String("rule", sk.Rule),
+			zap.String("detail", sk.Detail))
+	}
+	if ce := s.log.Check(zap.DebugLevel, "callback detail"); ce != nil {
+		params := make(map[string]any, len(d.Instruction.Params))
+		for _, p := range d.Instruction.Params {
+			if policy.IsSecretParam(d.Instruction.Name, p.Name) {
+				params[p.Name] = "[redacted]"
+				continue
+			}
+			params[p.Name] = p.Value
+		}
+		ce.Write(
+			zap.String("reservation_sid", cb.ReservationSid),
+			zap.Any("task_attributes", cb.TaskAttributes),
+			zap.Any("worker_attributes", cb.WorkerAttributes),
+			zap.Any("params", params),
+			zap.Any("fields", cb.Fields))
+	}
+}
+
+// refuse answers a request refused before its signature was checked. Anyone
+// can send one, so its warning is rate-limited.
+func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
+	if s.warnLimit.Allow() {
+		s.log.Warn("callback refused",
+			zap.Int("status", code),
+			zap.String("problem", msg),
+			zap.String("field", field),
+			zap.String("remote_addr", c.Request().RemoteAddr))
+	}
+	return writeError(c, code, msg, field)
+}
+
+// repeatedField returns the first (by name) field given more than once, or "".
+func repeatedField(form url.Values) string {
+	var names []string
+	for k, v := range form {
+		if len(v) > 1 {
+			names = append(names, k)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return slices.Min(names)
+}
+
+// observe counts and times every request on the callback listener. It
+// settles errors here, rather than leaving them to Echo, so that the status
+// it records is the one sent.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		s.metrics.callbacks.WithLabelValues(strconv.Itoa(c.Response().Status)).Inc()
+		s.metrics.callbackDuration.Observe(time.Since(start).Seconds())
+		return nil
+	}
+}

@@ -1,0 +1,225 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/assignd/assignd/policy"
+)
+
+// Callback is one TaskRouter assignment callback, parsed and checked.
+//
+// It knows nothing of HTTP: ParseCallback takes the form fields, so that
+// "assignd explain -callback FILE" reads a captured callback through the same
+// code as the server.
+type Callback struct {
+	AccountSid     string
+	WorkspaceSid   string
+	WorkflowSid    string
+	TaskQueueSid   string
+	TaskSid        string
+	WorkerSid      string
+	ReservationSid string
+	// Timestamp is kept as sent: its format is not documented.
+	Timestamp string
+
+	// TaskAge is in seconds; TaskPriority is TaskRouter's 0..2^31-1 priority.
+	// Both are 0 when the callback does not carry them.
+	TaskAge      int64
+	TaskPriority int64
+
+	// TaskAttributes and WorkerAttributes are the decoded attribute JSON
+	// objects; numbers are float64, as encoding/json decodes them. An empty
+	// attribute string decodes as an empty object.
+	TaskAttributes   map[string]any
+	WorkerAttributes map[string]any
+
+	// Fields holds every form field as received, the known ones included, so
+	// that undocumented fields (WorkerName, TimestampMs, ...) reach the policy
+	// as callback.Name.
+	Fields map[string]string
+}
+
+// FieldError says which callback field is malformed and how. The callback
+// handler answers it with a 400 whose JSON body names the field.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+// maxAttributeDepth bounds the nesting of TaskAttributes and
+// WorkerAttributes. TaskRouter caps each at 4096 characters, so real
+// attributes are nowhere near it; deeper nesting is an attack or a bug.
+const maxAttributeDepth = 64
+
+// sidField is a SID-valued callback field and the pattern its value must match.
+type sidField struct {
+	name     string
+	pattern  *regexp.Regexp
+	required bool
+	dst      func(*Callback) *string
+}
+
+func sidPattern(prefix string) *regexp.Regexp {
+	return regexp.MustCompile("^" + prefix + "[0-9a-fA-F]{32}$")
+}
+
+// sidFields lists the SID fields in the order they are checked, so that the
+// first problem reported is stable.
+var sidFields = []sidField{
+	{"AccountSid", sidPattern("AC"), true, func(c *Callback) *string { return &c.AccountSid }},
+	{"WorkspaceSid", sidPattern("WS"), true, func(c *Callback) *string { return &c.WorkspaceSid }},
+	{"WorkflowSid", sidPattern("WW"), false, func(c *Callback) *string { return &c.WorkflowSid }},
+	{"TaskQueueSid", sidPattern("WQ"), false, func(c *Callback) *string { return &c.TaskQueueSid }},
+	{"TaskSid", sidPattern("WT"), true, func(c *Callback) *string { return &c.TaskSid }},
+	{"WorkerSid", sidPattern("WK"), true, func(c *Callback) *string { return &c.WorkerSid }},
+	{"ReservationSid", sidPattern("WR"), true, func(c *Callback) *string { return &c.ReservationSid }},
+}
+
+// ParseCallback checks the form fields of an assignment callback and returns
+// them typed. A problem is returned as a *FieldError naming the first bad
+// field. A field given more than once is a problem too: TaskRouter never
+// repeats one, and the signature covers one value per name.
+//
+// Optional fields (WorkflowSid, TaskQueueSid, TaskAge, TaskPriority) that
+// are absent or empty are accepted; unknown fields are kept in Fields.
+func ParseCallback(form url.Values) (*Callback, error) {
+	c := &Callback{Fields: make(map[string]string, len(form))}
+	for name, values := range form {
+		if len(values) > 1 {
+			return nil, &FieldError{Field: name, Problem: "is given more than once"}
+		}
+		if len(values) == 1 {
+			c.Fields[name] = values[0]
+		}
+	}
+	for _, f := range sidFields {
+		v, ok := c.Fields[f.name]
+		switch {
+		case !ok || v == "":
+			if f.required {
+				return nil, &FieldError{Field: f.name, Problem: "is required"}
+			}
+		case !f.pattern.MatchString(v):
+			return nil, &FieldError{Field: f.name, Problem: fmt.Sprintf("%q does not match %s", truncate(v, 40), f.pattern)}
+		default:
+			*f.dst(c) = v
+		}
+	}
+	c.Timestamp = c.Fields["Timestamp"]
+	var err error
+	if c.TaskAge, err = parseCount(c.Fields, "TaskAge"); err != nil {
+		return nil, err
+	}
+	if c.TaskPriority, err = parseCount(c.Fields, "TaskPriority"); err != nil {
+		return nil, err
+	}
+	if c.TaskAttributes, err = parseAttributes(c.Fields, "TaskAttributes"); err != nil {
+		return nil, err
+	}
+	if c.WorkerAttributes, err = parseAttributes(c.Fields, "WorkerAttributes"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseCount reads a non-negative integer field; absent or empty is 0.
+func parseCount(fields map[string]string, name string) (int64, error) {
+	v := fields[name]
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, &FieldError{Field: name, Problem: fmt.Sprintf("must be a non-negative integer, not %q", truncate(v, 40))}
+	}
+	return n, nil
+}
+
+// parseAttributes decodes a required attributes field, a JSON object sent as
+// a string. An empty string is an empty object: TaskRouter sends one for a
+// worker or task without attributes.
+func parseAttributes(fields map[string]string, name string) (map[string]any, error) {
+	v, ok := fields[name]
+	if !ok {
+		return nil, &FieldError{Field: name, Problem: "is required"}
+	}
+	if v == "" {
+		return map[string]any{}, nil
+	}
+	if err := checkJSONObject([]byte(v), maxAttributeDepth); err != nil {
+		return nil, &FieldError{Field: name, Problem: err.Error()}
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return nil, &FieldError{Field: name, Problem: "is not valid JSON: " + err.Error()}
+	}
+	return m, nil
+}
+
+// checkJSONObject reports whether data is exactly one JSON object nested no
+// deeper than maxDepth. It runs before json.Unmarshal so that a deeply
+// nested value is refused before any of it is built.
+func checkJSONObject(data []byte, maxDepth int) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	depth := 0
+	for first := true; ; first = false {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("is not valid JSON: %v", err)
+		}
+		if first && tok != json.Delim('{') {
+			return errors.New("must be a JSON object")
+		}
+		if !first && depth == 0 {
+			return errors.New("has data after the JSON object")
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+			if depth > maxDepth {
+				return fmt.Errorf("is nested deeper than %d levels", maxDepth)
+			}
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+}
+
+// Input is the callback as the policy sees it, received at now. Callback
+// holds every form field as a string, except TaskAge and TaskPriority, which
+// are float64 (0 when absent) so that expressions can compare them as numbers.
+func (c *Callback) Input(now time.Time) *policy.Input {
+	fields := make(map[string]any, len(c.Fields)+2)
+	for k, v := range c.Fields {
+		fields[k] = v
+	}
+	fields["TaskAge"] = float64(c.TaskAge)
+	fields["TaskPriority"] = float64(c.TaskPriority)
+	return &policy.Input{
+		Task:     c.TaskAttributes,
+		Worker:   c.WorkerAttributes,
+		Callback: fields,
+		Now:      now,
+	}
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

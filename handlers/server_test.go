@@ -1,0 +1,213 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/policy"
+)
+
+// testPolicy exercises a respond-mode call with templates, an update-mode
+// conference (conference defaults to update), and a catch-all accept.
+const testPolicy = `version: 1
+rules:
+  - name: vip
+    when: task.tier == "gold"
+    instruction: call
+    params: {from: "+15005550006", url: "https://ops.example.com/twiml?task={{callback.TaskSid}}", to: "{{worker.contact_uri}}"}
+  - name: conf
+    when: task.type == "conference"
+    instruction: conference
+    params: {from: "+15005550006"}
+  - name: default
+    instruction: accept
+`
+
+const (
+	testToken     = "0123456789abcdef0123456789abcdef"
+	testTokenNext = "fedcba9876543210fedcba9876543210"
+)
+
+// testClock is the fixed time every test server sees.
+var testClock = time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)
+
+// testEnv is one Server under test and what it was built with.
+type testEnv struct {
+	srv   *Server
+	reg   *prometheus.Registry
+	store *policy.Store
+	cfg   *config.Config
+}
+
+// newTestServer builds a Server running testPolicy, checking signatures
+// with testToken; edit changes the options before New.
+func newTestServer(t *testing.T, edit func(*Options)) *testEnv {
+	t.Helper()
+	p, err := policy.Parse("test-policy.yaml", []byte(testPolicy))
+	if err != nil {
+		t.Fatalf("parsing test policy: %v", err)
+	}
+	reg := prometheus.NewRegistry()
+	store := policy.NewStore(zap.NewNop(), reg)
+	store.Set(p)
+	cfg := &config.Config{AuthToken: testToken}
+	opts := Options{
+		Store:      store,
+		Config:     cfg,
+		Logger:     zap.NewNop(),
+		Registerer: reg,
+		Now:        func() time.Time { return testClock },
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return &testEnv{srv: srv, reg: reg, store: opts.Store, cfg: opts.Config}
+}
+
+// sign computes X-Twilio-Signature the way Twilio does: base64 of
+// HMAC-SHA1(token, url + name+value of every form field sorted by name).
+// Test-only: the server checks with twilio-go's RequestValidator.
+func sign(token, u string, form url.Values) string {
+	names := make([]string, 0, len(form))
+	for k := range form {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(u)
+	for _, k := range names {
+		b.WriteString(k)
+		b.WriteString(form.Get(k))
+	}
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write([]byte(b.String()))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// callbackForm returns a complete, valid assignment callback with the given
+// task attributes JSON.
+func callbackForm(taskAttrs string) url.Values {
+	return url.Values{
+		"AccountSid":       {"AC11111111111111111111111111111111"},
+		"WorkspaceSid":     {"WS22222222222222222222222222222222"},
+		"WorkflowSid":      {"WW33333333333333333333333333333333"},
+		"TaskQueueSid":     {"WQ44444444444444444444444444444444"},
+		"TaskSid":          {"WT55555555555555555555555555555555"},
+		"WorkerSid":        {"WK66666666666666666666666666666666"},
+		"ReservationSid":   {"WR77777777777777777777777777777777"},
+		"TaskAge":          {"42"},
+		"TaskPriority":     {"10"},
+		"Timestamp":        {"1764371000"},
+		"TaskAttributes":   {taskAttrs},
+		"WorkerAttributes": {`{"contact_uri":"client:alice","languages":["en","es"],"level":3}`},
+	}
+}
+
+// signedRequest is a POST of form to target (a full URL), signed for the
+// same URL with token.
+func signedRequest(token, target string, form url.Values) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(SignatureHeader, sign(token, target, form))
+	return req
+}
+
+// serve runs req through h and returns the recorded response.
+func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// metricValue returns the value of the counter (or histogram sample count)
+// name with exactly the given labels, or -1 if there is none.
+func metricValue(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatalf("gathering metrics: %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, lp := range m.GetLabel() {
+				if labels[lp.GetName()] != lp.GetValue() {
+					continue next
+				}
+			}
+			return sampleValue(m)
+		}
+	}
+	return -1
+}
+
+func sampleValue(m *dto.Metric) float64 {
+	switch {
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue()
+	case m.GetHistogram() != nil:
+		return float64(m.GetHistogram().GetSampleCount())
+	case m.GetGauge() != nil:
+		return m.GetGauge().GetValue()
+	}
+	return -1
+}
+
+func readBody(t *testing.T, r io.Reader) string {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	return string(b)
+}
+
+func TestNewRefusesWithoutToken(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	_, err := New(Options{
+		Store:      policy.NewStore(zap.NewNop(), reg),
+		Config:     &config.Config{},
+		Registerer: reg,
+	})
+	if !errors.Is(err, ErrNoAuthToken) {
+		t.Fatalf("New without a token: got %v, want ErrNoAuthToken", err)
+	}
+	if !strings.Contains(err.Error(), "ASSIGND_DEV=true") {
+		t.Errorf("error %q does not say how to fix it", err)
+	}
+}
+
+func TestTimeoutsOnHTTPServer(t *testing.T) {
+	hs := NewHTTPServer(":0", http.NotFoundHandler(), zap.NewNop())
+	if hs.ReadHeaderTimeout == 0 || hs.ReadTimeout == 0 || hs.WriteTimeout == 0 || hs.IdleTimeout == 0 {
+		t.Fatalf("timeouts not all set: %+v", hs)
+	}
+	if WriteTimeout <= 5*time.Second {
+		t.Errorf("WriteTimeout %s leaves no room for TaskRouter's 5s budget", WriteTimeout)
+	}
+}
