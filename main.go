@@ -1,0 +1,128 @@
+// Command assignd answers Twilio TaskRouter assignment callbacks with the
+// instruction an ops-owned routing policy chooses.
+//
+// Usage:
+//
+//	assignd [serve]               run the service (configuration from the environment)
+//	assignd validate FILE...      check policy files
+//	assignd explain [flags]       show which rule a callback would meet, and why
+//	assignd version               print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/assignd/assignd/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: assignd [command]
+
+commands:
+  serve               run the service (the default); configured by environment
+                      variables, see the README
+  validate FILE...    check policy files and report every problem
+  explain [flags]     show which rule a callback would meet, and why
+                      (assignd explain -h for its flags)
+  version             print the version
+`
+
+// run dispatches to a subcommand and returns the process's exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serveCommand(args, stdout, stderr)
+	case "validate":
+		return runValidate(args, stdout, stderr)
+	case "explain":
+		return runExplain(args, stdin, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "assignd", version)
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "assignd: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}
+
+// serveCommand reads the environment, builds the logger and runs the
+// service until SIGINT or SIGTERM.
+func serveCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+			fmt.Fprint(stdout, "usage: assignd serve\n\nserve takes no flags: it is configured by environment variables (see the README).\n")
+			return 0
+		}
+		fmt.Fprintf(stderr, "assignd serve: unexpected argument %q: serve is configured by environment variables (see the README)\n", args[0])
+		return 2
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "assignd: %v\n", err)
+		return 1
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "assignd: %v\n", err)
+		return 1
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := runServe(ctx, cfg, log); err != nil {
+		// Plain text rather than a log line: most of these stop start-up, and
+		// are read by a person at a terminal.
+		fmt.Fprintf(stderr, "assignd: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// newLogger builds the process logger from ASSIGND_LOG_LEVEL and
+// ASSIGND_LOG_FORMAT. Sampling is off: every callback gets its line, and the
+// handlers rate-limit the warnings that a flood could trigger.
+func newLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(strings.ToLower(cfg.LogLevel))
+	if err != nil {
+		return nil, fmt.Errorf("ASSIGND_LOG_LEVEL: %w", err)
+	}
+	var enc zapcore.Encoder
+	switch cfg.LogFormat {
+	case "json":
+		ec := zap.NewProductionEncoderConfig()
+		ec.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
+	case "console":
+		ec := zap.NewDevelopmentEncoderConfig()
+		ec.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewConsoleEncoder(ec)
+	default:
+		return nil, errors.New("ASSIGND_LOG_FORMAT: must be json or console, not " + fmt.Sprintf("%q", cfg.LogFormat))
+	}
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(stderr)), level)
+	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(stderr)))).Named("assignd"), nil
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/handlers"
+)
+
+// devCallback is the README's curl, as a form.
+func devCallback() url.Values {
+	return url.Values{
+		"AccountSid":       {"AC11111111111111111111111111111111"},
+		"WorkspaceSid":     {"WS22222222222222222222222222222222"},
+		"TaskSid":          {"WT55555555555555555555555555555555"},
+		"WorkerSid":        {"WK66666666666666666666666666666666"},
+		"ReservationSid":   {"WR77777777777777777777777777777777"},
+		"TaskAttributes":   {`{"language":"en"}`},
+		"WorkerAttributes": {`{"contact_uri":"client:alice"}`},
+	}
+}
+
+// testConfig is the configuration config.Load gives with no environment,
+// on ports the kernel picks.
+func testConfig() *config.Config {
+	return &config.Config{
+		Listen:          "127.0.0.1:0",
+		AdminListen:     "127.0.0.1:0",
+		ShutdownTimeout: 5 * time.Second,
+		LogLevel:        "info",
+		LogFormat:       "json",
+	}
+}
+
+// running is a runServe started in the background.
+type running struct {
+	callback, admin string // base URLs
+	logs            *observer.ObservedLogs
+	stop            context.CancelFunc
+	done            chan error
+}
+
+// start runs runServe with cfg and waits until it serves.
+func start(t *testing.T, cfg *config.Config) *running {
+	t.Helper()
+	core, logs := observer.New(zapcore.DebugLevel)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{logs: logs, stop: cancel, done: make(chan error, 1)}
+	go func() { r.done <- runServe(ctx, cfg, zap.New(core)) }()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-r.done:
+			t.Fatalf("runServe returned early: %v", err)
+		default:
+		}
+		if started := logs.FilterMessage("assignd started").All(); len(started) > 0 {
+			fields := started[0].ContextMap()
+			r.callback = "http://" + fields["listen"].(string)
+			r.admin = "http://" + fields["admin_listen"].(string)
+			return r
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("runServe did not start within 5s")
+	return nil
+}
+
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+func postForm(t *testing.T, u string, form url.Values, sig string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if sig != "" {
+		req.Header.Set(handlers.SignatureHeader, sig)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+// TestServeDev is the README's first command and its curl: development mode
+// on the embedded example policy, then a SIGTERM.
+func TestServeDev(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dev = true
+	cfg.Listen = ":0" // dev mode must bind loopback whatever is asked
+	cfg.AdminListen = "0.0.0.0:0"
+	r := start(t, cfg)
+
+	for _, u := range []string{r.callback, r.admin} {
+		if !strings.HasPrefix(u, "http://127.0.0.1:") {
+			t.Errorf("dev mode listens on %s, want 127.0.0.1", u)
+		}
+	}
+	if r.logs.FilterMessageSnippet("DEVELOPMENT MODE").Len() != 1 {
+		t.Errorf("no loud development-mode warning at start")
+	}
+	if code, body := get(t, r.admin+"/healthz"); code != 200 {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	if code, body := get(t, r.admin+"/readyz"); code != 200 || !strings.Contains(body, `"status":"ready"`) {
+		t.Errorf("/readyz: %d %s", code, body)
+	}
+	code, ct, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
+	want := `{"instruction":"dequeue","from":"+15005550006","post_work_activity_sid":"WA0123456789abcdef0123456789abcdef"}`
+	if code != 200 || ct != "application/json" || body != want {
+		t.Errorf("callback: %d %q %s\nwant 200 application/json %s", code, ct, body, want)
+	}
+	if code, body := get(t, r.admin+"/metrics"); code != 200 || !strings.Contains(body, `assignd_callbacks_total{code="200"} 1`) {
+		t.Errorf("/metrics: %d, no callback counted", code)
+	}
+
+	r.stop() // what SIGTERM does through signal.NotifyContext
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("runServe: %v", err)
+		}
+		r.done <- nil // for the cleanup
+	case <-time.After(cfg.ShutdownTimeout + time.Second):
+		t.Fatal("runServe did not stop within ASSIGND_SHUTDOWN_TIMEOUT")
+	}
+	if r.logs.FilterMessage("assignd stopped").Len() != 1 {
+		t.Errorf("no stop line logged")
+	}
+	if _, err := http.Get(r.admin + "/healthz"); err == nil {
+		t.Errorf("admin listener still answers after shutdown")
+	}
+}
+
+// TestServeSigned runs with a token and a policy file: signed callbacks pass,
+// unsigned ones do not.
+func TestServeSigned(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef"
+	dir := t.TempDir()
+	file := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(file, []byte("version: 1\nrules:\n  - name: default\n    instruction: accept\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.AuthToken = token
+	cfg.PolicyFile = file
+	cfg.PublicBaseURL = "https://cc.example.com/routing"
+	r := start(t, cfg)
+
+	form := devCallback()
+	u := r.callback + handlers.AssignmentPath + "?tenant=emea"
+	sig := sign(token, "https://cc.example.com/routing"+handlers.AssignmentPath+"?tenant=emea", form)
+	if code, _, body := postForm(t, u, form, sig); code != 200 || body != `{"instruction":"accept"}` {
+		t.Errorf("signed callback: %d %s", code, body)
+	}
+	if code, _, body := postForm(t, u, form, ""); code != 403 || body != `{"error":"invalid signature"}` {
+		t.Errorf("unsigned callback: %d %s", code, body)
+	}
+	if r.logs.FilterMessageSnippet("DEVELOPMENT MODE").Len() != 0 {
+		t.Errorf("development-mode warning without ASSIGND_DEV")
+	}
+}
+
+func TestServeRefuses(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: 1\nrules:\n  - name: x\n    instruction: teleport\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(*config.Config)
+		want string
+	}{
+		{"no token", func(c *config.Config) {}, "TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true"},
+		{"invalid policy", func(c *config.Config) { c.Dev = true; c.PolicyFile = bad }, "loading ASSIGND_POLICY_FILE"},
+		{"missing policy", func(c *config.Config) { c.Dev = true; c.PolicyFile = filepath.Join(dir, "nope.yaml") }, "loading ASSIGND_POLICY_FILE"},
+		{"bad listen address", func(c *config.Config) { c.AuthToken = "t"; c.Listen = "nope" }, "ASSIGND_LISTEN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			tc.edit(cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := runServe(ctx, cfg, zap.NewNop())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("runServe error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRun covers the subcommand switch and start-up errors from the
+// environment.
+func TestRun(t *testing.T) {
+	for _, k := range []string{"TWILIO_AUTH_TOKEN", "ASSIGND_DEV", "ASSIGND_LOG_LEVEL", "ASSIGND_POLICY_FILE"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		code       int
+		stdout     string
+		stderrPart string
+	}{
+		{name: "version", args: []string{"version"}, code: 0, stdout: "assignd dev\n"},
+		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderrPart: `unknown command "frobnicate"`},
+		{name: "serve takes no arguments", args: []string{"serve", "extra"}, code: 2, stderrPart: "configured by environment variables"},
+		{name: "no token", args: nil, code: 1, stderrPart: "TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"},
+		{name: "bad variable", args: []string{"serve"}, env: map[string]string{"ASSIGND_LOG_LEVEL": "loud"}, code: 1, stderrPart: "ASSIGND_LOG_LEVEL"},
+		{name: "validate is wired", args: []string{"validate"}, code: 2, stderrPart: "usage: assignd validate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, strings.NewReader(""), &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tc.code, stderr.String())
+			}
+			if tc.stdout != "" && stdout.String() != tc.stdout {
+				t.Errorf("stdout %q, want %q", stdout.String(), tc.stdout)
+			}
+			if !strings.Contains(stderr.String(), tc.stderrPart) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tc.stderrPart)
+			}
+		})
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	for in, want := range map[string]string{":8080": "127.0.0.1:8080", "0.0.0.0:9090": "127.0.0.1:9090", "[::]:1": "127.0.0.1:1"} {
+		if got, err := loopback(in); err != nil || got != want {
+			t.Errorf("loopback(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := loopback("8080"); err == nil {
+		t.Errorf("loopback(8080) accepted an address without a port")
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	for _, format := range []string{"json", "console"} {
+		var buf bytes.Buffer
+		log, err := newLogger(&config.Config{LogLevel: "warn", LogFormat: format}, &buf)
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		log.Info("hidden")
+		log.Warn("shown")
+		if strings.Contains(buf.String(), "hidden") || !strings.Contains(buf.String(), "shown") {
+			t.Errorf("%s: level not applied: %q", format, buf.String())
+		}
+	}
+	if _, err := newLogger(&config.Config{LogLevel: "info", LogFormat: "xml"}, io.Discard); err == nil {
+		t.Errorf("xml format accepted")
+	}
+}
+
+// sign computes an X-Twilio-Signature (test-only; the server uses twilio-go).
+func sign(token, u string, form url.Values) string {
+	names := make([]string, 0, len(form))
+	for k := range form {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(u)
+	for _, k := range names {
+		b.WriteString(k + form.Get(k))
+	}
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write([]byte(b.String()))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
