@@ -119,7 +119,16 @@ func (t *exprToken) describe() string {
 	if t.kind == xtEOF {
 		return "the end"
 	}
-	return strconv.Quote(t.text)
+	return quoteSrc(t.text)
+}
+
+// quoteSrc quotes source text for an error message; a string literal is
+// shown as written rather than quoted a second time.
+func quoteSrc(s string) string {
+	if s != "" && (s[0] == '"' || s[0] == '\'') {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 func exprIdentStart(c byte) bool {
@@ -764,7 +773,8 @@ func (p *exprParser) parsePrimary() (*exprNode, error) {
 	return n, nil
 }
 
-// comparisonOps maps operator tokens to operators; NOT IN is handled apart.
+// exprComparisonOp maps an operator token to its operator, or 0. NOT stands
+// for NOT IN; the parser checks that IN follows.
 func exprComparisonOp(t *exprToken) exprOp {
 	switch t.kind {
 	case xtOp:
@@ -807,7 +817,7 @@ func (p *exprParser) parseComparison() (*exprNode, error) {
 	opTok := p.next()
 	op := exprComparisonOp(opTok)
 	if op == 0 {
-		return nil, p.errAt(opTok.pos, "expected an operator after %q", p.src[lstart:lend])
+		return nil, p.errAt(opTok.pos, "expected an operator after %s", quoteSrc(p.src[lstart:lend]))
 	}
 	if op == xNotIn {
 		if in := p.next(); !exprIsWord(in, "IN") {

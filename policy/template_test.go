@@ -142,7 +142,7 @@ func TestTemplateCompileErrors(t *testing.T) {
 		{`{{now.year}}`, `placeholder 1 "{{now.year}}": unknown now.year; now has only now.hour, now.minute and now.weekday`},
 		{`{{task.x == 1}}`, `placeholder 1 "{{task.x == 1}}": unexpected "==" after "task.x"`},
 		{`{{task.a[x]}}`, `placeholder 1 "{{task.a[x]}}": expected an array index (a non-negative integer) after "[", found "x"`},
-		{`{{"x"}}`, `placeholder 1 "{{\"x\"}}": expected a reference such as task.key, found "\"x\""`},
+		{`{{"x"}}`, `placeholder 1 "{{\"x\"}}": expected a reference such as task.key, found "x"`},
 		{`{{task.first-name}}`, `placeholder 1 "{{task.first-name}}": unexpected "-"; hyphens are not supported in expressions`},
 	}
 	for _, tt := range tests {
