@@ -123,9 +123,11 @@ func (t *exprToken) describe() string {
 }
 
 // quoteSrc quotes source text for an error message; a string literal is
-// shown as written rather than quoted a second time.
+// shown as written rather than quoted a second time, unless it holds line
+// breaks or other characters that would break the one-line message.
 func quoteSrc(s string) string {
-	if s != "" && (s[0] == '"' || s[0] == '\'') {
+	printable := utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) })
+	if s != "" && (s[0] == '"' || s[0] == '\'') && printable {
 		return s
 	}
 	return strconv.Quote(s)
@@ -634,9 +636,35 @@ const (
 	xNotIn
 )
 
-var exprOpText = [...]string{
-	xAnd: "AND", xOr: "OR", xEq: "==", xNe: "!=", xGt: ">", xGe: ">=",
-	xLt: "<", xLe: "<=", xContains: "CONTAINS", xHas: "HAS", xIn: "IN", xNotIn: "NOT IN",
+// String returns the operator as canonical text spells it.
+func (op exprOp) String() string {
+	switch op {
+	case xAnd:
+		return "AND"
+	case xOr:
+		return "OR"
+	case xEq:
+		return "=="
+	case xNe:
+		return "!="
+	case xGt:
+		return ">"
+	case xGe:
+		return ">="
+	case xLt:
+		return "<"
+	case xLe:
+		return "<="
+	case xContains:
+		return "CONTAINS"
+	case xHas:
+		return "HAS"
+	case xIn:
+		return "IN"
+	case xNotIn:
+		return "NOT IN"
+	}
+	return "?"
 }
 
 // exprOperand is one side of a comparison: a reference, or a constant (a list
@@ -838,7 +866,7 @@ func (p *exprParser) parseComparison() (*exprNode, error) {
 	n := &exprNode{op: op, l: l, r: r}
 	var sb strings.Builder
 	l.write(&sb)
-	sb.WriteString(" " + exprOpText[op] + " ")
+	sb.WriteString(" " + op.String() + " ")
 	r.write(&sb)
 	n.text = sb.String()
 	return n, nil
@@ -1100,7 +1128,7 @@ func (n *exprNode) writeBare(sb *strings.Builder, groupAnd bool) {
 	case xAnd, xOr:
 		for i, k := range n.kids {
 			if i > 0 {
-				sb.WriteString(" " + exprOpText[n.op] + " ")
+				sb.WriteString(" " + n.op.String() + " ")
 			}
 			if groupAnd && k.op == xAnd && k.parens == 0 {
 				sb.WriteByte('(')
@@ -1137,7 +1165,7 @@ func (n *exprNode) warn(out *[]string) {
 		}
 	case xIn, xNotIn:
 		if n.r.ref == nil && !n.r.isLst {
-			*out = append(*out, n.text+" is always false: "+exprOpText[n.op]+" needs an array on the right")
+			*out = append(*out, n.text+" is always false: "+n.op.String()+" needs an array on the right")
 		}
 	}
 }
@@ -1258,7 +1286,7 @@ func (n *exprNode) whyLeaf(env *Env) string {
 // the operand types rather than the values.
 func (n *exprNode) hint(env *Env) string {
 	l, r := n.l.eval(env), n.r.eval(env)
-	op := exprOpText[n.op]
+	op := n.op.String()
 	switch n.op {
 	case xEq, xNe, xGt, xGe, xLt, xLe, xContains:
 		if !l.scalar() || !r.scalar() {

@@ -298,6 +298,7 @@ func TestExprSyntaxErrors(t *testing.T) {
 		{"bare operand before and", `(task.x AND task.y == 1)`, 9, `expected an operator after "task.x"`},
 		{"bare constant", `true`, 5, `expected an operator after "true"`},
 		{"bare string", `'en'`, 5, `expected an operator after 'en'`},
+		{"bare string with a line break", "'a\nb'", 6, `expected an operator after "'a\nb'"`},
 		{"missing right operand", `task.x ==`, 10, `expected a value after "=="`},
 		{"missing right after keyword", `task.x IN`, 10, `expected a value after "IN"`},
 		{"missing comparison after and", `task.x == 1 AND`, 16, `expected a comparison after "AND"`},
