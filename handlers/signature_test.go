@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,9 +16,14 @@ import (
 	"github.com/assignd/assignd/config"
 )
 
-// vectorsFile holds X-Twilio-Signature vectors computed with Twilio's own
-// Node.js library. CI places a copy of shared/ beside the repository.
-const vectorsFile = "../../shared/vectors/signatures.json"
+// The X-Twilio-Signature vectors were computed with Twilio's own Node.js
+// library. Their home is shared/vectors, which CI places beside the
+// repository; testdata holds a copy so that a lone clone runs them too, and
+// the test fails if the two differ.
+const (
+	sharedVectors = "../../shared/vectors/signatures.json"
+	localVectors  = "testdata/signatures.json"
+)
 
 type vector struct {
 	Name      string            `json:"name"`
@@ -28,18 +36,24 @@ type vector struct {
 
 func loadVectors(t *testing.T) []vector {
 	t.Helper()
-	b, err := os.ReadFile(vectorsFile)
+	b, err := os.ReadFile(localVectors)
 	if err != nil {
-		t.Fatalf("signature vectors are required (shared/ must sit beside the repository): %v", err)
+		t.Fatalf("signature vectors are required: %v", err)
+	}
+	switch shared, err := os.ReadFile(sharedVectors); {
+	case err == nil && !bytes.Equal(shared, b):
+		t.Fatalf("%s differs from %s: copy it over", localVectors, sharedVectors)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		t.Fatalf("reading %s: %v", sharedVectors, err)
 	}
 	var f struct {
 		Vectors []vector `json:"vectors"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatalf("reading %s: %v", vectorsFile, err)
+		t.Fatalf("reading %s: %v", localVectors, err)
 	}
 	if len(f.Vectors) == 0 {
-		t.Fatalf("%s holds no vectors", vectorsFile)
+		t.Fatalf("%s holds no vectors", localVectors)
 	}
 	return f.Vectors
 }
