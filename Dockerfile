@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-
 # assignd's container image: a static Go binary on distroless, running as
 # the image's nonroot user (65532). Build it with
 #
@@ -7,7 +5,7 @@
 #
 # The build stage runs on the build machine's platform and cross-compiles
 # for the target, so `docker buildx build --platform linux/amd64,linux/arm64`
-# needs no emulation.
+# needs no emulation. It needs BuildKit (the default builder since Docker 23).
 
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src
