@@ -49,7 +49,7 @@ func (s *Server) readyz(c echo.Context) error {
 // metricsHandler serves g in the Prometheus exposition formats.
 func metricsHandler(g prometheus.Gatherer, log *zap.Logger) echo.HandlerFunc {
 	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{
-		ErrorLog:      zap.NewStdLog(log),
+		ErrorLog:      stdLogAt(log, zap.ErrorLevel),
 		ErrorHandling: promhttp.ContinueOnError,
 	})
 	return echo.WrapHandler(h)

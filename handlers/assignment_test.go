@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/policy"
@@ -432,5 +435,124 @@ func TestAssignmentDevMode(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if rec := serve(env.srv.Callback(), req); rec.Code != 400 {
 		t.Fatalf("malformed callback in dev mode: got %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestAssignmentLogging pins the one line per callback, what only debug
+// adds, and that no token is ever logged.
+func TestAssignmentLogging(t *testing.T) {
+	for _, level := range []zapcore.Level{zapcore.InfoLevel, zapcore.DebugLevel} {
+		t.Run(level.String(), func(t *testing.T) {
+			core, logs := observer.New(level)
+			env := newTestServer(t, func(o *Options) {
+				o.Logger = zap.New(core)
+				o.Config = &config.Config{AuthToken: testToken, AuthTokenSecondary: testTokenNext}
+			})
+			const target = "https://assign.example.com" + AssignmentPath
+			rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{"tier":"gold","from":"+14155550100"}`)))
+			if rec.Code != 200 {
+				t.Fatalf("status %d %s", rec.Code, rec.Body)
+			}
+			lines := logs.FilterMessage("callback decided").All()
+			if len(lines) != 1 {
+				t.Fatalf("%d 'callback decided' lines, want 1", len(lines))
+			}
+			got := lines[0].ContextMap()
+			for k, want := range map[string]any{
+				"reservation_sid": "WR77777777777777777777777777777777",
+				"task_sid":        "WT55555555555555555555555555555555",
+				"worker_sid":      "WK66666666666666666666666666666666",
+				"rule":            "vip",
+				"instruction":     "call",
+				"mode":            "respond",
+				"policy_hash":     env.store.Current().Hash(),
+			} {
+				if got[k] != want {
+					t.Errorf("%s = %v, want %v", k, got[k], want)
+				}
+			}
+			if _, ok := got["decision_seconds"]; !ok {
+				t.Errorf("no decision_seconds")
+			}
+			if lines[0].LoggerName != "callback" {
+				t.Errorf("logger %q, want callback", lines[0].LoggerName)
+			}
+
+			detail := logs.FilterMessage("callback detail").All()
+			if level == zapcore.DebugLevel {
+				if len(detail) != 1 || detail[0].ContextMap()["task_attributes"] == nil || detail[0].ContextMap()["params"] == nil {
+					t.Errorf("debug detail missing: %v", detail)
+				}
+			} else if len(detail) != 0 {
+				t.Errorf("attributes logged at %s", level)
+			}
+			for _, e := range logs.All() {
+				for k, v := range e.ContextMap() {
+					s := fmt.Sprint(v)
+					if strings.Contains(s, testToken) || strings.Contains(s, testTokenNext) {
+						t.Errorf("a token is logged in %s of %q", k, e.Message)
+					}
+					if level == zapcore.InfoLevel && strings.Contains(s, "+14155550100") {
+						t.Errorf("a phone number is logged at info in %s of %q", k, e.Message)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSignatureFailuresRateLimited: a flood of bad signatures is counted in
+// full but logged only a few times.
+func TestSignatureFailuresRateLimited(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	env := newTestServer(t, func(o *Options) { o.Logger = zap.New(core) })
+	const target = "https://assign.example.com" + AssignmentPath
+	const n = 50
+	for range n {
+		rec := serve(env.srv.Callback(), signedRequest(testTokenNext, target, callbackForm(`{}`)))
+		if rec.Code != 403 {
+			t.Fatalf("status %d", rec.Code)
+		}
+	}
+	if got := metricValue(t, env.reg, "assignd_signature_failures_total", nil); got != n {
+		t.Errorf("assignd_signature_failures_total = %v, want %d", got, n)
+	}
+	warns := logs.FilterMessage("invalid signature").All()
+	if len(warns) == 0 || len(warns) > 6 {
+		t.Fatalf("%d warn lines for %d failures, want 1..6", len(warns), n)
+	}
+	if u := warns[0].ContextMap()["url"]; u != target {
+		t.Errorf("logged url %v, want %s", u, target)
+	}
+}
+
+// TestAssignmentRuleSkips: a rule that matches but cannot render is passed
+// over, counted and warned about.
+func TestAssignmentRuleSkips(t *testing.T) {
+	env := newTestServer(t, nil)
+	const target = "https://assign.example.com" + AssignmentPath
+	form := callbackForm(`{"tier":"gold"}`)
+	form.Set("WorkerAttributes", `{}`) // no contact_uri for {{worker.contact_uri}}
+	rec := serve(env.srv.Callback(), signedRequest(testToken, target, form))
+	if rec.Code != 200 || rec.Body.String() != `{"instruction":"accept"}` {
+		t.Fatalf("got %d %s", rec.Code, rec.Body)
+	}
+	if got := metricValue(t, env.reg, "assignd_rule_skips_total", map[string]string{"rule": "vip", "reason": "render"}); got != 1 {
+		t.Errorf("assignd_rule_skips_total{rule=vip,reason=render} = %v, want 1", got)
+	}
+}
+
+// TestAssignmentPanic: a panic becomes a JSON 500, and the server lives on.
+func TestAssignmentPanic(t *testing.T) {
+	env := newTestServer(t, func(o *Options) {
+		o.Enqueue = func(Update) error { panic("boom") }
+	})
+	const target = "https://assign.example.com" + AssignmentPath
+	rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{"type":"conference"}`)))
+	if rec.Code != 500 || rec.Body.String() != `{"error":"internal error"}` || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("got %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if got := metricValue(t, env.reg, "assignd_callbacks_total", map[string]string{"code": "500"}); got != 1 {
+		t.Errorf("assignd_callbacks_total{code=500} = %v, want 1", got)
 	}
 }

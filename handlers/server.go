@@ -9,6 +9,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	stdlog "log"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"golang.org/x/time/rate"
 
 	"github.com/assignd/assignd/config"
@@ -174,7 +176,8 @@ func NewHTTPServer(addr string, h http.Handler, log *zap.Logger) *http.Server {
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
 		IdleTimeout:       IdleTimeout,
-		ErrorLog:          zap.NewStdLog(log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+		// TLS handshake errors, header timeouts and the like: worth seeing, not alarming.
+		ErrorLog: stdLogAt(log, zap.WarnLevel),
 	}
 }
 
@@ -237,4 +240,13 @@ func writeError(c echo.Context, code int, msg, field string) error {
 		return c.NoContent(code)
 	}
 	return c.Blob(code, echo.MIMEApplicationJSON, b)
+}
+
+// stdLogAt adapts log for the standard library's *log.Logger, at level.
+func stdLogAt(log *zap.Logger, level zapcore.Level) *stdlog.Logger {
+	l, err := zap.NewStdLogAt(log, level)
+	if err != nil { // only for an invalid level
+		return zap.NewStdLog(log)
+	}
+	return l
 }
