@@ -26,6 +26,8 @@ const formContentType = "application/x-www-form-urlencoded"
 // checked before the body is read as a form. Every answer other than 200
 // sends the reservation to the Workflow's fallback URL.
 func (s *Server) assignment(c echo.Context) error {
+	// The update deadline counts from arrival, so read the clock first.
+	received := s.now()
 	r := c.Request()
 	if r.Method != http.MethodPost {
 		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
@@ -65,7 +67,7 @@ func (s *Server) assignment(c echo.Context) error {
 					zap.String("url", signed),
 					zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
 					zap.String("remote_addr", r.RemoteAddr),
-					zap.String("reservation_sid", form.Get("ReservationSid")))
+					zap.String("reservation_sid", truncate(form.Get("ReservationSid"), 40)))
 			}
 			return writeError(c, http.StatusForbidden, "invalid signature", "")
 		}
@@ -82,7 +84,7 @@ func (s *Server) assignment(c echo.Context) error {
 		s.log.Warn("malformed callback",
 			zap.String("field", fe.Field),
 			zap.String("problem", fe.Problem),
-			zap.String("reservation_sid", form.Get("ReservationSid")))
+			zap.String("reservation_sid", truncate(form.Get("ReservationSid"), 40)))
 		return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
 	}
 
@@ -91,7 +93,6 @@ func (s *Server) assignment(c echo.Context) error {
 		s.log.Error("callback before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")
 	}
-	received := s.now()
 	if s.beforeDecide != nil {
 		s.beforeDecide()
 	}
@@ -196,7 +197,7 @@ func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
 		s.log.Warn("callback refused",
 			zap.Int("status", code),
 			zap.String("problem", msg),
-			zap.String("field", field),
+			zap.String("field", truncate(field, 64)),
 			zap.String("remote_addr", c.Request().RemoteAddr))
 	}
 	return writeError(c, code, msg, field)
