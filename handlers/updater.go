@@ -40,8 +40,10 @@ type UpdaterOptions struct {
 	Log *zap.Logger
 	// Registerer receives the updater's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
-	// Now, Sleep and Jitter are seams for tests. Sleep waits d or until ctx
-	// ends, returning ctx's error in that case; Jitter returns a number in [0, 1).
+	// Now, Sleep and Jitter are seams for tests. Now must keep to the wall
+	// clock, as attempt contexts end at deadlines computed from it. Sleep
+	// waits d or until ctx ends, returning ctx's error in that case; Jitter
+	// returns a number in [0, 1) and must be safe for concurrent use.
 	Now    func() time.Time
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Jitter func() float64
@@ -348,7 +350,13 @@ func (u *Updater) process(it *updItem) {
 			break
 		}
 		r.attempts++
-		reason, wait := u.attempt(it, min(u.o.AttemptTimeout, left), &r)
+		// The attempt ends by the deadline at the latest, so no request is
+		// on the wire after it.
+		end := now.Add(u.o.AttemptTimeout)
+		if it.deadline.Before(end) {
+			end = it.deadline
+		}
+		reason, wait := u.attempt(it, end, &r)
 		if reason == "" {
 			break
 		}
@@ -382,8 +390,8 @@ func (u *Updater) process(it *updItem) {
 
 // attempt sends once. It sets r's outcome and returns "" when the update is
 // finished, or the retry reason and TaskRouter's Retry-After otherwise.
-func (u *Updater) attempt(it *updItem, timeout time.Duration, r *updResult) (reason string, retryAfter time.Duration) {
-	ctx, cancel := context.WithTimeout(u.runCtx, timeout)
+func (u *Updater) attempt(it *updItem, end time.Time, r *updResult) (reason string, retryAfter time.Duration) {
+	ctx, cancel := context.WithDeadline(u.runCtx, end)
 	err := u.o.Send(ctx, it.up)
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()

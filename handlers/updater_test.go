@@ -1,0 +1,753 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptrace"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/assignd/assignd/policy"
+)
+
+// updMetric returns the value of the series name{labels}, summing over
+// unlisted labels; a histogram gives its sample count.
+func updMetric(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue metrics
+				}
+			}
+			sum += updValue(m)
+		}
+	}
+	return sum
+}
+
+func updValue(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Histogram != nil:
+		return float64(m.Histogram.GetSampleCount())
+	}
+	return 0
+}
+
+// updFake is a scripted Send: it answers from a function and counts calls.
+type updFake struct {
+	mu    sync.Mutex
+	calls map[string]int
+	fn    func(ctx context.Context, u Update, n int) error
+}
+
+func (f *updFake) send(ctx context.Context, u Update) error {
+	f.mu.Lock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[u.ReservationSid]++
+	n := f.calls[u.ReservationSid]
+	f.mu.Unlock()
+	if f.fn == nil {
+		return nil
+	}
+	return f.fn(ctx, u, n)
+}
+
+func (f *updFake) count(sid string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[sid]
+}
+
+func newTestUpdater(t *testing.T, o UpdaterOptions) (*Updater, *prometheus.Registry, *observer.ObservedLogs) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	core, logs := observer.New(zap.DebugLevel)
+	o.Registerer = reg
+	o.Log = zap.New(core)
+	return NewUpdater(o), reg, logs
+}
+
+func updShutdown(t *testing.T, u *Updater) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := u.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+func accept(n int) Update { return restTestUpdate(n, policy.Instruction{Name: policy.Accept}) }
+
+func TestUpdaterMetricsExistFromStart(t *testing.T) {
+	_, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]int{}
+	for _, mf := range mfs {
+		series[mf.GetName()] = len(mf.GetMetric())
+	}
+	want := map[string]int{
+		"assignd_reservation_updates_total": len(updInstructions) * len(updOutcomes),
+		"assignd_update_attempts":           1,
+		"assignd_update_queue_depth":        1,
+		"assignd_updates_in_flight":         1,
+		"assignd_update_retries_total":      len(updRetryReasons),
+		"assignd_update_duplicates_total":   1,
+		"assignd_update_queue_full_total":   1,
+	}
+	for name, n := range want {
+		if series[name] != n {
+			t.Errorf("%s has %d series, want %d", name, series[name], n)
+		}
+	}
+}
+
+func TestUpdaterDuplicates(t *testing.T) {
+	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
+		if u.ReservationSid == restTestWR(3) {
+			return &RESTError{Status: 401, Code: 20003, Message: "Authenticate"}
+		}
+		return nil
+	}}
+	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: f.send})
+	// Not started yet: the first update is still queued.
+	if err := u.Enqueue(accept(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Enqueue(accept(1)); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("second enqueue while queued: %v, want ErrDuplicate", err)
+	}
+	if err := u.Enqueue(accept(3)); err != nil {
+		t.Fatal(err)
+	}
+	u.Start()
+	waitFor(t, func() bool { return updMetric(t, reg, "assignd_reservation_updates_total", nil) == 2 })
+	if err := u.Enqueue(accept(1)); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("enqueue after applied: %v, want ErrDuplicate", err)
+	}
+	// A rejected update is forgotten: a redelivery may try again.
+	if err := u.Enqueue(accept(3)); err != nil {
+		t.Fatalf("enqueue after rejected: %v, want it queued", err)
+	}
+	updShutdown(t, u)
+	if n := f.count(restTestWR(1)); n != 1 {
+		t.Errorf("reservation 1 POSTed %d times, want 1", n)
+	}
+	if got := updMetric(t, reg, "assignd_update_duplicates_total", nil); got != 2 {
+		t.Errorf("duplicates counted %v, want 2", got)
+	}
+}
+
+func TestUpdaterDuplicateMapIsPruned(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send, Now: clock, ReservationTimeout: time.Minute})
+	u.Start()
+	for i := range 100 {
+		up := accept(i)
+		up.Received = clock()
+		if err := u.Enqueue(up); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return updMetric(t, reg, "assignd_reservation_updates_total", nil) == 100 })
+	advance(2 * time.Minute)
+	up := accept(1000)
+	up.Received = clock()
+	if err := u.Enqueue(up); err != nil {
+		t.Fatal(err)
+	}
+	u.mu.Lock()
+	n, q := len(u.entries), len(u.expiry)
+	u.mu.Unlock()
+	if n != 1 || q != 1 {
+		t.Fatalf("after the timeout the duplicate map holds %d entries (%d in the expiry list), want 1", n, q)
+	}
+	// The reservation timed out at TaskRouter, so a callback for it now is
+	// a new offer and may be sent.
+	up = accept(1)
+	up.Received = clock()
+	if err := u.Enqueue(up); err != nil {
+		t.Fatalf("enqueue after pruning: %v", err)
+	}
+	updShutdown(t, u)
+}
+
+func TestUpdaterQueueFull(t *testing.T) {
+	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send, Queue: 2})
+	for i := range 2 {
+		if err := u.Enqueue(accept(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := u.Enqueue(accept(2)); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("third enqueue: %v, want ErrQueueFull", err)
+	}
+	if got := updMetric(t, reg, "assignd_update_queue_depth", nil); got != 2 {
+		t.Errorf("queue depth %v, want 2", got)
+	}
+	// A refused update is not remembered: the fallback or a redelivery may
+	// bring it back.
+	u.Start()
+	waitFor(t, func() bool { return updMetric(t, reg, "assignd_reservation_updates_total", nil) == 2 })
+	if err := u.Enqueue(accept(2)); err != nil {
+		t.Fatalf("enqueue after the queue drained: %v", err)
+	}
+	updShutdown(t, u)
+	if err := u.Enqueue(accept(9)); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("enqueue after shutdown: %v, want ErrQueueFull", err)
+	}
+	if got := updMetric(t, reg, "assignd_update_queue_full_total", nil); got != 2 {
+		t.Errorf("queue full counted %v, want 2", got)
+	}
+}
+
+func TestUpdaterShutdownDrains(t *testing.T) {
+	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
+		time.Sleep(5 * time.Millisecond)
+		if n == 1 {
+			return &RESTError{Status: 503}
+		}
+		return nil
+	}}
+	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: f.send, Concurrency: 2, BackoffBase: time.Millisecond})
+	u.Start()
+	for i := range 20 {
+		if err := u.Enqueue(accept(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	updShutdown(t, u)
+	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeApplied}); got != 20 {
+		t.Fatalf("%v applied after a drain, want 20", got)
+	}
+}
+
+func TestUpdaterShutdownAbandons(t *testing.T) {
+	started := make(chan struct{}, 10)
+	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
+		started <- struct{}{}
+		<-ctx.Done() // TaskRouter never answers
+		return fmt.Errorf("posting: %w", ctx.Err())
+	}}
+	u, reg, logs := newTestUpdater(t, UpdaterOptions{Send: f.send, Concurrency: 1, AttemptTimeout: time.Minute})
+	u.Start()
+	for i := range 3 {
+		if err := u.Enqueue(accept(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := u.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("shutdown: %v, want the deadline error", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("shutdown took %s with a 100ms budget: in-flight attempt not cancelled", took)
+	}
+	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 3 {
+		t.Fatalf("%v abandoned, want 3 (1 in flight, 2 queued)", got)
+	}
+	lines := logs.FilterMessage("reservation update finished").FilterField(zap.String("outcome", OutcomeAbandoned)).All()
+	sids := map[string]bool{}
+	for _, l := range lines {
+		sids[l.ContextMap()["reservation_sid"].(string)] = true
+	}
+	if len(sids) != 3 {
+		t.Fatalf("abandoned log lines name %v, want 3 reservations", sids)
+	}
+	if n := f.count(restTestWR(1)) + f.count(restTestWR(2)); n != 0 {
+		t.Fatalf("queued updates were sent during a timed-out shutdown (%d)", n)
+	}
+}
+
+func TestUpdaterShutdownBeforeStart(t *testing.T) {
+	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send})
+	if err := u.Enqueue(accept(1)); err != nil {
+		t.Fatal(err)
+	}
+	updShutdown(t, u)
+	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 1 {
+		t.Fatalf("%v abandoned, want 1", got)
+	}
+}
+
+// TestUpdaterDeadline checks that the deadline comes from the arrival time
+// and that an update past it is never sent.
+func TestUpdaterDeadline(t *testing.T) {
+	f := &updFake{}
+	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: f.send, ReservationTimeout: 10 * time.Second, SafetyMargin: 2 * time.Second})
+	late := accept(1)
+	late.Received = time.Now().Add(-9 * time.Second) // within the timeout, past the margin
+	onTime := accept(2)
+	onTime.Received = time.Now().Add(-7 * time.Second)
+	noArrival := accept(3) // a caller that forgot Received must not lose the update
+	noArrival.Received = time.Time{}
+	for _, up := range []Update{late, onTime, noArrival} {
+		if err := u.Enqueue(up); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.Start()
+	updShutdown(t, u)
+	if f.count(late.ReservationSid) != 0 {
+		t.Error("an update past its deadline was sent")
+	}
+	if f.count(onTime.ReservationSid) != 1 || f.count(noArrival.ReservationSid) != 1 {
+		t.Error("an update within its deadline was not sent")
+	}
+	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
+		t.Errorf("%v expired, want 1", got)
+	}
+}
+
+func TestUpdaterBackoff(t *testing.T) {
+	var sleeps []time.Duration
+	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
+		if n <= 9 {
+			return &RESTError{Status: 500, Code: 20500}
+		}
+		return nil
+	}}
+	u, reg, logs := newTestUpdater(t, UpdaterOptions{
+		Send:   f.send,
+		Jitter: func() float64 { return 0.5 },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			sleeps = append(sleeps, d) // one worker runs this update: no race
+			return nil
+		},
+	})
+	u.Start()
+	if err := u.Enqueue(accept(1)); err != nil {
+		t.Fatal(err)
+	}
+	updShutdown(t, u)
+	ms := time.Millisecond
+	want := []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 5000 * ms, 5000 * ms, 5000 * ms}
+	if fmt.Sprint(sleeps) != fmt.Sprint(want) {
+		t.Errorf("slept %v, want %v (half of min(10s, 200ms·2^n))", sleeps, want)
+	}
+	if got := updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "5xx"}); got != 9 {
+		t.Errorf("%v 5xx retries counted, want 9", got)
+	}
+	line := logs.FilterMessage("reservation update finished").All()[0].ContextMap()
+	if line["attempts"] != int64(10) || line["outcome"] != OutcomeApplied || line["status"] != int64(200) {
+		t.Errorf("log line %v", line)
+	}
+}
+
+// TestUpdaterBackoffStopsAtDeadline checks that a computed wait never runs
+// past the deadline.
+func TestUpdaterBackoffStopsAtDeadline(t *testing.T) {
+	var mu sync.Mutex
+	var sleeps []time.Duration
+	f := &updFake{fn: func(ctx context.Context, u Update, n int) error { return &RESTError{Status: 503} }}
+	u, reg, _ := newTestUpdater(t, UpdaterOptions{
+		Send:               f.send,
+		ReservationTimeout: 400 * time.Millisecond,
+		SafetyMargin:       100 * time.Millisecond,
+		BackoffBase:        time.Second,
+		Jitter:             func() float64 { return 0.999 },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			sleeps = append(sleeps, d)
+			mu.Unlock()
+			return updSleep(ctx, d)
+		},
+	})
+	u.Start()
+	up := accept(1)
+	if err := u.Enqueue(up); err != nil {
+		t.Fatal(err)
+	}
+	updShutdown(t, u)
+	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
+		t.Fatalf("%v expired, want 1", got)
+	}
+	for _, d := range sleeps {
+		if d > 300*time.Millisecond {
+			t.Errorf("slept %s, past the 300ms deadline", d)
+		}
+	}
+}
+
+func TestUpdaterInvalidInstructionRejected(t *testing.T) {
+	fake := newRestFake(t)
+	send, err := NewTwilioSender(restTestConfig(t, fake.srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, reg, logs := newTestUpdater(t, UpdaterOptions{Send: send})
+	u.Start()
+	if err := u.Enqueue(restTestUpdate(1, policy.Instruction{Name: policy.Conference, Params: []policy.Param{p("bogus", "x")}})); err != nil {
+		t.Fatal(err)
+	}
+	updShutdown(t, u)
+	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"instruction": "conference", "outcome": OutcomeRejected}); got != 1 {
+		t.Fatalf("%v rejected, want 1", got)
+	}
+	if l := logs.FilterMessage("reservation update finished").All(); len(l) != 1 || l[0].Level != zap.ErrorLevel {
+		t.Fatalf("want one error line, got %v", l)
+	}
+}
+
+func TestUpdaterNoSecretsAtInfo(t *testing.T) {
+	f := &updFake{}
+	reg := prometheus.NewRegistry()
+	core, logs := observer.New(zap.InfoLevel)
+	u := NewUpdater(UpdaterOptions{Send: f.send, Registerer: reg, Log: zap.New(core)})
+	u.Start()
+	if err := u.Enqueue(restTestUpdate(1, policy.Instruction{Name: policy.Conference, Params: []policy.Param{
+		p("to", "+14155550100"), p("sip_auth_password", "hunter2")}})); err != nil {
+		t.Fatal(err)
+	}
+	updShutdown(t, u)
+	for _, l := range logs.All() {
+		s := fmt.Sprint(l.ContextMap())
+		if containsAny(s, "+14155550100", "hunter2") {
+			t.Errorf("info log carries a parameter value: %s", s)
+		}
+	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if len(sub) > 0 && len(s) >= len(sub) {
+			for i := 0; i+len(sub) <= len(s); i++ {
+				if s[i:i+len(sub)] == sub {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// updLagMeter measures, until the test ends, how late timers fire on this
+// machine: the bound on how far a wall-clock observation can trail the
+// moment it observes.
+func updLagMeter(t *testing.T) func() time.Duration {
+	stop := make(chan struct{})
+	var worst atomic.Int64
+	go func() {
+		const tick = 5 * time.Millisecond
+		for {
+			start := time.Now()
+			select {
+			case <-stop:
+				return
+			case <-time.After(tick):
+			}
+			if lag := int64(time.Since(start) - tick); lag > worst.Load() {
+				worst.Store(lag)
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop) })
+	return func() time.Duration { return time.Duration(worst.Load()) }
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(end) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestUpdaterTenThousand runs 10,000 reservations, with redeliveries and
+// random faults, through the updater against the fake TaskRouter's script
+// played in memory, and checks the invariants: exactly one outcome per
+// update, nothing POSTed after the updater saw it applied, nothing POSTed
+// after its deadline.
+func TestUpdaterTenThousand(t *testing.T) {
+	updRandomRun(t, 10000, 3*time.Second, false)
+}
+
+// TestUpdaterRandomFaultsHTTP is the same run, smaller, through the real
+// twilio-go sender and loopback HTTP, every request checked against the
+// spec; it is sized for the race detector on two cores.
+func TestUpdaterRandomFaultsHTTP(t *testing.T) {
+	updRandomRun(t, 500, 4*time.Second, true)
+}
+
+func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
+	// Each attempt's context ends by the deadline: that is the exact check.
+	// The wrapper and the HTTP trace see the attempt a little later than the
+	// updater decided on it, by however long the scheduler took on a loaded
+	// machine: slack, plus the worst timer lateness seen during the run,
+	// allows for that.
+	const slack = 100 * time.Millisecond
+	lag := updLagMeter(t)
+	rt, margin, attemptTimeout := 1500*time.Millisecond, 200*time.Millisecond, 60*time.Millisecond
+	if overHTTP {
+		// Loopback HTTP under the race detector on two cores takes tens of
+		// milliseconds a request.
+		rt, margin, attemptTimeout = 2500*time.Millisecond, 300*time.Millisecond, 200*time.Millisecond
+	}
+	rng := rand.New(rand.NewPCG(20260101, 5))
+	fake := newRestFake(t)
+	send := fake.sendDirect
+	if overHTTP {
+		var err error
+		if send, err = NewTwilioSender(restTestConfig(t, fake.srv.URL)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Scripts: most succeed at once; others meet one to three faults and
+	// then an answer; a few never get through.
+	faults := []restReply{
+		{status: 429, code: 20429, message: "Too Many Requests"},
+		{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "2"}, // past the deadline: expired
+		{status: 500, code: 20500, message: "Internal Server Error"},
+		{status: 503, code: 20503, message: "Service Unavailable"},
+		{status: 502},
+		{delay: 3 * attemptTimeout},
+		{delay: 3 * attemptTimeout, lands: true},
+		{drop: true},
+	}
+	finals := []restReply{restOK, restOK, restOK, restOK, restOK, restOK, restNotPending,
+		{status: 404, code: 20404, message: "Not Found"},
+		{status: 401, code: 20003, message: "Authenticate"},
+		{status: 400, code: 20001, message: "Invalid parameter"}}
+	rejecting := map[string]bool{}
+	for i := range total {
+		sid := restTestWR(i)
+		var steps []restReply
+		switch x := rng.Float64(); {
+		case x < 0.65:
+		case x < 0.997:
+			for range 1 + rng.IntN(3) {
+				steps = append(steps, faults[rng.IntN(len(faults))])
+			}
+			fallthrough
+		default:
+			if x >= 0.997 {
+				steps = append(steps, restReply{status: 503, code: 20503, message: "Service Unavailable"}) // forever
+				break
+			}
+			final := finals[rng.IntN(len(finals))]
+			steps = append(steps, final)
+			if final.status == 401 || final.code == 20001 && final.message == "Invalid parameter" {
+				rejecting[sid] = true
+			}
+		}
+		if len(steps) > 0 {
+			fake.script(sid, steps...)
+		}
+	}
+
+	var (
+		mu         sync.Mutex
+		deadlines  = map[string]time.Time{}
+		applied    = map[string]bool{}
+		violations []string
+	)
+	type lateness struct {
+		what string
+		by   time.Duration
+	}
+	var lates []lateness
+	late := func(what string, by time.Duration) {
+		mu.Lock()
+		lates = append(lates, lateness{what, by})
+		mu.Unlock()
+	}
+	violate := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(violations) < 20 {
+			violations = append(violations, fmt.Sprintf(format, args...))
+		}
+	}
+	// The request is checked when it has been written to the connection:
+	// the server may read it later, after the deadline, from a connection
+	// the client has already given up on, as TaskRouter may.
+	wrote := func(sid string) {
+		at := time.Now()
+		mu.Lock()
+		d, isApplied := deadlines[sid], applied[sid]
+		mu.Unlock()
+		if isApplied {
+			violate("%s POSTed after it was applied", sid)
+		}
+		if at.After(d) {
+			late(sid+" POSTed", at.Sub(d))
+		}
+	}
+	var attempts, writes atomic.Int64
+	checked := func(ctx context.Context, up Update) error {
+		attempts.Add(1)
+		mu.Lock()
+		d, isApplied := deadlines[up.ReservationSid], applied[up.ReservationSid]
+		mu.Unlock()
+		if isApplied {
+			violate("%s sent after it was applied", up.ReservationSid)
+		}
+		if dl, ok := ctx.Deadline(); !ok || dl.After(d) {
+			violate("%s attempt may run until %s, past its deadline %s", up.ReservationSid, dl.Format(time.StampMicro), d.Format(time.StampMicro))
+		}
+		if now := time.Now(); now.After(d) {
+			late(up.ReservationSid+" attempt started", now.Sub(d))
+		}
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+			// Only a request that was flushed to the connection was sent.
+			if info.Err == nil {
+				writes.Add(1)
+				wrote(up.ReservationSid)
+			}
+		}})
+		err := send(ctx, up)
+		if err == nil {
+			mu.Lock()
+			applied[up.ReservationSid] = true
+			mu.Unlock()
+		}
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	core, logs := observer.New(zap.InfoLevel)
+	u := NewUpdater(UpdaterOptions{
+		Send: checked, Queue: total, Concurrency: 64,
+		AttemptTimeout: attemptTimeout, ReservationTimeout: rt, SafetyMargin: margin,
+		BackoffBase: 2 * time.Millisecond, BackoffCap: 40 * time.Millisecond,
+		Registerer: reg, Log: zap.New(core),
+	})
+	u.Start()
+
+	// Callbacks arrive at a steady rate over several TaskRouter
+	// connections; about one in ten is delivered twice.
+	var dups, redelivered atomic.Int64
+	var wg sync.WaitGroup
+	const producers = 4
+	start := time.Now()
+	for w := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < total; i += producers {
+				time.Sleep(time.Until(start.Add(time.Duration(i) * arrivals / time.Duration(total))))
+				up := accept(i)
+				up.Received = time.Now()
+				mu.Lock()
+				deadlines[up.ReservationSid] = up.Received.Add(rt - margin)
+				mu.Unlock()
+				if err := u.Enqueue(up); err != nil {
+					t.Errorf("enqueue %d: %v", i, err)
+					continue
+				}
+				if i%10 == 3 && !rejecting[up.ReservationSid] {
+					redelivered.Add(1)
+					again := up
+					again.Received = time.Now()
+					if err := u.Enqueue(again); errors.Is(err, ErrDuplicate) {
+						dups.Add(1)
+					} else {
+						t.Errorf("redelivery of %d: %v, want ErrDuplicate", i, err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := u.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+
+	for _, v := range violations {
+		t.Error(v)
+	}
+	allowed := slack + lag()
+	for _, l := range lates {
+		if l.by > allowed {
+			t.Errorf("%s %s after its deadline (allowed %s for scheduling)", l.what, l.by, allowed)
+		}
+	}
+	outcomes := map[string]float64{}
+	var sum float64
+	for _, oc := range updOutcomes {
+		outcomes[oc] = updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": oc})
+		sum += outcomes[oc]
+	}
+	t.Logf("timer lag up to %s; outcomes %v, attempts %d, duplicates %d, retries network=%v timeout=%v 429=%v 5xx=%v",
+		lag(), outcomes, attempts.Load(), dups.Load(),
+		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "network"}),
+		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "timeout"}),
+		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "429"}),
+		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "5xx"}))
+	if sum != float64(total) {
+		t.Errorf("outcomes sum to %v, want %d", sum, total)
+	}
+	perSid := map[string]int{}
+	for _, l := range logs.FilterMessage("reservation update finished").All() {
+		perSid[l.ContextMap()["reservation_sid"].(string)]++
+	}
+	if len(perSid) != total {
+		t.Errorf("%d reservations have an outcome line, want %d", len(perSid), total)
+	}
+	for sid, n := range perSid {
+		if n != 1 {
+			t.Errorf("%s has %d outcome lines", sid, n)
+		}
+	}
+	if got := updMetric(t, reg, "assignd_update_duplicates_total", nil); got != float64(dups.Load()) || dups.Load() != redelivered.Load() {
+		t.Errorf("duplicates counted %v, refused %d, redelivered %d", got, dups.Load(), redelivered.Load())
+	}
+	if overHTTP && writes.Load() == 0 {
+		t.Error("no request write was traced: the wire-level checks did not run")
+	}
+	if got := updMetric(t, reg, "assignd_update_attempts", nil); got != float64(total) {
+		t.Errorf("attempts histogram has %v samples, want %d", got, total)
+	}
+	for _, oc := range []string{OutcomeApplied, OutcomeGone, OutcomeRejected, OutcomeExpired} {
+		if outcomes[oc] < float64(total)/1000 {
+			t.Errorf("no %s outcome: the faults did not exercise it", oc)
+		}
+	}
+	if outcomes[OutcomeAbandoned] != 0 {
+		t.Errorf("%v abandoned in a graceful drain", outcomes[OutcomeAbandoned])
+	}
+	for _, r := range updRetryReasons {
+		if updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": r}) == 0 {
+			t.Errorf("no %s retry: the faults did not exercise it", r)
+		}
+	}
+}
