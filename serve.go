@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -59,14 +62,50 @@ func runServe(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		log.Warn("ASSIGND_POLICY_FILE is not set: running the embedded example policy")
 	}
 
-	// updater: build the REST updater here (it needs cfg's REST credentials),
-	// start it, and set enqueue to its Enqueue; drain it during shutdown
-	// below, after the callback listener has closed. Hot-reload triggers
-	// (policy.NewReloader: file events, SIGHUP, POST /-/reload on
-	// srv.Admin()) are wired here too.
+	// The REST updater runs whenever credentials allow, so that a reload
+	// may bring in update-mode rules. Without credentials, a policy with
+	// update-mode rules is refused, at start and on every reload; only
+	// development mode starts anyway, so the embedded example runs on a
+	// laptop, and answers its update-mode callbacks with 503.
+	ok, missing := cfg.HasRESTCredentials()
+	var send func(context.Context, handlers.Update) error
+	if ok {
+		var err error
+		if send, err = handlers.NewTwilioSender(cfg); err != nil {
+			return err
+		}
+	}
+	// The updater's metrics are registered even when it cannot run, so that
+	// dashboards and alerts see the same series on every pod.
+	updater := handlers.NewUpdater(handlers.UpdaterOptions{
+		Send:               send,
+		Queue:              cfg.UpdateQueue,
+		Concurrency:        cfg.UpdateConcurrency,
+		AttemptTimeout:     cfg.UpdateAttemptTimeout,
+		ReservationTimeout: cfg.ReservationTimeout,
+		Log:                log,
+		Registerer:         reg,
+	})
 	var enqueue func(handlers.Update) error
-	if enqueue == nil && store.Current().HasUpdateRules() {
-		log.Warn("the policy has update-mode rules but no REST updater is running: their callbacks get 503 and go to the Workflow's fallback URL")
+	if ok {
+		updater.Start()
+		enqueue = updater.Enqueue
+	} else {
+		noREST := fmt.Errorf("the policy has update-mode rules, which need REST credentials: set %s", missing)
+		if store.Current().HasUpdateRules() {
+			if !cfg.Dev {
+				return noREST
+			}
+			log.Warn("update-mode rules have no REST credentials: development mode runs them anyway, and their callbacks get 503", zap.String("missing", missing))
+		}
+		if !cfg.Dev {
+			store.SetCheck(func(p *policy.Policy) error {
+				if p.HasUpdateRules() {
+					return noREST
+				}
+				return nil
+			})
+		}
 	}
 
 	srv, err := handlers.New(handlers.Options{
@@ -92,6 +131,38 @@ func runServe(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	httpLog := log.Named("http")
 	cbSrv := handlers.NewHTTPServer(cbLn.Addr().String(), srv.Callback(), httpLog)
 	adminSrv := handlers.NewHTTPServer(adminLn.Addr().String(), srv.Admin(), httpLog)
+
+	// Every reload trigger goes through the one Reloader goroutine: file
+	// events in the policy's directory, SIGHUP, and POST /-/reload.
+	var reloaded chan struct{}
+	if cfg.PolicyFile != "" {
+		reloader := policy.NewReloader(store, cfg.PolicyFile, log)
+		srv.AddPolicyAdmin(reloader.Reload)
+		rctx, stopReloads := context.WithCancel(ctx)
+		defer stopReloads()
+		reloaded = make(chan struct{})
+		go func() {
+			defer close(reloaded)
+			if err := reloader.Run(rctx); err != nil {
+				log.Error("policy watch failed; SIGHUP and POST /-/reload still reload", zap.Error(err))
+			}
+		}()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-hup:
+					reloader.Trigger()
+				case <-rctx.Done():
+					return
+				}
+			}
+		}()
+	} else {
+		srv.AddPolicyAdmin(nil)
+	}
 
 	served := make(chan error, 2)
 	go func() { served <- serve(cbSrv, cbLn, "callback") }()
@@ -122,7 +193,14 @@ func runServe(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err := cbSrv.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutting down the callback listener: %w", err))
 	}
-	// updater: drain the update queue here, bounded by sctx.
+	if enqueue != nil {
+		// Callbacks have stopped arriving: drain what they queued. What is
+		// still queued when sctx ends is abandoned, and TaskRouter times
+		// those reservations out and offers the tasks again.
+		if err := updater.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("draining reservation updates: %w", err))
+		}
+	}
 	if err := adminSrv.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutting down the admin listener: %w", err))
 	}

@@ -46,6 +46,12 @@ func testConfig() *config.Config {
 		ShutdownTimeout: 5 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
+
+		TaskRouterURL:        "https://taskrouter.twilio.com",
+		UpdateQueue:          10000,
+		UpdateConcurrency:    16,
+		UpdateAttemptTimeout: 5 * time.Second,
+		ReservationTimeout:   120 * time.Second,
 	}
 }
 
@@ -210,7 +216,11 @@ func TestServeRefuses(t *testing.T) {
 		{"no token", func(c *config.Config) {}, "TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true"},
 		{"invalid policy", func(c *config.Config) { c.Dev = true; c.PolicyFile = bad }, "loading ASSIGND_POLICY_FILE"},
 		{"missing policy", func(c *config.Config) { c.Dev = true; c.PolicyFile = filepath.Join(dir, "nope.yaml") }, "loading ASSIGND_POLICY_FILE"},
-		{"bad listen address", func(c *config.Config) { c.AuthToken = "t"; c.Listen = "nope" }, "ASSIGND_LISTEN"},
+		{"bad listen address", func(c *config.Config) {
+			c.AuthToken = "t"
+			c.AccountSid = "AC11111111111111111111111111111111"
+			c.Listen = "nope"
+		}, "ASSIGND_LISTEN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,6 +23,9 @@ type Store struct {
 	// read path never takes it.
 	mu sync.Mutex
 	m  storeMetrics
+	// check, when set, vets a parsed policy against the environment before
+	// it may run; see SetCheck.
+	check func(*Policy) error
 }
 
 type loaded struct {
@@ -62,6 +65,16 @@ func NewStore(log *zap.Logger, reg prometheus.Registerer) *Store {
 	s.m.reloads.WithLabelValues("failure")
 	reg.MustRegister(s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info)
 	return s
+}
+
+// SetCheck makes LoadFile refuse a policy that check rejects, as it
+// refuses one that does not parse: serve uses it to refuse update-mode rules
+// when there are no REST credentials to send their updates with. Call it
+// before the first LoadFile.
+func (s *Store) SetCheck(check func(*Policy) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.check = check
 }
 
 // Current returns the running policy, or nil before the first load.
@@ -127,6 +140,9 @@ func (s *Store) LoadFile(path string) (changed bool, err error) {
 		return false, nil
 	}
 	p, err := Parse(path, src)
+	if err == nil && s.check != nil {
+		err = s.check(p)
+	}
 	if err != nil {
 		s.fail(err)
 		return false, err

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/handlers"
+)
+
+const (
+	servePolicyA   = "version: 1\nrules:\n  - name: rule-a\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:a\"}\n"
+	servePolicyB   = "version: 1\nrules:\n  - name: rule-b\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:b\"}\n"
+	servePolicyBad = "version: 1\nrules:\n  - name: broken\n    when: task.x ==\n    instruction: accept\n"
+	servePolicyCnf = "version: 1\nrules:\n  - name: conf\n    instruction: conference\n    params: {from: \"+15005550006\", record: true}\n"
+)
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeHotReload drives serve's three reload triggers: the file watch,
+// POST /-/reload and SIGHUP, through a bad file and back.
+func TestServeHotReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	write := func(src string) {
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(servePolicyA)
+	cfg := testConfig()
+	cfg.Dev = true
+	cfg.PolicyFile = path
+	r := start(t, cfg)
+	to := func() string {
+		_, _, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
+		return body
+	}
+	if got := to(); !strings.Contains(got, `"to":"client:a"`) {
+		t.Fatalf("first decision %s, want rule-a's", got)
+	}
+
+	write(servePolicyBad)
+	waitUntil(t, "the watcher to refuse the bad file", func() bool {
+		return r.logs.FilterMessage("policy load failed, keeping the running policy").Len() > 0
+	})
+	if got := to(); !strings.Contains(got, `"to":"client:a"`) {
+		t.Fatalf("after a bad file: %s, want rule-a's still", got)
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.admin+"/-/reload", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 500 || !strings.Contains(string(body), `rule \"broken\" (#1): when:`) {
+		t.Errorf("POST /-/reload of a bad file = %d %s", res.StatusCode, body)
+	}
+	if code, metrics := get(t, r.admin+"/metrics"); code != 200 || !strings.Contains(metrics, "assignd_policy_last_reload_successful 0") {
+		t.Errorf("after a bad reload, metrics do not show it:\n%s", grepLines(metrics, "assignd_policy_"))
+	}
+
+	write(servePolicyB)
+	waitUntil(t, "the watcher to load the good file", func() bool { return strings.Contains(to(), `"to":"client:b"`) })
+	if _, metrics := get(t, r.admin+"/metrics"); !strings.Contains(metrics, "assignd_policy_last_reload_successful 1") {
+		t.Errorf("after a good reload, metrics do not show it:\n%s", grepLines(metrics, "assignd_policy_"))
+	}
+
+	// SIGHUP reloads (an unchanged file: logged at debug) and does not
+	// end the process, as its default action would.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "SIGHUP to trigger a load", func() bool {
+		for _, e := range r.logs.FilterMessage("policy unchanged").All() {
+			if e.ContextMap()["trigger"] == "signal" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestServeUpdateModeEndToEnd runs serve against a fake TaskRouter: an
+// update-mode decision answers the callback with an empty 200 and reaches
+// TaskRouter as a REST update, sent by twilio-go with the configured
+// credentials.
+func TestServeUpdateModeEndToEnd(t *testing.T) {
+	t.Setenv("TWILIO_EDGE", "")
+	t.Setenv("TWILIO_REGION", "")
+	var mu sync.Mutex
+	var got []url.Values
+	var paths []string
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		r.ParseForm()
+		mu.Lock()
+		got = append(got, r.PostForm)
+		paths = append(paths, r.URL.Path+" "+user+":"+pass)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"sid":"WR77777777777777777777777777777777","reservation_status":"accepted"}`))
+	}))
+	defer fake.Close()
+
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(servePolicyCnf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Dev = true
+	cfg.PolicyFile = path
+	cfg.AccountSid = "AC11111111111111111111111111111111"
+	cfg.AuthToken = "token123"
+	cfg.TaskRouterURL = fake.URL
+	cfg.UpdateQueue, cfg.UpdateConcurrency = 10, 2
+	cfg.UpdateAttemptTimeout, cfg.ReservationTimeout = 2*time.Second, 60*time.Second
+	r := start(t, cfg)
+
+	code, ctype, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
+	if code != 200 || body != "" || ctype != "application/json" {
+		t.Fatalf("update-mode callback = %d %q %q, want 200, empty body, application/json", code, body, ctype)
+	}
+	waitUntil(t, "the REST update", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := url.Values{"Instruction": {"conference"}, "From": {"+15005550006"}, "Record": {"true"}}
+	if got[0].Encode() != want.Encode() {
+		t.Errorf("REST form %v, want %v", got[0], want)
+	}
+	if p := "/v1/Workspaces/WS22222222222222222222222222222222/Workers/WK66666666666666666666666666666666/Reservations/WR77777777777777777777777777777777 AC11111111111111111111111111111111:token123"; paths[0] != p {
+		t.Errorf("REST request %q, want %q", paths[0], p)
+	}
+}
+
+// TestServeRefusesUpdateRulesWithoutCredentials: outside development mode
+// an update-mode policy needs REST credentials, at start and on reload.
+func TestServeRefusesUpdateRulesWithoutCredentials(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(servePolicyCnf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.AuthToken = "token123"
+	cfg.PolicyFile = path
+	err := runServe(t.Context(), cfg, zap.NewNop())
+	if err == nil || !strings.Contains(err.Error(), "TWILIO_ACCOUNT_SID") {
+		t.Fatalf("runServe = %v, want a refusal naming TWILIO_ACCOUNT_SID", err)
+	}
+
+	if err := os.WriteFile(path, []byte(servePolicyA), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, cfg)
+	if err := os.WriteFile(path, []byte(servePolicyCnf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.admin+"/-/reload", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 500 || !strings.Contains(string(body), "REST credentials") {
+		t.Errorf("reload into update-mode rules without credentials = %d %s, want 500 naming REST credentials", res.StatusCode, body)
+	}
+}
