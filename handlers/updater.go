@@ -78,9 +78,8 @@ var (
 type updState int
 
 const (
-	updQueued updState = iota
-	updInFlight
-	updFinished // applied, gone or expired: a second POST could only fail or repeat
+	updPending  updState = iota // queued or in flight
+	updFinished                 // applied, gone or expired: a second POST could only fail or repeat
 )
 
 // updEntry is the duplicate-detection record of one reservation.
@@ -213,8 +212,15 @@ func NewUpdater(o UpdaterOptions) *Updater {
 	return u
 }
 
-// Start starts the worker pool. Calling it again does nothing.
+// Start starts the worker pool. Calling it again, or after Shutdown, does
+// nothing.
 func (u *Updater) Start() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	// Under mu, so that no worker is added while Shutdown waits for them.
+	if u.closed {
+		return
+	}
 	u.started.Do(func() {
 		for range u.o.Concurrency {
 			u.workers.Add(1)
@@ -246,7 +252,7 @@ func (u *Updater) Enqueue(up Update) error {
 		u.queueFull.Inc()
 		return ErrQueueFull
 	}
-	e := &updEntry{sid: up.ReservationSid, state: updQueued, expires: up.Received.Add(u.o.ReservationTimeout)}
+	e := &updEntry{sid: up.ReservationSid, state: updPending, expires: up.Received.Add(u.o.ReservationTimeout)}
 	it := &updItem{up: up, deadline: up.Received.Add(u.o.ReservationTimeout - u.o.SafetyMargin), entry: e}
 	// The send happens under mu so that Shutdown cannot close the channel
 	// between the closed check and the send.
@@ -333,10 +339,6 @@ type updResult struct {
 // process runs one update's attempts until it ends in one outcome.
 func (u *Updater) process(it *updItem) {
 	start := u.o.Now()
-	u.mu.Lock()
-	it.entry.state = updInFlight
-	u.mu.Unlock()
-
 	var r updResult
 	for {
 		if u.runCtx.Err() != nil {
