@@ -55,12 +55,8 @@ func (s *Server) assignment(c echo.Context) error {
 	}
 
 	if s.verify != nil {
-		params := make(map[string]string, len(form))
-		for k, v := range form {
-			params[k] = v[0]
-		}
 		signed := s.verify.signedURL(r)
-		if !s.verify.valid(signed, params, r.Header.Get(SignatureHeader)) {
+		if !s.verify.valid(signed, form, r.Header.Get(SignatureHeader)) {
 			s.metrics.signatureFailures.Inc()
 			if s.warnLimit.Allow() {
 				s.log.Warn("invalid signature",
