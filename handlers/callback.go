@@ -156,14 +156,66 @@ func parseAttributes(fields map[string]string, name string) (map[string]any, err
 	if v == "" {
 		return map[string]any{}, nil
 	}
-	if err := checkJSONObject([]byte(v), maxAttributeDepth); err != nil {
+	data := []byte(v)
+	// The fast path: attributes that start as an object and are shallow
+	// enough go straight to json.Unmarshal, which checks the whole input
+	// before it builds anything. If they decode, checkJSONObject would have
+	// passed them: one object (Unmarshal refuses trailing data), with the
+	// depth shallowObject counted.
+	if shallowObject(data, maxAttributeDepth) {
+		var m map[string]any
+		if json.Unmarshal(data, &m) == nil {
+			return m, nil
+		}
+	}
+	// Anything else takes the careful path, for the same errors as ever.
+	if err := checkJSONObject(data, maxAttributeDepth); err != nil {
 		return nil, &FieldError{Field: name, Problem: err.Error()}
 	}
 	var m map[string]any
-	if err := json.Unmarshal([]byte(v), &m); err != nil {
+	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, &FieldError{Field: name, Problem: "is not valid JSON: " + err.Error()}
 	}
 	return m, nil
+}
+
+// shallowObject reports whether data, read as JSON, starts with an object
+// and nests objects and arrays no deeper than maxDepth. It counts brackets
+// outside strings in one pass and allocates nothing; it does not check the
+// syntax, so a true answer still needs a decoder's check. On valid JSON its
+// depth is the one checkJSONObject counts.
+func shallowObject(data []byte, maxDepth int) bool {
+	i := 0
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	if i == len(data) || data[i] != '{' {
+		return false
+	}
+	depth, inString := 0, false
+	for ; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++ // the escaped character cannot end the string
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > maxDepth {
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
 }
 
 // checkJSONObject reports whether data is exactly one JSON object nested no

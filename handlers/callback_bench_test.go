@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -334,6 +336,46 @@ func BenchmarkSignature(b *testing.B) {
 			if !rv.Validate(target, params, cb.sig) {
 				b.Fatal("invalid")
 			}
+		}
+	})
+}
+
+// referenceAttributes is how parseAttributes decoded attributes before its
+// fast path: checkJSONObject, then json.Unmarshal.
+func referenceAttributes(v string) (map[string]any, error) {
+	if v == "" {
+		return map[string]any{}, nil
+	}
+	if err := checkJSONObject([]byte(v), maxAttributeDepth); err != nil {
+		return nil, &FieldError{Field: "TaskAttributes", Problem: err.Error()}
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return nil, &FieldError{Field: "TaskAttributes", Problem: "is not valid JSON: " + err.Error()}
+	}
+	return m, nil
+}
+
+// FuzzAttributesFastPath holds parseAttributes, with its fast path, to the
+// same result and the same error as the checks it short-cuts.
+func FuzzAttributesFastPath(f *testing.F) {
+	for _, s := range []string{
+		``, `{}`, ` {"a":1} `, `{"a":"}"}`, `{"a":"\"{["}`, `{"a":"\\"}`, `{"a":"\\\"]"}`,
+		`{"a":[1,{"b":[]}]}`, `[]`, `null`, `"x"`, `{} {}`, `{}x`, `{"a":`, `{"a":1}}`,
+		`{"a":"]]]]"}`, "{\"a\":\"\xff\"}", "\t\n{\r}", `{"a":1,}`, nested(63), nested(64), nested(100),
+		`{"a":"` + strings.Repeat("[", 100) + `"}`, `{` + strings.Repeat(`"`, 3) + `}`,
+		`{"a":[` + strings.Repeat("[", 70) + `}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got, gotErr := parseAttributes(map[string]string{"TaskAttributes": v}, "TaskAttributes")
+		want, wantErr := referenceAttributes(v)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("%q: error %v, want %v", v, gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: got %#v, want %#v", v, got, want)
 		}
 	})
 }
