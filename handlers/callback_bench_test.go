@@ -379,3 +379,22 @@ func FuzzAttributesFastPath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSIDCheck holds isSID to the regular expression it replaced on the
+// hot path.
+func FuzzSIDCheck(f *testing.F) {
+	for _, s := range []string{
+		"WR77777777777777777777777777777777", "WRabcdefABCDEF0123456789abcdef0123", "WR7777777777777777777777777777777",
+		"WR777777777777777777777777777777777", "WR7777777777777777777777777777777g", "wr77777777777777777777777777777777",
+		"WR77777777777777777777777777777777\n", "", "WR", "AC11111111111111111111111111111111", "WRé7777777777777777777777777777777",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, sf := range sidFields {
+			if got, want := isSID(v, sf.prefix), sf.pattern.MatchString(v); got != want {
+				t.Fatalf("%s %q: isSID = %v, pattern %s says %v", sf.name, v, got, sf.pattern, want)
+			}
+		}
+	})
+}
