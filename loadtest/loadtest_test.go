@@ -53,6 +53,7 @@ var (
 	cpuFlag      = flag.String("cpu", "0", "taskset CPU list for the servers; empty runs them unpinned")
 	serversFlag  = flag.String("servers", "floor,assignd", "servers to test, in order")
 	runsFlag     = flag.String("runs", "constant,saturation", "runs to make against each server")
+	logLevelFlag = flag.String("loglevel", "info", "assignd's ASSIGND_LOG_LEVEL; warn drops the per-callback line, to see what it costs")
 )
 
 // floorEnv, when set in the environment, makes the test binary run the
@@ -207,7 +208,7 @@ func startAssignd(t *testing.T, root, dir string) *server {
 		"ASSIGND_POLICY_FILE="+policyFile,
 		"ASSIGND_LISTEN="+addr,
 		"ASSIGND_ADMIN_LISTEN="+admin,
-		"ASSIGND_LOG_LEVEL=info",
+		"ASSIGND_LOG_LEVEL="+*logLevelFlag,
 		"ASSIGND_LOG_FORMAT=json",
 		// No update-mode rule runs, but nothing may leave the machine.
 		"ASSIGND_TASKROUTER_URL=http://127.0.0.1:9",
