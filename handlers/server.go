@@ -169,13 +169,29 @@ func (s *Server) SetShuttingDown() { s.shuttingDown.Store(true) }
 // NewHTTPServer wraps h in an http.Server listening on addr, with the
 // package's timeouts and errors logged through log.
 func NewHTTPServer(addr string, h http.Handler, log *zap.Logger) *http.Server {
+	return newHTTPServerWithTimeouts(addr, h, log, httpTimeouts{
+		readHeader: ReadHeaderTimeout,
+		read:       ReadTimeout,
+		write:      WriteTimeout,
+		idle:       IdleTimeout,
+	})
+}
+
+// httpTimeouts are the four timeouts of an http.Server.
+type httpTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// newHTTPServerWithTimeouts is NewHTTPServer with the timeouts given: a
+// seam for tests, which cannot wait for the production ones.
+func newHTTPServerWithTimeouts(addr string, h http.Handler, log *zap.Logger, to httpTimeouts) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           h,
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
-		WriteTimeout:      WriteTimeout,
-		IdleTimeout:       IdleTimeout,
+		ReadHeaderTimeout: to.readHeader,
+		ReadTimeout:       to.read,
+		WriteTimeout:      to.write,
+		IdleTimeout:       to.idle,
 		// TLS handshake errors, header timeouts and the like: worth seeing, not alarming.
 		ErrorLog: stdLogAt(log, zap.WarnLevel),
 	}
