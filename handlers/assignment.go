@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -43,6 +44,11 @@ func (s *Server) assignment(c echo.Context) error {
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The listener's read timeout ended a body that stalled. Its
+			// error would quote the socket addresses; say what happened.
+			return s.refuse(c, http.StatusRequestTimeout, "the body did not arrive within the read timeout", "")
 		}
 		return s.refuse(c, http.StatusBadRequest, "reading body: "+err.Error(), "")
 	}

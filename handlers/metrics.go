@@ -23,7 +23,7 @@ type metrics struct {
 // callbackCodes are the status codes the callback handler answers with;
 // each is initialized so that it is scraped as 0 from the start.
 var callbackCodes = []int{
-	200, 400, 403, 404, 405, 413, 415, 500, 503,
+	200, 400, 403, 404, 405, 408, 413, 415, 500, 503,
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
