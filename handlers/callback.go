@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/assignd/assignd/policy"
 )
@@ -180,7 +181,7 @@ func parseAttributes(fields map[string]string, name string) (map[string]any, err
 	// before it builds anything. If they decode, checkJSONObject would have
 	// passed them: one object (Unmarshal refuses trailing data), with the
 	// depth shallowObject counted.
-	if shallowObject(data, maxAttributeDepth) {
+	if utf8.Valid(data) && shallowObject(data, maxAttributeDepth) {
 		var m map[string]any
 		if json.Unmarshal(data, &m) == nil {
 			return m, nil
@@ -236,10 +237,16 @@ func shallowObject(data []byte, maxDepth int) bool {
 	return true
 }
 
-// checkJSONObject reports whether data is exactly one JSON object nested no
-// deeper than maxDepth. It runs before json.Unmarshal so that a deeply
+// checkJSONObject reports whether data is exactly one JSON object, valid
+// UTF-8 and nested no deeper than maxDepth. It runs before json.Unmarshal so that a deeply
 // nested value is refused before any of it is built.
 func checkJSONObject(data []byte, maxDepth int) error {
+	// JSON text is UTF-8 (RFC 8259); encoding/json would quietly turn
+	// invalid bytes in strings into U+FFFD, and the policy would see
+	// attributes other than those sent.
+	if !utf8.Valid(data) {
+		return errors.New("is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	depth := 0
 	for first := true; ; first = false {
