@@ -56,6 +56,11 @@ func (s *Server) assignment(c echo.Context) error {
 	if err != nil {
 		return s.refuse(c, http.StatusBadRequest, "body is not a valid form: "+err.Error(), "")
 	}
+	if _, ok := form[""]; ok {
+		// "=x": TaskRouter never sends one, and repeatedField could not
+		// name it if it were repeated.
+		return s.refuse(c, http.StatusBadRequest, "body is not a valid form: a field has no name", "")
+	}
 	if name := repeatedField(form); name != "" {
 		return s.refuse(c, http.StatusBadRequest, "field is given more than once", name)
 	}

@@ -377,6 +377,10 @@ func TestHostileInput(t *testing.T) {
 			req := h.request(t, formContentType, strings.NewReader(callbackForm(`{}`).Encode()+"&Bad=%zz"), "")
 			h.do(t, req).expect(t, 400, `{"error":"body is not a valid form: invalid URL escape \"%zz\""}`)
 		}},
+		{"a field without a name, twice", func(t *testing.T, h *hostileServer) {
+			body := callbackForm(`{}`).Encode() + "&=a&=b"
+			h.do(t, h.signedBody(t, body)).expect(t, 400, `{"error":"body is not a valid form: a field has no name"}`)
+		}},
 		{"attributes nested 10,000 deep in objects", func(t *testing.T, h *hostileServer) {
 			body := hostileRawBody(hostileNested(10000, false))
 			if len(body) >= MaxBodyBytes {
