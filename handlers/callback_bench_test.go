@@ -7,13 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twilio/twilio-go/client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -238,107 +236,6 @@ func benchPost(c *http.Client, target string, cb benchCallback) error {
 	return nil
 }
 
-// TestVerifierMatchesTwilioGo holds the verifier to twilio-go's
-// client.RequestValidator, which it replaced on the hot path: for every
-// URL shape (ports or none, https or http, IPv6, escapes, a query, URLs
-// net/url re-serializes or cannot parse) and every candidate signature
-// (for the URL as given, with the default port, without the port, with
-// another token, empty, garbage), both must give the same answer, with one
-// token and with two.
-func TestVerifierMatchesTwilioGo(t *testing.T) {
-	urls := []string{
-		"https://cc.example.com/routing/taskrouter/assignment",
-		"https://cc.example.com:443/routing/taskrouter/assignment",
-		"https://cc.example.com:8443/taskrouter/assignment?tenant=emea&fallback=1",
-		"http://10.1.2.3:8080/taskrouter/assignment?tenant=emea",
-		"http://10.1.2.3/taskrouter/assignment",
-		"http://[::1]:8080/taskrouter/assignment",
-		"https://[2001:db8::1]/taskrouter/assignment",
-		"https://cc.example.com/a%2Fb/taskrouter/assignment?q=a%20b&r=%E2%82%AC",
-		"https://cc.example.com:443/path with space/taskrouter/assignment",
-		"https://cc.example.com:/taskrouter/assignment",
-		"HTTPS://CC.Example.com/taskrouter/assignment",
-		"http://bad host:80/taskrouter/assignment",
-		"https://cc.example.com/taskrouter/assignment#frag",
-		"",
-	}
-	forms := []url.Values{
-		{},
-		callbackForm(`{"language":"es"}`),
-		{"B": {"2"}, "A": {"1"}, "a": {"ü€ \n&="}, "Empty": {""}},
-	}
-	other := "fedcba9876543210fedcba9876543210"
-	accepted, refused := 0, 0
-	for _, u := range urls {
-		variants := []string{u, twilioAddPort(u), twilioRemovePort(u), strings.Replace(u, ".com/", ".com:443/", 1), strings.Replace(u, ":443/", "/", 1)}
-		for fi, form := range forms {
-			params := make(map[string]string, len(form))
-			for k, v := range form {
-				params[k] = v[0]
-			}
-			sigs := []string{"", "not base64", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}
-			for _, vu := range variants {
-				sigs = append(sigs, sign(testToken, vu, form), sign(other, vu, form))
-			}
-			for _, sig := range sigs {
-				rv := client.NewRequestValidator(testToken)
-				want := rv.Validate(u, params, sig)
-				if want {
-					accepted++
-				} else {
-					refused++
-				}
-				if got := newVerifier("", false, testToken).valid(u, form, sig); got != want {
-					t.Errorf("url %q form #%d sig %q: valid = %v, twilio-go says %v", u, fi, sig, got, want)
-				}
-				rvOther := client.NewRequestValidator(other)
-				want2 := want || rvOther.Validate(u, params, sig)
-				if got := newVerifier("", false, other, testToken).valid(u, form, sig); got != want2 {
-					t.Errorf("url %q form #%d sig %q with two tokens: valid = %v, twilio-go says %v", u, fi, sig, got, want2)
-				}
-			}
-		}
-	}
-	t.Logf("%d signatures accepted, %d refused", accepted, refused)
-	if accepted == 0 || refused == 0 {
-		t.Fatalf("%d accepted, %d refused: the cases must exercise both answers", accepted, refused)
-	}
-}
-
-// BenchmarkSignature checks one benchmark callback's signature with the
-// verifier and with twilio-go's client.RequestValidator, which it
-// replaced, from the same parsed form.
-func BenchmarkSignature(b *testing.B) {
-	cb := benchCallbacks()[0]
-	form, err := url.ParseQuery(string(cb.body))
-	if err != nil {
-		b.Fatal(err)
-	}
-	target := benchBaseURL + AssignmentPath
-	b.Run("assignd", func(b *testing.B) {
-		v := newVerifier(benchBaseURL, false, testToken)
-		b.ReportAllocs()
-		for b.Loop() {
-			if !v.valid(target, form, cb.sig) {
-				b.Fatal("invalid")
-			}
-		}
-	})
-	b.Run("twilio-go", func(b *testing.B) {
-		rv := client.NewRequestValidator(testToken)
-		b.ReportAllocs()
-		for b.Loop() {
-			// The map is what the handler built for twilio-go.
-			params := make(map[string]string, len(form))
-			for k, v := range form {
-				params[k] = v[0]
-			}
-			if !rv.Validate(target, params, cb.sig) {
-				b.Fatal("invalid")
-			}
-		}
-	})
-}
 
 // referenceAttributes is how parseAttributes decoded attributes before its
 // fast path: checkJSONObject, then json.Unmarshal.
