@@ -510,15 +510,16 @@ func (u *Updater) finish(it *updItem, r updResult, start time.Time) {
 		u.log.Warn(msg, fields...)
 	}
 	if ce := u.log.Check(zap.DebugLevel, "reservation update parameters"); ce != nil {
-		ce.Write(zap.String("reservation_sid", up.ReservationSid), zap.Any("params", updRedacted(up.Instruction.Params)))
+		ce.Write(zap.String("reservation_sid", up.ReservationSid), zap.Any("params", updRedacted(up.Instruction)))
 	}
 }
 
-// updRedacted returns params for a debug log with credentials masked.
-func updRedacted(ps []policy.Param) map[string]any {
-	m := make(map[string]any, len(ps))
-	for _, p := range ps {
-		if strings.Contains(p.Name, "password") {
+// updRedacted returns an instruction's params for a debug log with
+// credentials masked.
+func updRedacted(in policy.Instruction) map[string]any {
+	m := make(map[string]any, len(in.Params))
+	for _, p := range in.Params {
+		if policy.IsSecretParam(in.Name, p.Name) {
 			m[p.Name] = "[redacted]"
 			continue
 		}
