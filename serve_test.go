@@ -298,6 +298,7 @@ func TestNewLogger(t *testing.T) {
 		}
 		log.Info("hidden")
 		log.Warn("shown")
+		log.Sync()
 		if strings.Contains(buf.String(), "hidden") || !strings.Contains(buf.String(), "shown") {
 			t.Errorf("%s: level not applied: %q", format, buf.String())
 		}
