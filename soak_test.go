@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,12 +172,14 @@ func soakRequest(base string, i int) (kind soakKind, req *http.Request, code int
 }
 
 // fakeTaskRouter is a slow, sometimes failing TaskRouter REST API: each
-// request waits 0-50 ms, 5% get 429 and 3% 500. It records the
-// reservations it applied.
+// request waits 0-50 ms, 5% get 429 and 3% 500. It counts the updates it
+// applied by the tick that sent the callback (the reservation SID is
+// "WR" and the tick in hex) in a slice allocated up front, so that the
+// soak's own bookkeeping does not grow the process it measures.
 type fakeTaskRouter struct {
-	mu      sync.Mutex
-	applied map[string]int
-	faults  int
+	applied []atomic.Int32
+	unknown atomic.Int64 // applied updates for a reservation the soak never sent
+	faults  atomic.Int64
 }
 
 func (f *fakeTaskRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -196,22 +199,21 @@ func (f *fakeTaskRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	tick, err := strconv.ParseUint(strings.TrimPrefix(sid, "WR"), 16, 64)
 	if r.PostForm.Get("Instruction") != "conference" || r.PostForm.Get("From") != "+15005550006" || r.PostForm.Get("Record") != "true" {
 		w.WriteHeader(http.StatusBadRequest)
 		w.Write([]byte(`{"code":20001,"message":"unexpected form","status":400}`))
 		return
 	}
-	f.mu.Lock()
-	f.applied[sid]++
-	f.mu.Unlock()
+	if err != nil || tick >= uint64(len(f.applied)) {
+		f.unknown.Add(1)
+	} else {
+		f.applied[tick].Add(1)
+	}
 	fmt.Fprintf(w, `{"sid":%q,"reservation_status":"accepted"}`, sid)
 }
 
-func (f *fakeTaskRouter) fault() {
-	f.mu.Lock()
-	f.faults++
-	f.mu.Unlock()
-}
+func (f *fakeTaskRouter) fault() { f.faults.Add(1) }
 
 // countingCore is a zap core that counts entries by level and message
 // instead of keeping them, so that a long soak's logs take no memory, and
@@ -295,6 +297,18 @@ type soakSample struct {
 	at         time.Duration
 	goroutines int
 	rssKiB     int
+	heapKiB    int // live and not yet swept heap objects
+}
+
+// sampleNow reads the process's size, at elapsed.
+func sampleNow(elapsed time.Duration) soakSample {
+	m := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(m)
+	heap := -1
+	if m[0].Value.Kind() == metrics.KindUint64 {
+		heap = int(m[0].Value.Uint64() >> 10)
+	}
+	return soakSample{elapsed, runtime.NumGoroutine(), rssKiB(), heap}
 }
 
 // rssKiB is VmRSS from /proc/self/status, or -1 where there is none.
@@ -353,7 +367,9 @@ func TestSoak(t *testing.T) {
 	}
 	t.Setenv("TWILIO_EDGE", "")
 	t.Setenv("TWILIO_REGION", "")
-	fake := &fakeTaskRouter{applied: map[string]int{}}
+	// Every tick's bookkeeping is allocated here, before the run.
+	maxTicks := int(duration.Seconds()*float64(rate)) + rate
+	fake := &fakeTaskRouter{applied: make([]atomic.Int32, maxTicks)}
 	fts := httptest.NewServer(fake)
 	defer fts.Close()
 
@@ -381,7 +397,7 @@ func TestSoak(t *testing.T) {
 	var tallies [soakKinds]tally
 	var mismatchMu sync.Mutex
 	var mismatches []string
-	var conferences sync.Map // reservation SIDs answered in update mode
+	updateAnswered := make([]bool, maxTicks) // written once per tick, by its sender
 	jobs := make(chan int, rate)
 	var wg sync.WaitGroup
 	for range workers {
@@ -393,7 +409,7 @@ func TestSoak(t *testing.T) {
 				if err == nil {
 					tallies[kind].right.Add(1)
 					if kind == soakConference {
-						conferences.Store(fmt.Sprintf("WR%032x", i), true)
+						updateAnswered[i] = true
 					}
 					continue
 				}
@@ -406,7 +422,7 @@ func TestSoak(t *testing.T) {
 		})
 	}
 
-	var samples []soakSample
+	samples := make([]soakSample, 0, int(duration/max(duration/100, 100*time.Millisecond))+2)
 	var rewrites, apiReloads atomic.Int64
 	var reloads sync.WaitGroup
 	start := time.Now()
@@ -414,7 +430,7 @@ func TestSoak(t *testing.T) {
 	sampleEvery := max(duration/100, 100*time.Millisecond)
 	nextSample, nextReload := start, start.Add(time.Second)
 	late, sent := 0, 0
-	for now := start; now.Sub(start) < duration; now = <-ticker.C {
+	for now := start; now.Sub(start) < duration && sent < maxTicks; now = <-ticker.C {
 		select {
 		case jobs <- sent:
 		default:
@@ -423,7 +439,7 @@ func TestSoak(t *testing.T) {
 		}
 		sent++
 		if !now.Before(nextSample) {
-			samples = append(samples, soakSample{now.Sub(start), runtime.NumGoroutine(), rssKiB()})
+			samples = append(samples, sampleNow(now.Sub(start)))
 			nextSample = nextSample.Add(sampleEvery)
 		}
 		if !now.Before(nextReload) {
@@ -451,46 +467,46 @@ func TestSoak(t *testing.T) {
 	wg.Wait()
 	reloads.Wait()
 	took := time.Since(start)
-	samples = append(samples, soakSample{took, runtime.NumGoroutine(), rssKiB()})
+	samples = append(samples, sampleNow(took))
 
 	// Every update-mode reservation reaches TaskRouter, through its 429s
-	// and 500s, exactly once.
-	var want []string
-	conferences.Range(func(k, _ any) bool { want = append(want, k.(string)); return true })
+	// and 500s, exactly once, and nothing else does.
 	deadline := time.Now().Add(30 * time.Second)
-	missing := want
 	for {
-		fake.mu.Lock()
-		missing = missing[:0:0]
-		for _, sid := range want {
-			if fake.applied[sid] == 0 {
-				missing = append(missing, sid)
-			}
-		}
-		twice := 0
-		for _, n := range fake.applied {
-			if n > 1 {
+		want, missing, twice, extra, firstMissing := 0, 0, 0, 0, -1
+		for i := range sent {
+			n := fake.applied[i].Load()
+			switch {
+			case updateAnswered[i] && n == 0:
+				missing++
+				if firstMissing < 0 {
+					firstMissing = i
+				}
+			case n > 1:
 				twice++
+			case !updateAnswered[i] && n > 0:
+				extra++
+			}
+			if updateAnswered[i] {
+				want++
 			}
 		}
-		applied, faults := len(fake.applied), fake.faults
-		fake.mu.Unlock()
-		if len(missing) == 0 || time.Now().After(deadline) {
-			t.Logf("update mode: %d reservations applied at the fake TaskRouter after %d 429s and 500s", applied, faults)
-			if len(missing) > 0 {
-				t.Errorf("%d of %d update-mode reservations never reached TaskRouter, e.g. %s", len(missing), len(want), missing[0])
+		if missing == 0 || time.Now().After(deadline) {
+			t.Logf("update mode: %d reservations applied at the fake TaskRouter after %d 429s and 500s", want-missing, fake.faults.Load())
+			if missing > 0 {
+				t.Errorf("%d of %d update-mode reservations never reached TaskRouter, e.g. WR%032x", missing, want, firstMissing)
 			}
 			if twice > 0 {
 				t.Errorf("%d reservations were updated more than once", twice)
 			}
-			if applied != len(want) {
-				t.Errorf("TaskRouter applied %d reservations; %d were answered in update mode", applied, len(want))
+			if n := int(fake.unknown.Load()) + extra; n > 0 {
+				t.Errorf("TaskRouter applied %d updates for reservations not answered in update mode", n)
 			}
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	_, metrics := get(t, admin+"/metrics")
+	_, scrape := get(t, admin+"/metrics")
 	stop()
 
 	// The answers.
@@ -511,9 +527,9 @@ func TestSoak(t *testing.T) {
 
 	// The faults really happened.
 	t.Logf("policy: %d rewrites (%d through POST /-/reload); %s", rewrites.Load(), apiReloads.Load(),
-		strings.ReplaceAll(grepLines(metrics, "assignd_policy_reloads_total"), "\n", ", "))
-	if duration >= 2*time.Second && (!strings.Contains(metrics, `assignd_policy_reloads_total{result="success"}`) || strings.Contains(metrics, `assignd_policy_reloads_total{result="success"} 0`)) {
-		t.Errorf("no successful reload during the soak:\n%s", grepLines(metrics, "assignd_policy_"))
+		strings.ReplaceAll(grepLines(scrape, "assignd_policy_reloads_total"), "\n", ", "))
+	if duration >= 2*time.Second && (!strings.Contains(scrape, `assignd_policy_reloads_total{result="success"}`) || strings.Contains(scrape, `assignd_policy_reloads_total{result="success"} 0`)) {
+		t.Errorf("no successful reload during the soak:\n%s", grepLines(scrape, "assignd_policy_"))
 	}
 	for _, msg := range []string{"panic in handler", "request failed", "update queue is full", "respond-mode decision without a body"} {
 		if n := core.count(zapcore.ErrorLevel, msg); n > 0 {
@@ -531,7 +547,7 @@ func TestSoak(t *testing.T) {
 	// Growth.
 	var lines []string
 	for _, s := range samples {
-		lines = append(lines, fmt.Sprintf("%6.1fs %5d goroutines %7d KiB", s.at.Seconds(), s.goroutines, s.rssKiB))
+		lines = append(lines, fmt.Sprintf("%6.1fs %5d goroutines %7d KiB RSS %7d KiB heap", s.at.Seconds(), s.goroutines, s.rssKiB, s.heapKiB))
 	}
 	t.Logf("samples (every %s):\n%s", sampleEvery, strings.Join(lines, "\n"))
 	for _, c := range []struct {
@@ -541,6 +557,7 @@ func TestSoak(t *testing.T) {
 	}{
 		{"goroutines", func(s soakSample) int { return s.goroutines }, 20},
 		{"RSS KiB", func(s soakSample) int { return s.rssKiB }, 32 << 10},
+		{"heap KiB", func(s soakSample) int { return s.heapKiB }, 16 << 10},
 	} {
 		q2, q4 := quarterMax(samples, took, 1, c.pick), quarterMax(samples, took, 3, c.pick)
 		t.Logf("%s: second quarter max %d, last quarter max %d", c.what, q2, q4)
