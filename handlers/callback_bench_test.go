@@ -236,7 +236,6 @@ func benchPost(c *http.Client, target string, cb benchCallback) error {
 	return nil
 }
 
-
 // referenceAttributes is how parseAttributes decoded attributes before its
 // fast path: checkJSONObject, then json.Unmarshal.
 func referenceAttributes(v string) (map[string]any, error) {
