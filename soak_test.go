@@ -59,29 +59,12 @@ rules:
     instruction: dequeue
     params: {from: "+15005550006", to: "client:soak"}
 `
-	soakPolicyB = `version: 1
-rules:
-  - name: never
-    when: task.never == true
-    instruction: reject
-` + "  - name: chat" + `
-    when: task.channel == "chat"
-    instruction: accept
-  - name: conf
-    when: task.type == "conference"
-    instruction: conference
-    mode: update
-    params: {from: "+15005550006", record: true}
-  - name: callbacks
-    when: task.type == "callback"
-    instruction: call
-    params: {from: "+15005550006", url: "https://ops.example.com/twiml?task={{callback.TaskSid}}", to: "{{worker.contact_uri}}"}
-  - name: default
-    instruction: dequeue
-    params: {from: "+15005550006", to: "client:soak"}
-`
 	soakPolicyBad = "version: 1\nrules:\n  - name: broken\n    when: task.x ==\n    instruction: accept\n"
 )
+
+// soakPolicyB is soakPolicyA with a first rule that never matches.
+var soakPolicyB = strings.Replace(soakPolicyA, "rules:\n",
+	"rules:\n  - name: never\n    when: task.never == true\n    instruction: reject\n", 1)
 
 // soakKind is one kind of request in the soak's mix.
 type soakKind int

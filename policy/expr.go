@@ -736,34 +736,24 @@ func exprIsKeyword(t *exprToken) bool {
 }
 
 func (p *exprParser) parseOr() (*exprNode, error) {
-	first, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	kids := []*exprNode{first}
-	for t := p.peek(); exprIsWord(t, "OR") || (t.kind == xtOp && t.text == "||"); t = p.peek() {
-		p.next()
-		k, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		kids = append(kids, k)
-	}
-	if len(kids) == 1 {
-		return first, nil
-	}
-	return &exprNode{op: xOr, kids: kids}, nil
+	return p.parseChain(xOr, "OR", "||", p.parseAnd)
 }
 
 func (p *exprParser) parseAnd() (*exprNode, error) {
-	first, err := p.parsePrimary()
+	return p.parseChain(xAnd, "AND", "&&", p.parsePrimary)
+}
+
+// parseChain parses operands joined by one logical operator, spelled as a
+// keyword or a symbol, into one flat node: chains never deepen the tree.
+func (p *exprParser) parseChain(op exprOp, word, symbol string, operand func() (*exprNode, error)) (*exprNode, error) {
+	first, err := operand()
 	if err != nil {
 		return nil, err
 	}
 	kids := []*exprNode{first}
-	for t := p.peek(); exprIsWord(t, "AND") || (t.kind == xtOp && t.text == "&&"); t = p.peek() {
+	for t := p.peek(); exprIsWord(t, word) || (t.kind == xtOp && t.text == symbol); t = p.peek() {
 		p.next()
-		k, err := p.parsePrimary()
+		k, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -772,7 +762,7 @@ func (p *exprParser) parseAnd() (*exprNode, error) {
 	if len(kids) == 1 {
 		return first, nil
 	}
-	return &exprNode{op: xAnd, kids: kids}, nil
+	return &exprNode{op: op, kids: kids}, nil
 }
 
 func (p *exprParser) parsePrimary() (*exprNode, error) {
