@@ -65,15 +65,8 @@ func TestServeHotReload(t *testing.T) {
 	if got := to(); !strings.Contains(got, `"to":"client:a"`) {
 		t.Fatalf("after a bad file: %s, want rule-a's still", got)
 	}
-	req, _ := http.NewRequest(http.MethodPost, r.admin+"/-/reload", nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 500 || !strings.Contains(string(body), `rule \"broken\" (#1): when:`) {
-		t.Errorf("POST /-/reload of a bad file = %d %s", res.StatusCode, body)
+	if code, body := postReload(t, r.admin); code != 500 || !strings.Contains(body, `rule \"broken\" (#1): when:`) {
+		t.Errorf("POST /-/reload of a bad file = %d %s", code, body)
 	}
 	if code, metrics := get(t, r.admin+"/metrics"); code != 200 || !strings.Contains(metrics, "assignd_policy_last_reload_successful 0") {
 		t.Errorf("after a bad reload, metrics do not show it:\n%s", grepLines(metrics, "assignd_policy_"))
@@ -98,6 +91,18 @@ func TestServeHotReload(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// postReload asks serve's admin listener to reload the policy.
+func postReload(t *testing.T, admin string) (int, string) {
+	t.Helper()
+	res, err := http.Post(admin+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }
 
 func grepLines(text, prefix string) string {
@@ -184,14 +189,7 @@ func TestServeRefusesUpdateRulesWithoutCredentials(t *testing.T) {
 	if err := os.WriteFile(path, []byte(servePolicyCnf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, r.admin+"/-/reload", nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 500 || !strings.Contains(string(body), "REST credentials") {
-		t.Errorf("reload into update-mode rules without credentials = %d %s, want 500 naming REST credentials", res.StatusCode, body)
+	if code, body := postReload(t, r.admin); code != 500 || !strings.Contains(body, "REST credentials") {
+		t.Errorf("reload into update-mode rules without credentials = %d %s, want 500 naming REST credentials", code, body)
 	}
 }
