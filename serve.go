@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -186,6 +187,12 @@ func runServe(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	srv.SetShuttingDown()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if cfg.ShutdownDelay > 0 && failed == nil {
+		// Readiness is 503 now, but a load balancer takes a moment to stop
+		// sending here; until then callbacks are still answered, not refused.
+		log.Info("readiness is 503; still answering callbacks while traffic drains away", zap.Duration("delay", cfg.ShutdownDelay))
+		time.Sleep(cfg.ShutdownDelay)
+	}
 	// The callback listener closes first and waits for in-flight callbacks;
 	// the admin listener stays up meanwhile, so probes and scrapes see the
 	// 503 readiness until the end.

@@ -193,3 +193,27 @@ func TestServeRefusesUpdateRulesWithoutCredentials(t *testing.T) {
 		t.Errorf("reload into update-mode rules without credentials = %d %s, want 500 naming REST credentials", code, body)
 	}
 }
+
+// TestServeShutdownDelay: after SIGTERM, with ASSIGND_SHUTDOWN_DELAY set,
+// readiness is 503 at once while callbacks are still answered, so that a
+// load balancer that has not yet noticed sends nothing into a closed port.
+func TestServeShutdownDelay(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dev = true
+	cfg.ShutdownDelay = 600 * time.Millisecond
+	r := start(t, cfg)
+	stopped := time.Now()
+	r.stop()
+	waitUntil(t, "readiness to turn 503", func() bool { code, _ := get(t, r.admin+"/readyz"); return code == 503 })
+	code, _, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
+	if code != 200 || !strings.Contains(body, `"instruction"`) {
+		t.Errorf("callback during the shutdown delay = %d %s, want 200 with an instruction", code, body)
+	}
+	if err := <-r.done; err != nil {
+		t.Fatalf("runServe: %v", err)
+	}
+	r.done <- nil // for start's cleanup
+	if took := time.Since(stopped); took < cfg.ShutdownDelay {
+		t.Errorf("stopped after %s, before the %s delay", took, cfg.ShutdownDelay)
+	}
+}

@@ -44,6 +44,9 @@ type Config struct {
 
 	// ShutdownTimeout bounds graceful shutdown, draining the update queue included.
 	ShutdownTimeout time.Duration `envconfig:"ASSIGND_SHUTDOWN_TIMEOUT" default:"20s"`
+	// ShutdownDelay keeps the callback listener open, answering, after
+	// readiness turns 503, while a load balancer stops sending new callbacks.
+	ShutdownDelay time.Duration `envconfig:"ASSIGND_SHUTDOWN_DELAY" default:"0s"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `envconfig:"ASSIGND_LOG_LEVEL" default:"info"`
 	// LogFormat is json or console.
@@ -110,6 +113,9 @@ func (c *Config) Check() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("ASSIGND_SHUTDOWN_TIMEOUT", "must be positive, not %s", c.ShutdownTimeout)
+	}
+	if c.ShutdownDelay < 0 || c.ShutdownDelay >= c.ShutdownTimeout {
+		bad("ASSIGND_SHUTDOWN_DELAY", "must be at least 0 and less than ASSIGND_SHUTDOWN_TIMEOUT (%s), not %s", c.ShutdownTimeout, c.ShutdownDelay)
 	}
 	if c.UpdateQueue < 1 {
 		bad("ASSIGND_UPDATE_QUEUE", "must be at least 1, not %d", c.UpdateQueue)
