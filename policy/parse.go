@@ -85,9 +85,6 @@ func (p *Policy) Warnings() []Problem { return p.warnings }
 // needs REST credentials.
 func (p *Policy) HasUpdateRules() bool { return p.update }
 
-// Location is the time zone now.* values are read in.
-func (p *Policy) Location() *time.Location { return p.loc }
-
 var ruleNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // parser collects every problem of one file instead of stopping at the first.
