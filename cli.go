@@ -19,6 +19,7 @@ import (
 
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/reservation"
 )
 
 // runValidate implements "assignd validate FILE...". It loads each file
@@ -152,7 +153,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ex := p.Explain(cb.Input(now))
 	var rest url.Values
 	if ex.Decision.Mode == policy.Update {
-		if rest, err = handlers.RESTForm(ex.Decision.Instruction); err != nil {
+		if rest, err = reservation.RESTForm(ex.Decision.Instruction); err != nil {
 			fmt.Fprintf(stderr, "explain: %v\n", err)
 			return 1
 		}

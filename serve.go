@@ -18,6 +18,7 @@ import (
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/reservation"
 )
 
 // runServe runs the service until ctx is done, then shuts it down
@@ -69,16 +70,16 @@ func runServe(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	// development mode starts anyway, so the embedded example runs on a
 	// laptop, and answers its update-mode callbacks with 503.
 	ok, missing := cfg.HasRESTCredentials()
-	var send func(context.Context, handlers.Update) error
+	var send func(context.Context, reservation.Update) error
 	if ok {
 		var err error
-		if send, err = handlers.NewTwilioSender(cfg); err != nil {
+		if send, err = reservation.NewTwilioSender(cfg); err != nil {
 			return err
 		}
 	}
 	// The updater's metrics are registered even when it cannot run, so that
 	// dashboards and alerts see the same series on every pod.
-	updater := handlers.NewUpdater(handlers.UpdaterOptions{
+	updater := reservation.NewUpdater(reservation.UpdaterOptions{
 		Send:               send,
 		Queue:              cfg.UpdateQueue,
 		Concurrency:        cfg.UpdateConcurrency,
@@ -87,7 +88,7 @@ func runServe(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		Log:                log,
 		Registerer:         reg,
 	})
-	var enqueue func(handlers.Update) error
+	var enqueue func(reservation.Update) error
 	if ok {
 		updater.Start()
 		enqueue = updater.Enqueue

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/reservation"
 )
 
 // formContentType is the only body TaskRouter sends.
@@ -129,7 +130,7 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 			zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "no updater configured", "")
 	}
-	err := s.enqueue(Update{
+	err := s.enqueue(reservation.Update{
 		AccountSid:     cb.AccountSid,
 		WorkspaceSid:   cb.WorkspaceSid,
 		WorkerSid:      cb.WorkerSid,
@@ -141,11 +142,11 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 	})
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrDuplicate):
+	case errors.Is(err, reservation.ErrDuplicate):
 		// A retry through the fallback URL, or a replay: the first one
 		// already owns the update.
 		s.log.Info("update already queued", zap.String("reservation_sid", cb.ReservationSid))
-	case errors.Is(err, ErrQueueFull):
+	case errors.Is(err, reservation.ErrQueueFull):
 		s.log.Error("update queue is full", zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "update queue is full", "")
 	default:

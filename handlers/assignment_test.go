@@ -19,26 +19,27 @@ import (
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/reservation"
 )
 
 // fakeUpdater records what the handler enqueues and answers with err.
 type fakeUpdater struct {
 	mu      sync.Mutex
-	updates []Update
+	updates []reservation.Update
 	err     error
 }
 
-func (f *fakeUpdater) Enqueue(u Update) error {
+func (f *fakeUpdater) Enqueue(u reservation.Update) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.updates = append(f.updates, u)
 	return f.err
 }
 
-func (f *fakeUpdater) got() []Update {
+func (f *fakeUpdater) got() []reservation.Update {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]Update(nil), f.updates...)
+	return append([]reservation.Update(nil), f.updates...)
 }
 
 // TestAssignmentEndToEnd posts real, signed callbacks over HTTP, one for each
@@ -99,7 +100,7 @@ func TestAssignmentEndToEnd(t *testing.T) {
 				}
 				return
 			}
-			want := Update{
+			want := reservation.Update{
 				AccountSid:     "AC11111111111111111111111111111111",
 				WorkspaceSid:   "WS22222222222222222222222222222222",
 				WorkerSid:      "WK66666666666666666666666666666666",
@@ -354,8 +355,8 @@ func TestAssignmentUpdateMode(t *testing.T) {
 		body    string
 	}{
 		{"queued", true, nil, 200, ""},
-		{"duplicate is answered like the first", true, ErrDuplicate, 200, ""},
-		{"queue full sends TaskRouter to the fallback", true, ErrQueueFull, 503, `{"error":"update queue is full"}`},
+		{"duplicate is answered like the first", true, reservation.ErrDuplicate, 200, ""},
+		{"queue full sends TaskRouter to the fallback", true, reservation.ErrQueueFull, 503, `{"error":"update queue is full"}`},
 		{"other error", true, errOther, 500, `{"error":"internal error"}`},
 		{"no updater configured", false, nil, 503, `{"error":"no updater configured"}`},
 	}
@@ -545,7 +546,7 @@ func TestAssignmentRuleSkips(t *testing.T) {
 // TestAssignmentPanic: a panic becomes a JSON 500, and the server lives on.
 func TestAssignmentPanic(t *testing.T) {
 	env := newTestServer(t, func(o *Options) {
-		o.Enqueue = func(Update) error { panic("boom") }
+		o.Enqueue = func(reservation.Update) error { panic("boom") }
 	})
 	const target = "https://assign.example.com" + AssignmentPath
 	rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{"type":"conference"}`)))

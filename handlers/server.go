@@ -24,6 +24,7 @@ import (
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/reservation"
 )
 
 // AssignmentPath is where TaskRouter POSTs assignment callbacks, below the
@@ -68,7 +69,7 @@ type Options struct {
 	// Enqueue hands an update-mode decision to the REST updater. Nil means
 	// no updater: update-mode callbacks then get 503 so that TaskRouter
 	// tries the fallback URL.
-	Enqueue func(Update) error
+	Enqueue func(reservation.Update) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 
@@ -80,7 +81,7 @@ type Options struct {
 // Server answers assignment callbacks and the admin endpoints.
 type Server struct {
 	store   *policy.Store
-	enqueue func(Update) error
+	enqueue func(reservation.Update) error
 	now     func() time.Time
 	// verify is nil in development mode, which skips signature checks.
 	verify  *verifier

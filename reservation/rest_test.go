@@ -1,4 +1,4 @@
-package handlers
+package reservation
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 //go:build !race
 
-package handlers
+package reservation
 
 import (
 	"testing"
