@@ -79,7 +79,7 @@ func runServe(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	// The updater's metrics are registered even when it cannot run, so that
 	// dashboards and alerts see the same series on every pod.
-	updater := reservation.NewUpdater(reservation.UpdaterOptions{
+	updater := reservation.New(reservation.Options{
 		Send:               send,
 		Queue:              cfg.UpdateQueue,
 		Concurrency:        cfg.UpdateConcurrency,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,143 +46,123 @@ func (e *RESTError) Error() string {
 
 func (e *RESTError) Unwrap() error { return e.Err }
 
-// errUpdInvalid marks an update that cannot be expressed as a REST request:
+// errInvalid marks an update that cannot be expressed as a REST request:
 // a bug in the policy's parameter set, which no retry can mend.
-var errUpdInvalid = errors.New("invalid reservation update")
+var errInvalid = errors.New("invalid reservation update")
 
-// restMaxBody bounds how much of a response body the transport keeps; a
+// maxBody bounds how much of a response body the transport keeps; a
 // reservation or error body is well under a kilobyte.
-const restMaxBody = 1 << 20
+const maxBody = 1 << 20
 
-type restParamsT = openapi.UpdateWorkerReservationParams
+// request is twilio-go's form of one reservation update.
+type request = openapi.UpdateWorkerReservationParams
 
-// restSetter puts one policy parameter value into the REST params, checking
+// setter puts one policy parameter value into the REST request, checking
 // that its Go type is the one the parameter takes.
-type restSetter func(p *restParamsT, v any) error
+type setter func(r *request, v any) error
 
-func restString(set func(*restParamsT, string) *restParamsT) restSetter {
-	return func(p *restParamsT, v any) error {
-		s, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("want a string, got %T", v)
-		}
-		set(p, s)
-		return nil
+// set returns the setter that hands a value of type T, the canonical Go type
+// policy gives the parameter, to the twilio-go method m, such as
+// (*request).SetCallFrom.
+func set[T string | bool | int | []string](m func(*request, T) *request) setter {
+	want := fmt.Sprintf("%T", *new(T))
+	if strings.HasPrefix(want, "i") {
+		want = "an " + want
+	} else {
+		want = "a " + want
 	}
-}
-
-func restBool(set func(*restParamsT, bool) *restParamsT) restSetter {
-	return func(p *restParamsT, v any) error {
-		b, ok := v.(bool)
+	return func(r *request, v any) error {
+		x, ok := v.(T)
 		if !ok {
-			return fmt.Errorf("want a bool, got %T", v)
+			return fmt.Errorf("want %s, got %T", want, v)
 		}
-		set(p, b)
-		return nil
-	}
-}
-
-func restInt(set func(*restParamsT, int) *restParamsT) restSetter {
-	return func(p *restParamsT, v any) error {
-		n, ok := v.(int)
-		if !ok {
-			return fmt.Errorf("want an int, got %T", v)
-		}
-		set(p, n)
-		return nil
-	}
-}
-
-func restList(set func(*restParamsT, []string) *restParamsT) restSetter {
-	return func(p *restParamsT, v any) error {
-		l, ok := v.([]string)
-		if !ok {
-			return fmt.Errorf("want a []string, got %T", v)
-		}
-		// twilio-go keeps the slice; copy it so a later change to the
+		// twilio-go keeps a list; copy it so a later change to the
 		// decision cannot change a request being retried.
-		set(p, append([]string(nil), l...))
+		if l, isList := any(x).([]string); isList {
+			x = any(slices.Clone(l)).(T)
+		}
+		m(r, x)
 		return nil
 	}
 }
 
-// restParamTable maps each instruction's snake_case policy parameter names
+// paramTable maps each instruction's snake_case policy parameter names
 // to the twilio-go setter of its REST name. It is read-only.
-var restParamTable = map[string]map[string]restSetter{
+var paramTable = map[string]map[string]setter{
 	policy.Accept: {},
 	policy.Reject: {
-		"activity_sid": restString((*restParamsT).SetWorkerActivitySid),
+		"activity_sid": set((*request).SetWorkerActivitySid),
 	},
 	policy.Dequeue: {
-		"from":                   restString((*restParamsT).SetDequeueFrom),
-		"to":                     restString((*restParamsT).SetDequeueTo),
-		"post_work_activity_sid": restString((*restParamsT).SetDequeuePostWorkActivitySid),
-		"record":                 restString((*restParamsT).SetDequeueRecord),
-		"timeout":                restInt((*restParamsT).SetDequeueTimeout),
-		"status_callback_url":    restString((*restParamsT).SetDequeueStatusCallbackUrl),
-		"status_callback_event":  restList((*restParamsT).SetDequeueStatusCallbackEvent),
+		"from":                   set((*request).SetDequeueFrom),
+		"to":                     set((*request).SetDequeueTo),
+		"post_work_activity_sid": set((*request).SetDequeuePostWorkActivitySid),
+		"record":                 set((*request).SetDequeueRecord),
+		"timeout":                set((*request).SetDequeueTimeout),
+		"status_callback_url":    set((*request).SetDequeueStatusCallbackUrl),
+		"status_callback_event":  set((*request).SetDequeueStatusCallbackEvent),
 	},
 	policy.Call: {
-		"from":                restString((*restParamsT).SetCallFrom),
-		"to":                  restString((*restParamsT).SetCallTo),
-		"url":                 restString((*restParamsT).SetCallUrl),
-		"accept":              restBool((*restParamsT).SetCallAccept),
-		"record":              restString((*restParamsT).SetCallRecord),
-		"timeout":             restInt((*restParamsT).SetCallTimeout),
-		"status_callback_url": restString((*restParamsT).SetCallStatusCallbackUrl),
+		"from":                set((*request).SetCallFrom),
+		"to":                  set((*request).SetCallTo),
+		"url":                 set((*request).SetCallUrl),
+		"accept":              set((*request).SetCallAccept),
+		"record":              set((*request).SetCallRecord),
+		"timeout":             set((*request).SetCallTimeout),
+		"status_callback_url": set((*request).SetCallStatusCallbackUrl),
 	},
 	policy.Redirect: {
-		"call_sid": restString((*restParamsT).SetRedirectCallSid),
-		"url":      restString((*restParamsT).SetRedirectUrl),
-		"accept":   restBool((*restParamsT).SetRedirectAccept),
+		"call_sid": set((*request).SetRedirectCallSid),
+		"url":      set((*request).SetRedirectUrl),
+		"accept":   set((*request).SetRedirectAccept),
 	},
 	policy.Conference: {
-		"to":                                   restString((*restParamsT).SetTo),
-		"from":                                 restString((*restParamsT).SetFrom),
-		"post_work_activity_sid":               restString((*restParamsT).SetPostWorkActivitySid),
-		"timeout":                              restInt((*restParamsT).SetTimeout),
-		"status_callback":                      restString((*restParamsT).SetStatusCallback),
-		"status_callback_method":               restString((*restParamsT).SetStatusCallbackMethod),
-		"status_callback_event":                restList((*restParamsT).SetStatusCallbackEvent),
-		"record":                               restBool((*restParamsT).SetRecord),
-		"muted":                                restBool((*restParamsT).SetMuted),
-		"beep":                                 restString((*restParamsT).SetBeep),
-		"start_conference_on_enter":            restBool((*restParamsT).SetStartConferenceOnEnter),
-		"end_conference_on_exit":               restBool((*restParamsT).SetEndConferenceOnExit),
-		"end_conference_on_customer_exit":      restBool((*restParamsT).SetEndConferenceOnCustomerExit),
-		"beep_on_customer_entrance":            restBool((*restParamsT).SetBeepOnCustomerEntrance),
-		"wait_url":                             restString((*restParamsT).SetWaitUrl),
-		"wait_method":                          restString((*restParamsT).SetWaitMethod),
-		"early_media":                          restBool((*restParamsT).SetEarlyMedia),
-		"max_participants":                     restInt((*restParamsT).SetMaxParticipants),
-		"conference_status_callback":           restString((*restParamsT).SetConferenceStatusCallback),
-		"conference_status_callback_method":    restString((*restParamsT).SetConferenceStatusCallbackMethod),
-		"conference_status_callback_event":     restList((*restParamsT).SetConferenceStatusCallbackEvent),
-		"conference_record":                    restString((*restParamsT).SetConferenceRecord),
-		"conference_trim":                      restString((*restParamsT).SetConferenceTrim),
-		"recording_channels":                   restString((*restParamsT).SetRecordingChannels),
-		"recording_status_callback":            restString((*restParamsT).SetRecordingStatusCallback),
-		"recording_status_callback_method":     restString((*restParamsT).SetRecordingStatusCallbackMethod),
-		"conference_recording_status_callback": restString((*restParamsT).SetConferenceRecordingStatusCallback),
-		"conference_recording_status_callback_method": restString((*restParamsT).SetConferenceRecordingStatusCallbackMethod),
-		"region":             restString((*restParamsT).SetRegion),
-		"sip_auth_username":  restString((*restParamsT).SetSipAuthUsername),
-		"sip_auth_password":  restString((*restParamsT).SetSipAuthPassword),
-		"jitter_buffer_size": restString((*restParamsT).SetJitterBufferSize),
+		"to":                                   set((*request).SetTo),
+		"from":                                 set((*request).SetFrom),
+		"post_work_activity_sid":               set((*request).SetPostWorkActivitySid),
+		"timeout":                              set((*request).SetTimeout),
+		"status_callback":                      set((*request).SetStatusCallback),
+		"status_callback_method":               set((*request).SetStatusCallbackMethod),
+		"status_callback_event":                set((*request).SetStatusCallbackEvent),
+		"record":                               set((*request).SetRecord),
+		"muted":                                set((*request).SetMuted),
+		"beep":                                 set((*request).SetBeep),
+		"start_conference_on_enter":            set((*request).SetStartConferenceOnEnter),
+		"end_conference_on_exit":               set((*request).SetEndConferenceOnExit),
+		"end_conference_on_customer_exit":      set((*request).SetEndConferenceOnCustomerExit),
+		"beep_on_customer_entrance":            set((*request).SetBeepOnCustomerEntrance),
+		"wait_url":                             set((*request).SetWaitUrl),
+		"wait_method":                          set((*request).SetWaitMethod),
+		"early_media":                          set((*request).SetEarlyMedia),
+		"max_participants":                     set((*request).SetMaxParticipants),
+		"conference_status_callback":           set((*request).SetConferenceStatusCallback),
+		"conference_status_callback_method":    set((*request).SetConferenceStatusCallbackMethod),
+		"conference_status_callback_event":     set((*request).SetConferenceStatusCallbackEvent),
+		"conference_record":                    set((*request).SetConferenceRecord),
+		"conference_trim":                      set((*request).SetConferenceTrim),
+		"recording_channels":                   set((*request).SetRecordingChannels),
+		"recording_status_callback":            set((*request).SetRecordingStatusCallback),
+		"recording_status_callback_method":     set((*request).SetRecordingStatusCallbackMethod),
+		"conference_recording_status_callback": set((*request).SetConferenceRecordingStatusCallback),
+		"conference_recording_status_callback_method": set((*request).SetConferenceRecordingStatusCallbackMethod),
+		"region":             set((*request).SetRegion),
+		"sip_auth_username":  set((*request).SetSipAuthUsername),
+		"sip_auth_password":  set((*request).SetSipAuthPassword),
+		"jitter_buffer_size": set((*request).SetJitterBufferSize),
 	},
 }
 
-// restParams maps a policy instruction to the REST reservation update. Only
+// requestFor maps a policy instruction to the REST reservation update. Only
 // the parameters the policy set are set. An unknown instruction or parameter
 // name, or a value of the wrong Go type, is an error: the policy and this
 // table disagree, and dropping the parameter would send a different
 // instruction than the one decided.
-func restParams(in policy.Instruction) (*openapi.UpdateWorkerReservationParams, error) {
-	table, ok := restParamTable[in.Name]
+func requestFor(in policy.Instruction) (*request, error) {
+	table, ok := paramTable[in.Name]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown instruction %q", errUpdInvalid, in.Name)
+		return nil, fmt.Errorf("%w: unknown instruction %q", errInvalid, in.Name)
 	}
-	p := &openapi.UpdateWorkerReservationParams{}
+	p := &request{}
 	switch in.Name {
 	case policy.Accept:
 		p.SetReservationStatus("accepted")
@@ -193,10 +174,10 @@ func restParams(in policy.Instruction) (*openapi.UpdateWorkerReservationParams, 
 	for _, prm := range in.Params {
 		set, ok := table[prm.Name]
 		if !ok {
-			return nil, fmt.Errorf("%w: %s has no parameter %q", errUpdInvalid, in.Name, prm.Name)
+			return nil, fmt.Errorf("%w: %s has no parameter %q", errInvalid, in.Name, prm.Name)
 		}
 		if err := set(p, prm.Value); err != nil {
-			return nil, fmt.Errorf("%w: %s parameter %q: %w", errUpdInvalid, in.Name, prm.Name, err)
+			return nil, fmt.Errorf("%w: %s parameter %q: %w", errInvalid, in.Name, prm.Name, err)
 		}
 	}
 	return p, nil
@@ -218,19 +199,19 @@ func CheckRESTCredentials(cfg *config.Config) error {
 		name, secret = "TWILIO_API_KEY", "TWILIO_API_SECRET"
 	}
 	var errs []error
-	if !restAlnum.MatchString(cfg.RESTUsername()) {
+	if !alnum.MatchString(cfg.RESTUsername()) {
 		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", name))
 	}
-	if !restAlnum.MatchString(cfg.RESTPassword()) {
+	if !alnum.MatchString(cfg.RESTPassword()) {
 		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", secret))
 	}
-	if cfg.APIKey != "" && !restAlnum.MatchString(cfg.AccountSid) {
+	if cfg.APIKey != "" && !alnum.MatchString(cfg.AccountSid) {
 		errs = append(errs, fmt.Errorf("TWILIO_ACCOUNT_SID: must be letters and digits only"))
 	}
 	return errors.Join(errs...)
 }
 
-var restAlnum = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+var alnum = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 
 // NewTwilioSender returns the Send function of an Updater: it POSTs the
 // update to the worker reservation through twilio-go's
@@ -258,28 +239,28 @@ func NewTwilioSender(cfg *config.Config) (func(ctx context.Context, u Update) er
 	creds := client.NewCredentials(cfg.RESTUsername(), cfg.RESTPassword())
 	accountSid := cfg.AccountSid
 	return func(ctx context.Context, up Update) error {
-		params, err := restParams(up.Instruction)
+		params, err := requestFor(up.Instruction)
 		if err != nil {
 			return err
 		}
-		rec := &restRecord{}
+		rec := &record{}
 		c := &client.Client{
 			Credentials: creds,
 			HTTPClient: &http.Client{
-				Transport: &restTransport{base: base, target: target, ctx: ctx, rec: rec},
+				Transport: &transport{base: base, target: target, ctx: ctx, rec: rec},
 				// Like twilio-go's default client: a redirect is an answer, not a hop.
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			},
 		}
 		c.SetAccountSid(accountSid)
 		_, err = openapi.NewApiServiceWithClient(c).UpdateWorkerReservation(up.WorkspaceSid, up.WorkerSid, up.ReservationSid, params)
-		return restResult(err, rec)
+		return sendResult(err, rec)
 	}, nil
 }
 
-// restResult turns what twilio-go returned, and what the transport saw, into
+// sendResult turns what twilio-go returned, and what the transport saw, into
 // nil or an error the updater can classify.
-func restResult(err error, rec *restRecord) error {
+func sendResult(err error, rec *record) error {
 	var te *client.TwilioRestError
 	switch {
 	case rec.status >= 200 && rec.status < 300:
@@ -301,22 +282,22 @@ func restResult(err error, rec *restRecord) error {
 	return nil
 }
 
-// restRecord is what the transport saw of one attempt's response.
-type restRecord struct {
+// record is what the transport saw of one attempt's response.
+type record struct {
 	status     int
 	retryAfter time.Duration
 }
 
-// restTransport serves one attempt: it sends twilio-go's request to the
+// transport serves one attempt: it sends twilio-go's request to the
 // configured TaskRouter URL under the attempt's ctx and records the answer.
-type restTransport struct {
+type transport struct {
 	base   http.RoundTripper
 	target *url.URL
 	ctx    context.Context
-	rec    *restRecord
+	rec    *record
 }
 
-func (t *restTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Clone, as a RoundTripper must not change the request it was given.
 	r := req.Clone(t.ctx)
 	r.URL.Scheme = t.target.Scheme
@@ -331,20 +312,20 @@ func (t *restTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Read the body here, under the attempt's ctx, so that a slow body is
 	// cut off by the attempt timeout too, and so the connection goes back
 	// to the pool whatever twilio-go does with the response.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, restMaxBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
 	if err != nil {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	t.rec.status = resp.StatusCode
-	t.rec.retryAfter = restRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	t.rec.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return resp, nil
 }
 
-// restRetryAfter parses a Retry-After value, delay-seconds or an HTTP date,
+// parseRetryAfter parses a Retry-After value, delay-seconds or an HTTP date,
 // into a wait from now; zero when absent, malformed or already past.
-func restRetryAfter(v string, now time.Time) time.Duration {
+func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

@@ -22,19 +22,19 @@ import (
 )
 
 const (
-	restTestAccount = "AC0123456789abcdef0123456789abcdef"
-	restTestWS      = "WS0123456789abcdef0123456789abcdef"
-	restTestWK      = "WK0123456789abcdef0123456789abcdef"
-	restTestWT      = "WT0123456789abcdef0123456789abcdef"
-	restTestWA      = "WA0123456789abcdef0123456789abcdef"
-	restTestCA      = "CA0123456789abcdef0123456789abcdef"
+	testAccount = "AC0123456789abcdef0123456789abcdef"
+	testWS      = "WS0123456789abcdef0123456789abcdef"
+	testWK      = "WK0123456789abcdef0123456789abcdef"
+	testWT      = "WT0123456789abcdef0123456789abcdef"
+	testWA      = "WA0123456789abcdef0123456789abcdef"
+	testCA      = "CA0123456789abcdef0123456789abcdef"
 )
 
-// restTestWR returns a valid reservation SID numbered n.
-func restTestWR(n int) string { return fmt.Sprintf("WR%032x", n) }
+// testWR returns a valid reservation SID numbered n.
+func testWR(n int) string { return fmt.Sprintf("WR%032x", n) }
 
-// restReply is one scripted answer of the fake TaskRouter.
-type restReply struct {
+// reply is one scripted answer of the fake TaskRouter.
+type reply struct {
 	status     int    // 0 means 200 with a reservation body
 	code       int    // Twilio error code for error statuses
 	message    string // Twilio error message
@@ -48,51 +48,51 @@ type restReply struct {
 }
 
 var (
-	restOK         = restReply{}
-	restNotPending = restReply{status: 400, code: 20001, message: "Reservation WR… is not currently in a Pending state."}
+	replyOK         = reply{}
+	replyNotPending = reply{status: 400, code: 20001, message: "Reservation WR… is not currently in a Pending state."}
 )
 
-// restGot is one request the fake received.
-type restGot struct {
+// gotRequest is one request the fake received.
+type gotRequest struct {
 	path string
 	form url.Values
 	at   time.Time
 }
 
-// restFake is a fake TaskRouter: it checks every request against the
+// fakeTaskRouter is a fake TaskRouter: it checks every request against the
 // OpenAPI spec, records it, and answers from a per-reservation script; past
 // the script's end it repeats the last step.
-type restFake struct {
+type fakeTaskRouter struct {
 	t   testing.TB
 	srv *httptest.Server
 
 	mu      sync.Mutex
-	scripts map[string][]restReply
+	scripts map[string][]reply
 	landed  map[string]bool
-	got     map[string][]restGot
+	got     map[string][]gotRequest
 }
 
-func newRestFake(t testing.TB) *restFake {
+func newFakeTaskRouter(t testing.TB) *fakeTaskRouter {
 	t.Helper()
-	f := &restFake{t: t, scripts: map[string][]restReply{}, landed: map[string]bool{}, got: map[string][]restGot{}}
+	f := &fakeTaskRouter{t: t, scripts: map[string][]reply{}, landed: map[string]bool{}, got: map[string][]gotRequest{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
-func (f *restFake) script(sid string, steps ...restReply) {
+func (f *fakeTaskRouter) script(sid string, steps ...reply) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.scripts[sid] = steps
 }
 
-func (f *restFake) requests(sid string) []restGot {
+func (f *fakeTaskRouter) requests(sid string) []gotRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]restGot(nil), f.got[sid]...)
+	return append([]gotRequest(nil), f.got[sid]...)
 }
 
-func (f *restFake) serve(w http.ResponseWriter, r *http.Request) {
+func (f *fakeTaskRouter) serve(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	if err := r.ParseForm(); err != nil {
 		f.t.Errorf("fake taskrouter: parsing form: %v", err)
@@ -123,7 +123,7 @@ func (f *restFake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if step.status == 0 || step.status == 200 {
 		f.land(sid)
-		fmt.Fprint(w, restReservationBody(r.URL.Path, r.PostForm.Get("ReservationStatus")))
+		fmt.Fprint(w, reservationBody(r.URL.Path, r.PostForm.Get("ReservationStatus")))
 		return
 	}
 	w.WriteHeader(step.status)
@@ -132,17 +132,17 @@ func (f *restFake) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // next records a request and picks its scripted answer.
-func (f *restFake) next(sid, path string, form url.Values, at time.Time) restReply {
+func (f *fakeTaskRouter) next(sid, path string, form url.Values, at time.Time) reply {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := len(f.got[sid])
-	f.got[sid] = append(f.got[sid], restGot{path: path, form: form, at: at})
-	step := restOK
+	f.got[sid] = append(f.got[sid], gotRequest{path: path, form: form, at: at})
+	step := replyOK
 	if s := f.scripts[sid]; len(s) > 0 {
 		step = s[min(n, len(s)-1)]
 	}
 	if f.landed[sid] {
-		step = restNotPending
+		step = replyNotPending
 	}
 	if step.lands {
 		f.landed[sid] = true
@@ -152,7 +152,7 @@ func (f *restFake) next(sid, path string, form url.Values, at time.Time) restRep
 
 // land marks a reservation updated: like TaskRouter, the fake then answers
 // later requests for it with 400 not pending.
-func (f *restFake) land(sid string) {
+func (f *fakeTaskRouter) land(sid string) {
 	f.mu.Lock()
 	f.landed[sid] = true
 	f.mu.Unlock()
@@ -161,7 +161,7 @@ func (f *restFake) land(sid string) {
 // sendDirect is a Send that plays the fake's script in memory, with the
 // errors NewTwilioSender would return, for runs too large for loopback
 // HTTP under the race detector.
-func (f *restFake) sendDirect(ctx context.Context, up Update) error {
+func (f *fakeTaskRouter) sendDirect(ctx context.Context, up Update) error {
 	step := f.next(up.ReservationSid, "", nil, time.Now())
 	if step.drop {
 		return errors.New("sending reservation update: connection reset by peer")
@@ -179,11 +179,11 @@ func (f *restFake) sendDirect(ctx context.Context, up Update) error {
 		f.land(up.ReservationSid)
 		return nil
 	}
-	return &RESTError{Status: step.status, Code: step.code, Message: step.message, RetryAfter: restRetryAfter(step.retryAfter, time.Now())}
+	return &RESTError{Status: step.status, Code: step.code, Message: step.message, RetryAfter: parseRetryAfter(step.retryAfter, time.Now())}
 }
 
-// restReservationBody is a worker_reservation as the spec's example has it.
-func restReservationBody(path, status string) string {
+// reservationBody is a worker_reservation as the spec's example has it.
+func reservationBody(path, status string) string {
 	parts := strings.Split(path, "/")
 	ws, wk, wr := parts[3], parts[5], parts[7]
 	if status == "" {
@@ -193,33 +193,33 @@ func restReservationBody(path, status string) string {
 	return fmt.Sprintf(`{"account_sid": %q, "date_created": "2014-05-14T10:50:02Z", "date_updated": "2014-05-15T16:03:42Z",`+
 		` "links": {"task": %q, "worker": %q, "workspace": %q}, "reservation_status": %q, "sid": %q,`+
 		` "task_sid": %q, "url": %q, "worker_name": "Doug", "worker_sid": %q, "workspace_sid": %q}`,
-		restTestAccount, base+"/Tasks/"+restTestWT, base+"/Workers/"+wk, base, status, wr,
-		restTestWT, base+"/Workers/"+wk+"/Reservations/"+wr, wk, ws)
+		testAccount, base+"/Tasks/"+testWT, base+"/Workers/"+wk, base, status, wr,
+		testWT, base+"/Workers/"+wk+"/Reservations/"+wr, wk, ws)
 }
 
-// restTestConfig is a configuration pointing at the fake with API-key credentials.
-func restTestConfig(t testing.TB, taskRouterURL string) *config.Config {
+// testConfig is a configuration pointing at the fake with API-key credentials.
+func testConfig(t testing.TB, taskRouterURL string) *config.Config {
 	t.Helper()
 	// twilio-go would send to an edge or region host if these were set;
 	// the transport rewrites the host anyway, but keep the test hermetic.
 	t.Setenv("TWILIO_EDGE", "")
 	t.Setenv("TWILIO_REGION", "")
 	return &config.Config{
-		AccountSid:        restTestAccount,
-		APIKey:            restTestUser,
-		APISecret:         restTestPass,
+		AccountSid:        testAccount,
+		APIKey:            testUser,
+		APISecret:         testPass,
 		TaskRouterURL:     taskRouterURL,
 		UpdateConcurrency: 16,
 	}
 }
 
-func restTestUpdate(n int, in policy.Instruction) Update {
+func testUpdate(n int, in policy.Instruction) Update {
 	return Update{
-		AccountSid:     restTestAccount,
-		WorkspaceSid:   restTestWS,
-		WorkerSid:      restTestWK,
-		TaskSid:        restTestWT,
-		ReservationSid: restTestWR(n),
+		AccountSid:     testAccount,
+		WorkspaceSid:   testWS,
+		WorkerSid:      testWK,
+		TaskSid:        testWT,
+		ReservationSid: testWR(n),
 		Rule:           "test-rule",
 		Instruction:    in,
 		Received:       time.Now(),
@@ -244,8 +244,8 @@ func TestRESTInstructionForms(t *testing.T) {
 		},
 		{
 			name: "reject",
-			in:   policy.Instruction{Name: policy.Reject, Params: []policy.Param{p("activity_sid", restTestWA)}},
-			want: url.Values{"ReservationStatus": {"rejected"}, "WorkerActivitySid": {restTestWA}},
+			in:   policy.Instruction{Name: policy.Reject, Params: []policy.Param{p("activity_sid", testWA)}},
+			want: url.Values{"ReservationStatus": {"rejected"}, "WorkerActivitySid": {testWA}},
 		},
 		{
 			name: "reject without activity",
@@ -257,7 +257,7 @@ func TestRESTInstructionForms(t *testing.T) {
 			in: policy.Instruction{Name: policy.Dequeue, Params: []policy.Param{
 				p("from", "+18001231234"),
 				p("to", "client:joey"),
-				p("post_work_activity_sid", restTestWA),
+				p("post_work_activity_sid", testWA),
 				p("record", "record-from-answer"),
 				p("timeout", 30),
 				p("status_callback_url", "https://example.com/dequeue-status"),
@@ -267,7 +267,7 @@ func TestRESTInstructionForms(t *testing.T) {
 				"Instruction":                {"dequeue"},
 				"DequeueFrom":                {"+18001231234"},
 				"DequeueTo":                  {"client:joey"},
-				"DequeuePostWorkActivitySid": {restTestWA},
+				"DequeuePostWorkActivitySid": {testWA},
 				"DequeueRecord":              {"record-from-answer"},
 				"DequeueTimeout":             {"30"},
 				"DequeueStatusCallbackUrl":   {"https://example.com/dequeue-status"},
@@ -299,13 +299,13 @@ func TestRESTInstructionForms(t *testing.T) {
 		{
 			name: "redirect",
 			in: policy.Instruction{Name: policy.Redirect, Params: []policy.Param{
-				p("call_sid", restTestCA),
+				p("call_sid", testCA),
 				p("url", "https://example.com/redirect"),
 				p("accept", false),
 			}},
 			want: url.Values{
 				"Instruction":     {"redirect"},
-				"RedirectCallSid": {restTestCA},
+				"RedirectCallSid": {testCA},
 				"RedirectUrl":     {"https://example.com/redirect"},
 				"RedirectAccept":  {"false"},
 			},
@@ -315,7 +315,7 @@ func TestRESTInstructionForms(t *testing.T) {
 			in: policy.Instruction{Name: policy.Conference, Params: []policy.Param{
 				p("to", "client:joey"),
 				p("from", "+18001231234"),
-				p("post_work_activity_sid", restTestWA),
+				p("post_work_activity_sid", testWA),
 				p("timeout", 20),
 				p("status_callback", "https://example.com/status"),
 				p("status_callback_method", "GET"),
@@ -350,7 +350,7 @@ func TestRESTInstructionForms(t *testing.T) {
 				"Instruction":                       {"conference"},
 				"To":                                {"client:joey"},
 				"From":                              {"+18001231234"},
-				"PostWorkActivitySid":               {restTestWA},
+				"PostWorkActivitySid":               {testWA},
 				"Timeout":                           {"20"},
 				"StatusCallback":                    {"https://example.com/status"},
 				"StatusCallbackMethod":              {"GET"},
@@ -388,14 +388,14 @@ func TestRESTInstructionForms(t *testing.T) {
 			want: url.Values{"Instruction": {"conference"}, "From": {"+18001231234"}},
 		},
 	}
-	fake := newRestFake(t)
-	send, err := NewTwilioSender(restTestConfig(t, fake.srv.URL))
+	fake := newFakeTaskRouter(t)
+	send, err := NewTwilioSender(testConfig(t, fake.srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			up := restTestUpdate(i, c.in)
+			up := testUpdate(i, c.in)
 			if err := send(context.Background(), up); err != nil {
 				t.Fatalf("send: %v", err)
 			}
@@ -403,7 +403,7 @@ func TestRESTInstructionForms(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("fake got %d requests, want 1", len(got))
 			}
-			wantPath := "/v1/Workspaces/" + restTestWS + "/Workers/" + restTestWK + "/Reservations/" + up.ReservationSid
+			wantPath := "/v1/Workspaces/" + testWS + "/Workers/" + testWK + "/Reservations/" + up.ReservationSid
 			if got[0].path != wantPath {
 				t.Errorf("path %s, want %s", got[0].path, wantPath)
 			}
@@ -414,7 +414,7 @@ func TestRESTInstructionForms(t *testing.T) {
 	}
 	// Every parameter of the table appears in some case above, so no
 	// mapping goes untested.
-	for in, table := range restParamTable {
+	for in, table := range paramTable {
 		for name := range table {
 			found := false
 			for _, c := range cases {
@@ -437,7 +437,7 @@ func TestRESTParamsRefuses(t *testing.T) {
 	}{
 		{"unknown instruction", policy.Instruction{Name: "supervise"}, `unknown instruction "supervise"`},
 		{"unknown param", policy.Instruction{Name: policy.Call, Params: []policy.Param{p("caller_id", "x")}}, `no parameter "caller_id"`},
-		{"param of another instruction", policy.Instruction{Name: policy.Accept, Params: []policy.Param{p("activity_sid", restTestWA)}}, `no parameter "activity_sid"`},
+		{"param of another instruction", policy.Instruction{Name: policy.Accept, Params: []policy.Param{p("activity_sid", testWA)}}, `no parameter "activity_sid"`},
 		{"int as string", policy.Instruction{Name: policy.Call, Params: []policy.Param{p("timeout", "30")}}, "want an int, got string"},
 		{"bool as string", policy.Instruction{Name: policy.Redirect, Params: []policy.Param{p("accept", "true")}}, "want a bool, got string"},
 		{"list as string", policy.Instruction{Name: policy.Conference, Params: []policy.Param{p("status_callback_event", "ringing")}}, "want a []string, got string"},
@@ -446,8 +446,8 @@ func TestRESTParamsRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := restParams(c.in)
-			if err == nil || !errors.Is(err, errUpdInvalid) || !strings.Contains(err.Error(), c.want) {
+			_, err := requestFor(c.in)
+			if err == nil || !errors.Is(err, errInvalid) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an invalid-update error containing %q", err, c.want)
 			}
 		})
@@ -455,14 +455,14 @@ func TestRESTParamsRefuses(t *testing.T) {
 }
 
 func TestRESTNotSentWhenInvalid(t *testing.T) {
-	fake := newRestFake(t)
-	send, err := NewTwilioSender(restTestConfig(t, fake.srv.URL))
+	fake := newFakeTaskRouter(t)
+	send, err := NewTwilioSender(testConfig(t, fake.srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := restTestUpdate(1, policy.Instruction{Name: policy.Call, Params: []policy.Param{p("timeout", "30")}})
-	if err := send(context.Background(), up); !errors.Is(err, errUpdInvalid) {
-		t.Fatalf("got %v, want errUpdInvalid", err)
+	up := testUpdate(1, policy.Instruction{Name: policy.Call, Params: []policy.Param{p("timeout", "30")}})
+	if err := send(context.Background(), up); !errors.Is(err, errInvalid) {
+		t.Fatalf("got %v, want errInvalid", err)
 	}
 	if n := len(fake.requests(up.ReservationSid)); n != 0 {
 		t.Fatalf("an invalid update reached TaskRouter (%d requests)", n)
@@ -476,23 +476,23 @@ func TestRESTURLRewrite(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath = r.URL.Path
 		gotUser, gotPass, _ = r.BasicAuth()
-		fmt.Fprint(w, restReservationBody(strings.TrimPrefix(r.URL.Path, "/proxy"), "accepted"))
+		fmt.Fprint(w, reservationBody(strings.TrimPrefix(r.URL.Path, "/proxy"), "accepted"))
 	}))
 	defer srv.Close()
-	cfg := restTestConfig(t, srv.URL+"/proxy/")
+	cfg := testConfig(t, srv.URL+"/proxy/")
 	cfg.APIKey, cfg.APISecret, cfg.AuthToken = "", "", "authtoken0123"
 	send, err := NewTwilioSender(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := restTestUpdate(7, policy.Instruction{Name: policy.Accept})
+	up := testUpdate(7, policy.Instruction{Name: policy.Accept})
 	if err := send(context.Background(), up); err != nil {
 		t.Fatal(err)
 	}
-	if want := "/proxy/v1/Workspaces/" + restTestWS + "/Workers/" + restTestWK + "/Reservations/" + up.ReservationSid; gotPath != want {
+	if want := "/proxy/v1/Workspaces/" + testWS + "/Workers/" + testWK + "/Reservations/" + up.ReservationSid; gotPath != want {
 		t.Errorf("path %s, want %s", gotPath, want)
 	}
-	if gotUser != restTestAccount || gotPass != "authtoken0123" {
+	if gotUser != testAccount || gotPass != "authtoken0123" {
 		t.Errorf("basic auth %q/%q, want the account SID and auth token", gotUser, gotPass)
 	}
 }
@@ -503,13 +503,13 @@ func TestCheckRESTCredentials(t *testing.T) {
 		cfg  config.Config
 		want string // "" for no error
 	}{
-		{"api key", config.Config{AccountSid: restTestAccount, APIKey: restTestUser, APISecret: restTestPass}, ""},
-		{"auth token", config.Config{AccountSid: restTestAccount, AuthToken: "tok123"}, ""},
+		{"api key", config.Config{AccountSid: testAccount, APIKey: testUser, APISecret: testPass}, ""},
+		{"auth token", config.Config{AccountSid: testAccount, AuthToken: "tok123"}, ""},
 		{"nothing", config.Config{}, "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
-		{"sid only", config.Config{AccountSid: restTestAccount}, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
-		{"key without sid", config.Config{APIKey: restTestUser, APISecret: restTestPass}, "TWILIO_ACCOUNT_SID"},
-		{"bad secret", config.Config{AccountSid: restTestAccount, APIKey: restTestUser, APISecret: "se/cret"}, "TWILIO_API_SECRET: must be letters and digits only"},
-		{"bad token", config.Config{AccountSid: restTestAccount, AuthToken: "tok en"}, "TWILIO_AUTH_TOKEN: must be letters and digits only"},
+		{"sid only", config.Config{AccountSid: testAccount}, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
+		{"key without sid", config.Config{APIKey: testUser, APISecret: testPass}, "TWILIO_ACCOUNT_SID"},
+		{"bad secret", config.Config{AccountSid: testAccount, APIKey: testUser, APISecret: "se/cret"}, "TWILIO_API_SECRET: must be letters and digits only"},
+		{"bad token", config.Config{AccountSid: testAccount, AuthToken: "tok en"}, "TWILIO_AUTH_TOKEN: must be letters and digits only"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -542,26 +542,26 @@ func TestRESTRetryAfterParse(t *testing.T) {
 		"Fri, 02 Jan 2026 03:04:00 GMT": 0,
 	}
 	for in, want := range cases {
-		if got := restRetryAfter(in, now); got != want {
-			t.Errorf("restRetryAfter(%q) = %s, want %s", in, got, want)
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
 
-// restHarness runs a real Updater with the real twilio-go sender against a
+// harness runs a real Updater with the real twilio-go sender against a
 // fake TaskRouter, recording logs and sleeps.
-type restHarness struct {
-	fake   *restFake
+type harness struct {
+	fake   *fakeTaskRouter
 	u      *Updater
 	logs   *observer.ObservedLogs
 	mu     sync.Mutex
 	sleeps []time.Duration
 }
 
-func newRestHarness(t *testing.T, o UpdaterOptions) *restHarness {
+func newHarness(t *testing.T, o Options) *harness {
 	t.Helper()
-	h := &restHarness{fake: newRestFake(t)}
-	send, err := NewTwilioSender(restTestConfig(t, h.fake.srv.URL))
+	h := &harness{fake: newFakeTaskRouter(t)}
+	send, err := NewTwilioSender(testConfig(t, h.fake.srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -579,13 +579,13 @@ func newRestHarness(t *testing.T, o UpdaterOptions) *restHarness {
 			return ctx.Err()
 		}
 	}
-	h.u = NewUpdater(o)
+	h.u = New(o)
 	h.u.Start()
 	return h
 }
 
 // run enqueues one update, drains the updater and returns its log line.
-func (h *restHarness) run(t *testing.T, up Update) observer.LoggedEntry {
+func (h *harness) run(t *testing.T, up Update) observer.LoggedEntry {
 	t.Helper()
 	if err := h.u.Enqueue(up); err != nil {
 		t.Fatal(err)
@@ -606,7 +606,7 @@ func TestRESTFaults(t *testing.T) {
 	const attemptTimeout = 150 * time.Millisecond
 	cases := []struct {
 		name      string
-		steps     []restReply
+		steps     []reply
 		rt        time.Duration // reservation timeout; default 120s
 		outcome   string
 		attempts  int64
@@ -615,47 +615,47 @@ func TestRESTFaults(t *testing.T) {
 		landed    bool            // the earlier-attempt log field
 		levelWant string
 	}{
-		{name: "429 with Retry-After", steps: []restReply{{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "2"}, restOK},
+		{name: "429 with Retry-After", steps: []reply{{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "2"}, replyOK},
 			outcome: OutcomeApplied, attempts: 2, sleeps: []time.Duration{2 * time.Second}},
-		{name: "429 with Retry-After date", steps: []restReply{{status: 429, code: 20429, message: "Too Many Requests",
-			retryAfter: time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)}, restOK},
+		{name: "429 with Retry-After date", steps: []reply{{status: 429, code: 20429, message: "Too Many Requests",
+			retryAfter: time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)}, replyOK},
 			outcome: OutcomeApplied, attempts: 2},
-		{name: "429 Retry-After past deadline", rt: 3 * time.Second, steps: []restReply{{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "60"}, restOK},
+		{name: "429 Retry-After past deadline", rt: 3 * time.Second, steps: []reply{{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "60"}, replyOK},
 			outcome: OutcomeExpired, attempts: 1, code: 20429},
-		{name: "500 then ok", steps: []restReply{{status: 500, code: 20500, message: "Internal Server Error"}, restOK},
+		{name: "500 then ok", steps: []reply{{status: 500, code: 20500, message: "Internal Server Error"}, replyOK},
 			outcome: OutcomeApplied, attempts: 2},
-		{name: "503 three times", steps: []restReply{{status: 503, code: 20503, message: "Service Unavailable"},
-			{status: 503, code: 20503}, {status: 503, code: 20503}, restOK},
+		{name: "503 three times", steps: []reply{{status: 503, code: 20503, message: "Service Unavailable"},
+			{status: 503, code: 20503}, {status: 503, code: 20503}, replyOK},
 			outcome: OutcomeApplied, attempts: 4},
-		{name: "502 without a JSON body", steps: []restReply{{status: 502}, restOK}, outcome: OutcomeApplied, attempts: 2},
-		{name: "slower than the attempt timeout", steps: []restReply{{delay: 2 * time.Second}, restOK},
+		{name: "502 without a JSON body", steps: []reply{{status: 502}, replyOK}, outcome: OutcomeApplied, attempts: 2},
+		{name: "slower than the attempt timeout", steps: []reply{{delay: 2 * time.Second}, replyOK},
 			outcome: OutcomeApplied, attempts: 2},
-		{name: "timed out but landed", steps: []restReply{{delay: 2 * time.Second, lands: true}},
+		{name: "timed out but landed", steps: []reply{{delay: 2 * time.Second, lands: true}},
 			outcome: OutcomeGone, attempts: 2, code: 20001, landed: true},
-		{name: "dropped connection", steps: []restReply{{drop: true}, {drop: true}, restOK},
+		{name: "dropped connection", steps: []reply{{drop: true}, {drop: true}, replyOK},
 			outcome: OutcomeApplied, attempts: 3},
-		{name: "400 not pending", steps: []restReply{restNotPending}, outcome: OutcomeGone, attempts: 1, code: 20001},
-		{name: "400 not in expected state", steps: []restReply{{status: 400, code: 20001,
+		{name: "400 not pending", steps: []reply{replyNotPending}, outcome: OutcomeGone, attempts: 1, code: 20001},
+		{name: "400 not in expected state", steps: []reply{{status: 400, code: 20001,
 			message: "Reservation WR… not in expected state [pending] and cannot be updated to [accepted]"}}, outcome: OutcomeGone, attempts: 1, code: 20001},
-		{name: "409 conflict", steps: []restReply{{status: 409, code: 20409, message: "Conflict"}}, outcome: OutcomeGone, attempts: 1, code: 20409},
-		{name: "404", steps: []restReply{{status: 404, code: 20404, message: "The requested resource was not found"}}, outcome: OutcomeGone, attempts: 1, code: 20404},
-		{name: "401", steps: []restReply{{status: 401, code: 20003, message: "Authenticate"}}, outcome: OutcomeRejected, attempts: 1, code: 20003, levelWant: "error"},
-		{name: "400 bad parameter", steps: []restReply{{status: 400, code: 20001, message: "Invalid WorkerActivitySid"}}, outcome: OutcomeRejected, attempts: 1, code: 20001, levelWant: "error"},
-		{name: "503 until the deadline", rt: 1 * time.Second, steps: []restReply{{status: 503, code: 20503, message: "Service Unavailable"}},
+		{name: "409 conflict", steps: []reply{{status: 409, code: 20409, message: "Conflict"}}, outcome: OutcomeGone, attempts: 1, code: 20409},
+		{name: "404", steps: []reply{{status: 404, code: 20404, message: "The requested resource was not found"}}, outcome: OutcomeGone, attempts: 1, code: 20404},
+		{name: "401", steps: []reply{{status: 401, code: 20003, message: "Authenticate"}}, outcome: OutcomeRejected, attempts: 1, code: 20003, levelWant: "error"},
+		{name: "400 bad parameter", steps: []reply{{status: 400, code: 20001, message: "Invalid WorkerActivitySid"}}, outcome: OutcomeRejected, attempts: 1, code: 20001, levelWant: "error"},
+		{name: "503 until the deadline", rt: 1 * time.Second, steps: []reply{{status: 503, code: 20503, message: "Service Unavailable"}},
 			outcome: OutcomeExpired, code: 20503},
 	}
-	lag := updLagMeter(t)
+	lag := lagMeter(t)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := UpdaterOptions{AttemptTimeout: attemptTimeout, ReservationTimeout: c.rt, SafetyMargin: 500 * time.Millisecond,
+			o := Options{AttemptTimeout: attemptTimeout, ReservationTimeout: c.rt, SafetyMargin: 500 * time.Millisecond,
 				Registerer: nil}
 			if c.name == "503 until the deadline" {
 				// Really wait, so that the deadline arrives.
-				o.Sleep = updSleep
+				o.Sleep = sleep
 				o.BackoffBase, o.BackoffCap = 10*time.Millisecond, 50*time.Millisecond
 			}
-			h := newRestHarness(t, o)
-			up := restTestUpdate(i, policy.Instruction{Name: policy.Accept})
+			h := newHarness(t, o)
+			up := testUpdate(i, policy.Instruction{Name: policy.Accept})
 			h.fake.script(up.ReservationSid, c.steps...)
 			line := h.run(t, up)
 			f := line.ContextMap()
@@ -703,9 +703,9 @@ func TestRESTFaults(t *testing.T) {
 // TestRESTRetryAfterDateWait checks that an HTTP-date Retry-After becomes a
 // wait of about the right length.
 func TestRESTRetryAfterDateWait(t *testing.T) {
-	h := newRestHarness(t, UpdaterOptions{})
-	up := restTestUpdate(1, policy.Instruction{Name: policy.Accept})
-	h.fake.script(up.ReservationSid, restReply{status: 429, retryAfter: time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)}, restOK)
+	h := newHarness(t, Options{})
+	up := testUpdate(1, policy.Instruction{Name: policy.Accept})
+	h.fake.script(up.ReservationSid, reply{status: 429, retryAfter: time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)}, replyOK)
 	h.run(t, up)
 	if len(h.sleeps) != 1 || h.sleeps[0] < 25*time.Second || h.sleeps[0] > 31*time.Second {
 		t.Fatalf("slept %v, want one wait of about 30s", h.sleeps)
@@ -717,13 +717,13 @@ func TestRESTRetryAfterDateWait(t *testing.T) {
 // running afterwards.
 func TestRESTAttemptTimeoutCancels(t *testing.T) {
 	before := runtime.NumGoroutine()
-	fake := newRestFake(t)
-	send, err := NewTwilioSender(restTestConfig(t, fake.srv.URL))
+	fake := newFakeTaskRouter(t)
+	send, err := NewTwilioSender(testConfig(t, fake.srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := restTestUpdate(1, policy.Instruction{Name: policy.Accept})
-	fake.script(up.ReservationSid, restReply{delay: 5 * time.Second})
+	up := testUpdate(1, policy.Instruction{Name: policy.Accept})
+	fake.script(up.ReservationSid, reply{delay: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -745,7 +745,7 @@ func TestRESTAttemptTimeoutCancels(t *testing.T) {
 		case <-time.After(5 * time.Second):
 		}
 	}))
-	send2, err := NewTwilioSender(restTestConfig(t, srv.URL))
+	send2, err := NewTwilioSender(testConfig(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,12 @@ import (
 // TaskRouter. It runs twilio-go's own encoding against a transport that
 // answers in memory, so explain shows exactly what serve would send.
 func RESTForm(ins policy.Instruction) (url.Values, error) {
-	params, err := restParams(ins)
+	params, err := requestFor(ins)
 	if err != nil {
 		return nil, err
 	}
 	var form url.Values
-	capture := restFormCapture(func(r *http.Request) (*http.Response, error) {
+	capture := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err
@@ -42,6 +42,6 @@ func RESTForm(ins policy.Instruction) (url.Values, error) {
 	return form, nil
 }
 
-type restFormCapture func(*http.Request) (*http.Response, error)
+type roundTripFunc func(*http.Request) (*http.Response, error)
 
-func (f restFormCapture) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

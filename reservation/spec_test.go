@@ -22,8 +22,8 @@ const (
 	specFile          = "../../shared/spec/twilio_taskrouter_v1.json"
 	specReservationOp = "/v1/Workspaces/{WorkspaceSid}/Workers/{WorkerSid}/Reservations/{Sid}"
 	// Test credentials: twilio-go refuses anything but letters and digits.
-	restTestUser = "SK0123456789abcdef0123456789abcdef"
-	restTestPass = "testsecret0123456789"
+	testUser = "SK0123456789abcdef0123456789abcdef"
+	testPass = "testsecret0123456789"
 )
 
 // specSchema is the part of an OpenAPI schema the checker understands.
@@ -137,7 +137,7 @@ func specCheckRequest(t testing.TB, r *http.Request, form url.Values) {
 		t.Errorf("loading %s: %v", specFile, err)
 		return
 	}
-	for _, p := range specProblems(op, r, form, restTestUser, restTestPass) {
+	for _, p := range specProblems(op, r, form, testUser, testPass) {
 		t.Errorf("request %s %s breaks the spec: %s", r.Method, r.URL.Path, p)
 	}
 }
@@ -289,14 +289,14 @@ func TestSpecCheckerRejects(t *testing.T) {
 	req := func(path string, f url.Values, mutate ...func(*http.Request)) *http.Request {
 		r, _ := http.NewRequest(http.MethodPost, "http://fake"+path, strings.NewReader(f.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.SetBasicAuth(restTestUser, restTestPass)
+		r.SetBasicAuth(testUser, testPass)
 		for _, m := range mutate {
 			m(r)
 		}
 		return r
 	}
 	okPath := "/v1/Workspaces/" + ws + "/Workers/" + wk + "/Reservations/" + wr
-	if p := specProblems(op, req(okPath, good), good, restTestUser, restTestPass); len(p) != 0 {
+	if p := specProblems(op, req(okPath, good), good, testUser, testPass); len(p) != 0 {
 		t.Fatalf("a good request was refused: %v", p)
 	}
 	cases := []struct {
@@ -320,7 +320,7 @@ func TestSpecCheckerRejects(t *testing.T) {
 		{"repeated scalar", okPath, url.Values{"ReservationStatus": {"accepted", "rejected"}}, nil, "has 2 values"},
 		{"content type", okPath, good, func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }, "Content-Type"},
 		{"no auth", okPath, good, func(r *http.Request) { r.Header.Del("Authorization") }, "no Basic"},
-		{"wrong auth", okPath, good, func(r *http.Request) { r.SetBasicAuth(restTestUser, "other") }, "configured ones"},
+		{"wrong auth", okPath, good, func(r *http.Request) { r.SetBasicAuth(testUser, "other") }, "configured ones"},
 		{"method", okPath, good, func(r *http.Request) { r.Method = http.MethodGet }, "not POST"},
 	}
 	for _, c := range cases {
@@ -329,7 +329,7 @@ func TestSpecCheckerRejects(t *testing.T) {
 			if c.mutate != nil {
 				m = append(m, c.mutate)
 			}
-			p := specProblems(op, req(c.path, c.form, m...), c.form, restTestUser, restTestPass)
+			p := specProblems(op, req(c.path, c.form, m...), c.form, testUser, testPass)
 			if !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, c.want) }) {
 				t.Errorf("problems %q do not mention %q", p, c.want)
 			}

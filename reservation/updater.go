@@ -16,9 +16,9 @@ import (
 	"github.com/assignd/assignd/policy"
 )
 
-// UpdaterOptions configures an Updater. Zero values take the defaults noted
+// Options configures an Updater. Zero values take the defaults noted
 // on each field.
-type UpdaterOptions struct {
+type Options struct {
 	// Send makes one attempt at one update, within ctx; NewTwilioSender
 	// builds the real one. A *RESTError says what TaskRouter answered; any
 	// other error is taken for a network failure and retried.
@@ -68,48 +68,47 @@ const (
 )
 
 var (
-	updOutcomes     = []string{OutcomeApplied, OutcomeGone, OutcomeRejected, OutcomeExpired, OutcomeAbandoned}
-	updInstructions = []string{policy.Accept, policy.Reject, policy.Dequeue, policy.Call, policy.Redirect, policy.Conference}
-	updRetryReasons = []string{"network", "timeout", "429", "5xx"}
+	outcomeNames = []string{OutcomeApplied, OutcomeGone, OutcomeRejected, OutcomeExpired, OutcomeAbandoned}
+	retryReasons = []string{"network", "timeout", "429", "5xx"}
 )
 
-// updState is where an update for one reservation stands, for duplicate
+// state is where an update for one reservation stands, for duplicate
 // detection.
-type updState int
+type state int
 
 const (
-	updPending  updState = iota // queued or in flight
-	updFinished                 // applied, gone or expired: a second POST could only fail or repeat
+	pending  state = iota // queued or in flight
+	finished              // applied, gone or expired: a second POST could only fail or repeat
 )
 
-// updEntry is the duplicate-detection record of one reservation.
-type updEntry struct {
+// entry is the duplicate-detection record of one reservation.
+type entry struct {
 	sid     string
-	state   updState
+	state   state
 	expires time.Time
 }
 
-// updItem is one queued update with its arrival-derived deadline.
-type updItem struct {
+// item is one queued update with its arrival-derived deadline.
+type item struct {
 	up       Update
 	deadline time.Time
-	entry    *updEntry
+	entry    *entry
 }
 
 // Updater sends reservation updates over REST from a bounded queue with a
 // pool of workers, retrying what may succeed until the reservation's
 // deadline, and sends each reservation's update at most once successfully.
 type Updater struct {
-	o     UpdaterOptions
+	o     Options
 	log   *zap.Logger
-	queue chan *updItem
+	queue chan *item
 
 	mu      sync.Mutex
 	closed  bool
-	entries map[string]*updEntry
+	entries map[string]*entry
 	// expiry lists entries in insertion order, which is expiry order since
 	// every entry lives ReservationTimeout; pruning pops from its front.
-	expiry []*updEntry
+	expiry []*entry
 
 	started sync.Once
 	workers sync.WaitGroup
@@ -126,8 +125,8 @@ type Updater struct {
 	queueFull  prometheus.Counter
 }
 
-// NewUpdater returns an Updater with its metrics registered; Start runs it.
-func NewUpdater(o UpdaterOptions) *Updater {
+// New returns an Updater with its metrics registered; Start runs it.
+func New(o Options) *Updater {
 	if o.Queue <= 0 {
 		o.Queue = 10000
 	}
@@ -156,7 +155,7 @@ func NewUpdater(o UpdaterOptions) *Updater {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = updSleep
+		o.Sleep = sleep
 	}
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64
@@ -164,8 +163,8 @@ func NewUpdater(o UpdaterOptions) *Updater {
 	u := &Updater{
 		o:       o,
 		log:     o.Log.Named("updater"),
-		queue:   make(chan *updItem, o.Queue),
-		entries: make(map[string]*updEntry),
+		queue:   make(chan *item, o.Queue),
+		entries: make(map[string]*entry),
 	}
 	u.runCtx, u.cancelRun = context.WithCancel(context.Background())
 
@@ -201,12 +200,12 @@ func NewUpdater(o UpdaterOptions) *Updater {
 	})
 	// Every series exists from the start, so rates and alerts see zeros
 	// rather than gaps.
-	for _, in := range updInstructions {
-		for _, oc := range updOutcomes {
+	for _, in := range policy.InstructionNames() {
+		for _, oc := range outcomeNames {
 			u.updates.WithLabelValues(in, oc)
 		}
 	}
-	for _, r := range updRetryReasons {
+	for _, r := range retryReasons {
 		u.retries.WithLabelValues(r)
 	}
 	return u
@@ -252,8 +251,8 @@ func (u *Updater) Enqueue(up Update) error {
 		u.queueFull.Inc()
 		return ErrQueueFull
 	}
-	e := &updEntry{sid: up.ReservationSid, state: updPending, expires: up.Received.Add(u.o.ReservationTimeout)}
-	it := &updItem{up: up, deadline: up.Received.Add(u.o.ReservationTimeout - u.o.SafetyMargin), entry: e}
+	e := &entry{sid: up.ReservationSid, state: pending, expires: up.Received.Add(u.o.ReservationTimeout)}
+	it := &item{up: up, deadline: up.Received.Add(u.o.ReservationTimeout - u.o.SafetyMargin), entry: e}
 	// The send happens under mu so that Shutdown cannot close the channel
 	// between the closed check and the send.
 	select {
@@ -276,7 +275,7 @@ func (u *Updater) pruneLocked(now time.Time) {
 		u.expiry[0] = nil
 		u.expiry = u.expiry[1:]
 		// An entry still queued or in flight is removed when it finishes.
-		if u.entries[e.sid] == e && e.state == updFinished {
+		if u.entries[e.sid] == e && e.state == finished {
 			delete(u.entries, e.sid)
 		}
 	}
@@ -310,7 +309,7 @@ func (u *Updater) Shutdown(ctx context.Context) error {
 	u.cancelRun()
 	// Updates a never-started Updater still holds.
 	for it := range u.queue {
-		u.finish(it, updResult{outcome: OutcomeAbandoned}, u.o.Now())
+		u.finish(it, result{outcome: OutcomeAbandoned}, u.o.Now())
 	}
 	return err
 }
@@ -324,8 +323,8 @@ func (u *Updater) work() {
 	}
 }
 
-// updResult is how one update ended.
-type updResult struct {
+// result is how one update ended.
+type result struct {
 	outcome  string
 	attempts int
 	status   int
@@ -337,9 +336,9 @@ type updResult struct {
 }
 
 // process runs one update's attempts until it ends in one outcome.
-func (u *Updater) process(it *updItem) {
+func (u *Updater) process(it *item) {
 	start := u.o.Now()
-	var r updResult
+	var r result
 	for {
 		if u.runCtx.Err() != nil {
 			r.outcome = OutcomeAbandoned
@@ -392,7 +391,7 @@ func (u *Updater) process(it *updItem) {
 
 // attempt sends once. It sets r's outcome and returns "" when the update is
 // finished, or the retry reason and TaskRouter's Retry-After otherwise.
-func (u *Updater) attempt(it *updItem, end time.Time, r *updResult) (reason string, retryAfter time.Duration) {
+func (u *Updater) attempt(it *item, end time.Time, r *result) (reason string, retryAfter time.Duration) {
 	ctx, cancel := context.WithDeadline(u.runCtx, end)
 	err := u.o.Send(ctx, it.up)
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
@@ -411,13 +410,13 @@ func (u *Updater) attempt(it *updItem, end time.Time, r *updResult) (reason stri
 			return "429", re.RetryAfter
 		case re.Status >= 500:
 			return "5xx", re.RetryAfter
-		case updNotPending(re):
+		case notPending(re):
 			r.outcome = OutcomeGone
 		default:
 			r.outcome = OutcomeRejected
 		}
 		return "", 0
-	case errors.Is(err, errUpdInvalid):
+	case errors.Is(err, errInvalid):
 		r.outcome, r.message = OutcomeRejected, err.Error()
 		return "", 0
 	// A failure without an answer keeps the last answer's status and
@@ -431,9 +430,9 @@ func (u *Updater) attempt(it *updItem, end time.Time, r *updResult) (reason stri
 	}
 }
 
-// updNotPending reports whether TaskRouter's answer means the reservation
+// notPending reports whether TaskRouter's answer means the reservation
 // is no longer pending, so that nothing we could send would apply.
-func updNotPending(re *RESTError) bool {
+func notPending(re *RESTError) bool {
 	if re.Status == 404 || re.Code == 20404 || re.Code == 20409 {
 		return true
 	}
@@ -460,11 +459,11 @@ func (u *Updater) backoff(n int, left time.Duration) time.Duration {
 
 // finish records the update's outcome: the duplicate state, the metrics and
 // the log line.
-func (u *Updater) finish(it *updItem, r updResult, start time.Time) {
+func (u *Updater) finish(it *item, r result, start time.Time) {
 	u.mu.Lock()
 	switch r.outcome {
 	case OutcomeApplied, OutcomeGone, OutcomeExpired:
-		it.entry.state = updFinished
+		it.entry.state = finished
 		if !u.o.Now().Before(it.entry.expires) && u.entries[it.entry.sid] == it.entry {
 			delete(u.entries, it.entry.sid)
 		}
@@ -510,13 +509,13 @@ func (u *Updater) finish(it *updItem, r updResult, start time.Time) {
 		u.log.Warn(msg, fields...)
 	}
 	if ce := u.log.Check(zap.DebugLevel, "reservation update parameters"); ce != nil {
-		ce.Write(zap.String("reservation_sid", up.ReservationSid), zap.Any("params", updRedacted(up.Instruction)))
+		ce.Write(zap.String("reservation_sid", up.ReservationSid), zap.Any("params", redactedParams(up.Instruction)))
 	}
 }
 
-// updRedacted returns an instruction's params for a debug log with
+// redactedParams returns an instruction's params for a debug log with
 // credentials masked.
-func updRedacted(in policy.Instruction) map[string]any {
+func redactedParams(in policy.Instruction) map[string]any {
 	m := make(map[string]any, len(in.Params))
 	for _, p := range in.Params {
 		if policy.IsSecretParam(in.Name, p.Name) {
@@ -528,8 +527,8 @@ func updRedacted(in policy.Instruction) map[string]any {
 	return m
 }
 
-// updSleep waits d or until ctx ends.
-func updSleep(ctx context.Context, d time.Duration) error {
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

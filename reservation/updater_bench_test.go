@@ -40,17 +40,17 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 		hits.Add(1)
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, restReservationBody(r.URL.Path, "accepted"))
+		fmt.Fprint(w, reservationBody(r.URL.Path, "accepted"))
 	}))
 	defer srv.Close()
-	cfg := restTestConfig(b, srv.URL)
+	cfg := testConfig(b, srv.URL)
 
 	b.Run("twilio-go", func(b *testing.B) {
 		send, err := NewTwilioSender(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
-		up := restTestUpdate(1, in)
+		up := testUpdate(1, in)
 		b.ReportAllocs()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
@@ -71,7 +71,7 @@ func BenchmarkUpdate(b *testing.B) {
 			b.Fatal(err)
 		}
 		body := form.Encode()
-		target := srv.URL + "/v1/Workspaces/" + restTestWS + "/Workers/" + restTestWK + "/Reservations/" + restTestWR(1)
+		target := srv.URL + "/v1/Workspaces/" + testWS + "/Workers/" + testWK + "/Reservations/" + testWR(1)
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = max(cfg.UpdateConcurrency, 2)
 		c := &http.Client{Transport: tr}
@@ -95,7 +95,7 @@ func benchBarePost(c *http.Client, target, body string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(restTestUser, restTestPass)
+	req.SetBasicAuth(testUser, testPass)
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

@@ -13,5 +13,5 @@ import (
 // slow for 10,000 reservations on two cores, so this runs without it;
 // .ci/run runs it as its own step.
 func TestUpdaterTenThousandHTTP(t *testing.T) {
-	updRandomRun(t, 10000, 10*time.Second, true)
+	randomRun(t, 10000, 10*time.Second, true)
 }

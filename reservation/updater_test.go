@@ -19,9 +19,9 @@ import (
 	"github.com/assignd/assignd/policy"
 )
 
-// updMetric returns the value of the series name{labels}, summing over
+// metricValue returns the value of the series name{labels}, summing over
 // unlisted labels; a histogram gives its sample count.
-func updMetric(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -39,13 +39,13 @@ func updMetric(t testing.TB, reg *prometheus.Registry, name string, labels map[s
 					continue metrics
 				}
 			}
-			sum += updValue(m)
+			sum += sampleValue(m)
 		}
 	}
 	return sum
 }
 
-func updValue(m *dto.Metric) float64 {
+func sampleValue(m *dto.Metric) float64 {
 	switch {
 	case m.Counter != nil:
 		return m.Counter.GetValue()
@@ -57,14 +57,14 @@ func updValue(m *dto.Metric) float64 {
 	return 0
 }
 
-// updFake is a scripted Send: it answers from a function and counts calls.
-type updFake struct {
+// fakeSender is a scripted Send: it answers from a function and counts calls.
+type fakeSender struct {
 	mu    sync.Mutex
 	calls map[string]int
 	fn    func(ctx context.Context, u Update, n int) error
 }
 
-func (f *updFake) send(ctx context.Context, u Update) error {
+func (f *fakeSender) send(ctx context.Context, u Update) error {
 	f.mu.Lock()
 	if f.calls == nil {
 		f.calls = map[string]int{}
@@ -78,22 +78,22 @@ func (f *updFake) send(ctx context.Context, u Update) error {
 	return f.fn(ctx, u, n)
 }
 
-func (f *updFake) count(sid string) int {
+func (f *fakeSender) count(sid string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls[sid]
 }
 
-func newTestUpdater(t *testing.T, o UpdaterOptions) (*Updater, *prometheus.Registry, *observer.ObservedLogs) {
+func newTestUpdater(t *testing.T, o Options) (*Updater, *prometheus.Registry, *observer.ObservedLogs) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	core, logs := observer.New(zap.DebugLevel)
 	o.Registerer = reg
 	o.Log = zap.New(core)
-	return NewUpdater(o), reg, logs
+	return New(o), reg, logs
 }
 
-func updShutdown(t *testing.T, u *Updater) {
+func shutdown(t *testing.T, u *Updater) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -102,10 +102,10 @@ func updShutdown(t *testing.T, u *Updater) {
 	}
 }
 
-func accept(n int) Update { return restTestUpdate(n, policy.Instruction{Name: policy.Accept}) }
+func accept(n int) Update { return testUpdate(n, policy.Instruction{Name: policy.Accept}) }
 
 func TestUpdaterMetricsExistFromStart(t *testing.T) {
-	_, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send})
+	_, reg, _ := newTestUpdater(t, Options{Send: (&fakeSender{}).send})
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -115,11 +115,11 @@ func TestUpdaterMetricsExistFromStart(t *testing.T) {
 		series[mf.GetName()] = len(mf.GetMetric())
 	}
 	want := map[string]int{
-		"assignd_reservation_updates_total": len(updInstructions) * len(updOutcomes),
+		"assignd_reservation_updates_total": len(policy.InstructionNames()) * len(outcomeNames),
 		"assignd_update_attempts":           1,
 		"assignd_update_queue_depth":        1,
 		"assignd_updates_in_flight":         1,
-		"assignd_update_retries_total":      len(updRetryReasons),
+		"assignd_update_retries_total":      len(retryReasons),
 		"assignd_update_duplicates_total":   1,
 		"assignd_update_queue_full_total":   1,
 	}
@@ -131,13 +131,13 @@ func TestUpdaterMetricsExistFromStart(t *testing.T) {
 }
 
 func TestUpdaterDuplicates(t *testing.T) {
-	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
-		if u.ReservationSid == restTestWR(3) {
+	f := &fakeSender{fn: func(ctx context.Context, u Update, n int) error {
+		if u.ReservationSid == testWR(3) {
 			return &RESTError{Status: 401, Code: 20003, Message: "Authenticate"}
 		}
 		return nil
 	}}
-	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: f.send})
+	u, reg, _ := newTestUpdater(t, Options{Send: f.send})
 	// Not started yet: the first update is still queued.
 	if err := u.Enqueue(accept(1)); err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestUpdaterDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Start()
-	waitFor(t, func() bool { return updMetric(t, reg, "assignd_reservation_updates_total", nil) == 2 })
+	waitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 2 })
 	if err := u.Enqueue(accept(1)); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("enqueue after applied: %v, want ErrDuplicate", err)
 	}
@@ -157,11 +157,11 @@ func TestUpdaterDuplicates(t *testing.T) {
 	if err := u.Enqueue(accept(3)); err != nil {
 		t.Fatalf("enqueue after rejected: %v, want it queued", err)
 	}
-	updShutdown(t, u)
-	if n := f.count(restTestWR(1)); n != 1 {
+	shutdown(t, u)
+	if n := f.count(testWR(1)); n != 1 {
 		t.Errorf("reservation 1 POSTed %d times, want 1", n)
 	}
-	if got := updMetric(t, reg, "assignd_update_duplicates_total", nil); got != 2 {
+	if got := metricValue(t, reg, "assignd_update_duplicates_total", nil); got != 2 {
 		t.Errorf("duplicates counted %v, want 2", got)
 	}
 }
@@ -171,7 +171,7 @@ func TestUpdaterDuplicateMapIsPruned(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send, Now: clock, ReservationTimeout: time.Minute})
+	u, reg, _ := newTestUpdater(t, Options{Send: (&fakeSender{}).send, Now: clock, ReservationTimeout: time.Minute})
 	u.Start()
 	for i := range 100 {
 		up := accept(i)
@@ -180,7 +180,7 @@ func TestUpdaterDuplicateMapIsPruned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, func() bool { return updMetric(t, reg, "assignd_reservation_updates_total", nil) == 100 })
+	waitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 100 })
 	advance(2 * time.Minute)
 	up := accept(1000)
 	up.Received = clock()
@@ -200,11 +200,11 @@ func TestUpdaterDuplicateMapIsPruned(t *testing.T) {
 	if err := u.Enqueue(up); err != nil {
 		t.Fatalf("enqueue after pruning: %v", err)
 	}
-	updShutdown(t, u)
+	shutdown(t, u)
 }
 
 func TestUpdaterQueueFull(t *testing.T) {
-	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send, Queue: 2})
+	u, reg, _ := newTestUpdater(t, Options{Send: (&fakeSender{}).send, Queue: 2})
 	for i := range 2 {
 		if err := u.Enqueue(accept(i)); err != nil {
 			t.Fatal(err)
@@ -213,54 +213,54 @@ func TestUpdaterQueueFull(t *testing.T) {
 	if err := u.Enqueue(accept(2)); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("third enqueue: %v, want ErrQueueFull", err)
 	}
-	if got := updMetric(t, reg, "assignd_update_queue_depth", nil); got != 2 {
+	if got := metricValue(t, reg, "assignd_update_queue_depth", nil); got != 2 {
 		t.Errorf("queue depth %v, want 2", got)
 	}
 	// A refused update is not remembered: the fallback or a redelivery may
 	// bring it back.
 	u.Start()
-	waitFor(t, func() bool { return updMetric(t, reg, "assignd_reservation_updates_total", nil) == 2 })
+	waitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 2 })
 	if err := u.Enqueue(accept(2)); err != nil {
 		t.Fatalf("enqueue after the queue drained: %v", err)
 	}
-	updShutdown(t, u)
+	shutdown(t, u)
 	if err := u.Enqueue(accept(9)); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("enqueue after shutdown: %v, want ErrQueueFull", err)
 	}
-	if got := updMetric(t, reg, "assignd_update_queue_full_total", nil); got != 2 {
+	if got := metricValue(t, reg, "assignd_update_queue_full_total", nil); got != 2 {
 		t.Errorf("queue full counted %v, want 2", got)
 	}
 }
 
 func TestUpdaterShutdownDrains(t *testing.T) {
-	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
+	f := &fakeSender{fn: func(ctx context.Context, u Update, n int) error {
 		time.Sleep(5 * time.Millisecond)
 		if n == 1 {
 			return &RESTError{Status: 503}
 		}
 		return nil
 	}}
-	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: f.send, Concurrency: 2, BackoffBase: time.Millisecond})
+	u, reg, _ := newTestUpdater(t, Options{Send: f.send, Concurrency: 2, BackoffBase: time.Millisecond})
 	u.Start()
 	for i := range 20 {
 		if err := u.Enqueue(accept(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	updShutdown(t, u)
-	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeApplied}); got != 20 {
+	shutdown(t, u)
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeApplied}); got != 20 {
 		t.Fatalf("%v applied after a drain, want 20", got)
 	}
 }
 
 func TestUpdaterShutdownAbandons(t *testing.T) {
 	started := make(chan struct{}, 10)
-	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
+	f := &fakeSender{fn: func(ctx context.Context, u Update, n int) error {
 		started <- struct{}{}
 		<-ctx.Done() // TaskRouter never answers
 		return fmt.Errorf("posting: %w", ctx.Err())
 	}}
-	u, reg, logs := newTestUpdater(t, UpdaterOptions{Send: f.send, Concurrency: 1, AttemptTimeout: time.Minute})
+	u, reg, logs := newTestUpdater(t, Options{Send: f.send, Concurrency: 1, AttemptTimeout: time.Minute})
 	u.Start()
 	for i := range 3 {
 		if err := u.Enqueue(accept(i)); err != nil {
@@ -277,7 +277,7 @@ func TestUpdaterShutdownAbandons(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("shutdown took %s with a 100ms budget: in-flight attempt not cancelled", took)
 	}
-	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 3 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 3 {
 		t.Fatalf("%v abandoned, want 3 (1 in flight, 2 queued)", got)
 	}
 	lines := logs.FilterMessage("reservation update finished").FilterField(zap.String("outcome", OutcomeAbandoned)).All()
@@ -288,18 +288,18 @@ func TestUpdaterShutdownAbandons(t *testing.T) {
 	if len(sids) != 3 {
 		t.Fatalf("abandoned log lines name %v, want 3 reservations", sids)
 	}
-	if n := f.count(restTestWR(1)) + f.count(restTestWR(2)); n != 0 {
+	if n := f.count(testWR(1)) + f.count(testWR(2)); n != 0 {
 		t.Fatalf("queued updates were sent during a timed-out shutdown (%d)", n)
 	}
 }
 
 func TestUpdaterShutdownBeforeStart(t *testing.T) {
-	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: (&updFake{}).send})
+	u, reg, _ := newTestUpdater(t, Options{Send: (&fakeSender{}).send})
 	if err := u.Enqueue(accept(1)); err != nil {
 		t.Fatal(err)
 	}
-	updShutdown(t, u)
-	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 1 {
+	shutdown(t, u)
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 1 {
 		t.Fatalf("%v abandoned, want 1", got)
 	}
 }
@@ -307,8 +307,8 @@ func TestUpdaterShutdownBeforeStart(t *testing.T) {
 // TestUpdaterDeadline checks that the deadline comes from the arrival time
 // and that an update past it is never sent.
 func TestUpdaterDeadline(t *testing.T) {
-	f := &updFake{}
-	u, reg, _ := newTestUpdater(t, UpdaterOptions{Send: f.send, ReservationTimeout: 10 * time.Second, SafetyMargin: 2 * time.Second})
+	f := &fakeSender{}
+	u, reg, _ := newTestUpdater(t, Options{Send: f.send, ReservationTimeout: 10 * time.Second, SafetyMargin: 2 * time.Second})
 	late := accept(1)
 	late.Received = time.Now().Add(-9 * time.Second) // within the timeout, past the margin
 	onTime := accept(2)
@@ -321,27 +321,27 @@ func TestUpdaterDeadline(t *testing.T) {
 		}
 	}
 	u.Start()
-	updShutdown(t, u)
+	shutdown(t, u)
 	if f.count(late.ReservationSid) != 0 {
 		t.Error("an update past its deadline was sent")
 	}
 	if f.count(onTime.ReservationSid) != 1 || f.count(noArrival.ReservationSid) != 1 {
 		t.Error("an update within its deadline was not sent")
 	}
-	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
 		t.Errorf("%v expired, want 1", got)
 	}
 }
 
 func TestUpdaterBackoff(t *testing.T) {
 	var sleeps []time.Duration
-	f := &updFake{fn: func(ctx context.Context, u Update, n int) error {
+	f := &fakeSender{fn: func(ctx context.Context, u Update, n int) error {
 		if n <= 9 {
 			return &RESTError{Status: 500, Code: 20500}
 		}
 		return nil
 	}}
-	u, reg, logs := newTestUpdater(t, UpdaterOptions{
+	u, reg, logs := newTestUpdater(t, Options{
 		Send:   f.send,
 		Jitter: func() float64 { return 0.5 },
 		Sleep: func(ctx context.Context, d time.Duration) error {
@@ -353,13 +353,13 @@ func TestUpdaterBackoff(t *testing.T) {
 	if err := u.Enqueue(accept(1)); err != nil {
 		t.Fatal(err)
 	}
-	updShutdown(t, u)
+	shutdown(t, u)
 	ms := time.Millisecond
 	want := []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 5000 * ms, 5000 * ms, 5000 * ms}
 	if fmt.Sprint(sleeps) != fmt.Sprint(want) {
 		t.Errorf("slept %v, want %v (half of min(10s, 200ms·2^n))", sleeps, want)
 	}
-	if got := updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "5xx"}); got != 9 {
+	if got := metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": "5xx"}); got != 9 {
 		t.Errorf("%v 5xx retries counted, want 9", got)
 	}
 	line := logs.FilterMessage("reservation update finished").All()[0].ContextMap()
@@ -373,8 +373,8 @@ func TestUpdaterBackoff(t *testing.T) {
 func TestUpdaterBackoffStopsAtDeadline(t *testing.T) {
 	var mu sync.Mutex
 	var sleeps []time.Duration
-	f := &updFake{fn: func(ctx context.Context, u Update, n int) error { return &RESTError{Status: 503} }}
-	u, reg, _ := newTestUpdater(t, UpdaterOptions{
+	f := &fakeSender{fn: func(ctx context.Context, u Update, n int) error { return &RESTError{Status: 503} }}
+	u, reg, _ := newTestUpdater(t, Options{
 		Send:               f.send,
 		ReservationTimeout: 400 * time.Millisecond,
 		SafetyMargin:       100 * time.Millisecond,
@@ -384,7 +384,7 @@ func TestUpdaterBackoffStopsAtDeadline(t *testing.T) {
 			mu.Lock()
 			sleeps = append(sleeps, d)
 			mu.Unlock()
-			return updSleep(ctx, d)
+			return sleep(ctx, d)
 		},
 	})
 	u.Start()
@@ -392,8 +392,8 @@ func TestUpdaterBackoffStopsAtDeadline(t *testing.T) {
 	if err := u.Enqueue(up); err != nil {
 		t.Fatal(err)
 	}
-	updShutdown(t, u)
-	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
+	shutdown(t, u)
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
 		t.Fatalf("%v expired, want 1", got)
 	}
 	for _, d := range sleeps {
@@ -404,18 +404,18 @@ func TestUpdaterBackoffStopsAtDeadline(t *testing.T) {
 }
 
 func TestUpdaterInvalidInstructionRejected(t *testing.T) {
-	fake := newRestFake(t)
-	send, err := NewTwilioSender(restTestConfig(t, fake.srv.URL))
+	fake := newFakeTaskRouter(t)
+	send, err := NewTwilioSender(testConfig(t, fake.srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, reg, logs := newTestUpdater(t, UpdaterOptions{Send: send})
+	u, reg, logs := newTestUpdater(t, Options{Send: send})
 	u.Start()
-	if err := u.Enqueue(restTestUpdate(1, policy.Instruction{Name: policy.Conference, Params: []policy.Param{p("bogus", "x")}})); err != nil {
+	if err := u.Enqueue(testUpdate(1, policy.Instruction{Name: policy.Conference, Params: []policy.Param{p("bogus", "x")}})); err != nil {
 		t.Fatal(err)
 	}
-	updShutdown(t, u)
-	if got := updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"instruction": "conference", "outcome": OutcomeRejected}); got != 1 {
+	shutdown(t, u)
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"instruction": "conference", "outcome": OutcomeRejected}); got != 1 {
 		t.Fatalf("%v rejected, want 1", got)
 	}
 	if l := logs.FilterMessage("reservation update finished").All(); len(l) != 1 || l[0].Level != zap.ErrorLevel {
@@ -424,16 +424,16 @@ func TestUpdaterInvalidInstructionRejected(t *testing.T) {
 }
 
 func TestUpdaterNoSecretsAtInfo(t *testing.T) {
-	f := &updFake{}
+	f := &fakeSender{}
 	reg := prometheus.NewRegistry()
 	core, logs := observer.New(zap.InfoLevel)
-	u := NewUpdater(UpdaterOptions{Send: f.send, Registerer: reg, Log: zap.New(core)})
+	u := New(Options{Send: f.send, Registerer: reg, Log: zap.New(core)})
 	u.Start()
-	if err := u.Enqueue(restTestUpdate(1, policy.Instruction{Name: policy.Conference, Params: []policy.Param{
+	if err := u.Enqueue(testUpdate(1, policy.Instruction{Name: policy.Conference, Params: []policy.Param{
 		p("to", "+14155550100"), p("sip_auth_password", "hunter2")}})); err != nil {
 		t.Fatal(err)
 	}
-	updShutdown(t, u)
+	shutdown(t, u)
 	for _, l := range logs.All() {
 		s := fmt.Sprint(l.ContextMap())
 		if containsAny(s, "+14155550100", "hunter2") {
@@ -455,10 +455,10 @@ func containsAny(s string, subs ...string) bool {
 	return false
 }
 
-// updLagMeter measures, until the test ends, how late timers fire on this
+// lagMeter measures, until the test ends, how late timers fire on this
 // machine: the bound on how far a wall-clock observation can trail the
 // moment it observes.
-func updLagMeter(t *testing.T) func() time.Duration {
+func lagMeter(t *testing.T) func() time.Duration {
 	stop := make(chan struct{})
 	var worst atomic.Int64
 	go func() {
@@ -495,24 +495,24 @@ func waitFor(t *testing.T, cond func() bool) {
 // update, nothing POSTed after the updater saw it applied, nothing POSTed
 // after its deadline.
 func TestUpdaterTenThousand(t *testing.T) {
-	updRandomRun(t, 10000, 3*time.Second, false)
+	randomRun(t, 10000, 3*time.Second, false)
 }
 
 // TestUpdaterRandomFaultsHTTP is the same run, smaller, through the real
 // twilio-go sender and loopback HTTP, every request checked against the
 // spec; it is sized for the race detector on two cores.
 func TestUpdaterRandomFaultsHTTP(t *testing.T) {
-	updRandomRun(t, 500, 4*time.Second, true)
+	randomRun(t, 500, 4*time.Second, true)
 }
 
-func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
+func randomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
 	// Each attempt's context ends by the deadline: that is the exact check.
 	// The wrapper and the HTTP trace see the attempt a little later than the
 	// updater decided on it, by however long the scheduler took on a loaded
 	// machine: slack, plus the worst timer lateness seen during the run,
 	// allows for that.
 	const slack = 100 * time.Millisecond
-	lag := updLagMeter(t)
+	lag := lagMeter(t)
 	rt, margin, attemptTimeout := 1500*time.Millisecond, 200*time.Millisecond, 60*time.Millisecond
 	if overHTTP {
 		// Loopback HTTP under the race detector on two cores takes tens of
@@ -520,18 +520,18 @@ func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool
 		rt, margin, attemptTimeout = 2500*time.Millisecond, 300*time.Millisecond, 200*time.Millisecond
 	}
 	rng := rand.New(rand.NewPCG(20260101, 5))
-	fake := newRestFake(t)
+	fake := newFakeTaskRouter(t)
 	send := fake.sendDirect
 	if overHTTP {
 		var err error
-		if send, err = NewTwilioSender(restTestConfig(t, fake.srv.URL)); err != nil {
+		if send, err = NewTwilioSender(testConfig(t, fake.srv.URL)); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	// Scripts: most succeed at once; others meet one to three faults and
 	// then an answer; a few never get through.
-	faults := []restReply{
+	faults := []reply{
 		{status: 429, code: 20429, message: "Too Many Requests"},
 		{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "2"}, // past the deadline: expired
 		{status: 500, code: 20500, message: "Internal Server Error"},
@@ -541,14 +541,14 @@ func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool
 		{delay: 3 * attemptTimeout, lands: true},
 		{drop: true},
 	}
-	finals := []restReply{restOK, restOK, restOK, restOK, restOK, restOK, restNotPending,
+	finals := []reply{replyOK, replyOK, replyOK, replyOK, replyOK, replyOK, replyNotPending,
 		{status: 404, code: 20404, message: "Not Found"},
 		{status: 401, code: 20003, message: "Authenticate"},
 		{status: 400, code: 20001, message: "Invalid parameter"}}
 	rejecting := map[string]bool{}
 	for i := range total {
-		sid := restTestWR(i)
-		var steps []restReply
+		sid := testWR(i)
+		var steps []reply
 		switch x := rng.Float64(); {
 		case x < 0.65:
 		case x < 0.997:
@@ -558,7 +558,7 @@ func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool
 			fallthrough
 		default:
 			if x >= 0.997 {
-				steps = append(steps, restReply{status: 503, code: 20503, message: "Service Unavailable"}) // forever
+				steps = append(steps, reply{status: 503, code: 20503, message: "Service Unavailable"}) // forever
 				break
 			}
 			final := finals[rng.IntN(len(finals))]
@@ -643,7 +643,7 @@ func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool
 
 	reg := prometheus.NewRegistry()
 	core, logs := observer.New(zap.InfoLevel)
-	u := NewUpdater(UpdaterOptions{
+	u := New(Options{
 		Send: checked, Queue: total, Concurrency: 64,
 		AttemptTimeout: attemptTimeout, ReservationTimeout: rt, SafetyMargin: margin,
 		BackoffBase: 2 * time.Millisecond, BackoffCap: 40 * time.Millisecond,
@@ -703,16 +703,16 @@ func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool
 	}
 	outcomes := map[string]float64{}
 	var sum float64
-	for _, oc := range updOutcomes {
-		outcomes[oc] = updMetric(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": oc})
+	for _, oc := range outcomeNames {
+		outcomes[oc] = metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": oc})
 		sum += outcomes[oc]
 	}
 	t.Logf("timer lag up to %s; outcomes %v, attempts %d, duplicates %d, retries network=%v timeout=%v 429=%v 5xx=%v",
 		lag(), outcomes, attempts.Load(), dups.Load(),
-		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "network"}),
-		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "timeout"}),
-		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "429"}),
-		updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": "5xx"}))
+		metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": "network"}),
+		metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": "timeout"}),
+		metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": "429"}),
+		metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": "5xx"}))
 	if sum != float64(total) {
 		t.Errorf("outcomes sum to %v, want %d", sum, total)
 	}
@@ -728,13 +728,13 @@ func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool
 			t.Errorf("%s has %d outcome lines", sid, n)
 		}
 	}
-	if got := updMetric(t, reg, "assignd_update_duplicates_total", nil); got != float64(dups.Load()) || dups.Load() != redelivered.Load() {
+	if got := metricValue(t, reg, "assignd_update_duplicates_total", nil); got != float64(dups.Load()) || dups.Load() != redelivered.Load() {
 		t.Errorf("duplicates counted %v, refused %d, redelivered %d", got, dups.Load(), redelivered.Load())
 	}
 	if overHTTP && writes.Load() == 0 {
 		t.Error("no request write was traced: the wire-level checks did not run")
 	}
-	if got := updMetric(t, reg, "assignd_update_attempts", nil); got != float64(total) {
+	if got := metricValue(t, reg, "assignd_update_attempts", nil); got != float64(total) {
 		t.Errorf("attempts histogram has %v samples, want %d", got, total)
 	}
 	for _, oc := range []string{OutcomeApplied, OutcomeGone, OutcomeRejected, OutcomeExpired} {
@@ -745,8 +745,8 @@ func updRandomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool
 	if outcomes[OutcomeAbandoned] != 0 {
 		t.Errorf("%v abandoned in a graceful drain", outcomes[OutcomeAbandoned])
 	}
-	for _, r := range updRetryReasons {
-		if updMetric(t, reg, "assignd_update_retries_total", map[string]string{"reason": r}) == 0 {
+	for _, r := range retryReasons {
+		if metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": r}) == 0 {
 			t.Errorf("no %s retry: the faults did not exercise it", r)
 		}
 	}
