@@ -155,6 +155,17 @@ func (is *instructionSpec) names() []string {
 	return out
 }
 
+// ParamNames lists the parameters the policy accepts for an instruction, in
+// the order of its table; nil for an unknown instruction. The REST updater's
+// tests hold their own table against it.
+func ParamNames(instruction string) []string {
+	is, ok := instructions[instruction]
+	if !ok {
+		return nil
+	}
+	return is.names()
+}
+
 var (
 	e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 	sidPattern  = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
