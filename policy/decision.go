@@ -42,16 +42,6 @@ type Input struct {
 	Now time.Time
 }
 
-// Env is what expressions and templates are evaluated against: the roots
-// task, worker, callback and now.
-type Env struct {
-	Task, Worker, Callback map[string]any
-	// Hour (0-23), Minute (0-59) and Weekday ("mon".."sun") are now.hour,
-	// now.minute and now.weekday.
-	Hour, Minute int
-	Weekday      string
-}
-
 // Param is one parameter of an instruction, rendered and typed.
 type Param struct {
 	// Name is the policy file's snake_case name, e.g. "conference_record".

@@ -1,4 +1,4 @@
-package policy
+package expr
 
 // This file implements TaskRouter's expression language: the SQL-like
 // conditions of Workflow filters and TaskQueue target_workers, with every
@@ -1028,6 +1028,16 @@ func (p *exprParser) parseRef() (*Ref, error) {
 // ---------------------------------------------------------------------------
 // Expr
 
+// Env is what expressions and templates are evaluated against: the roots
+// task, worker, callback and now.
+type Env struct {
+	Task, Worker, Callback map[string]any
+	// Hour (0-23), Minute (0-59) and Weekday ("mon".."sun") are now.hour,
+	// now.minute and now.weekday.
+	Hour, Minute int
+	Weekday      string
+}
+
 // Expr is a compiled TaskRouter expression. It is immutable and safe for
 // concurrent use.
 type Expr struct {
@@ -1037,8 +1047,8 @@ type Expr struct {
 	warnings []string
 }
 
-// CompileExpr parses src. The error, if any, is a *SyntaxError.
-func CompileExpr(src string) (*Expr, error) {
+// Compile parses src. The error, if any, is a *SyntaxError.
+func Compile(src string) (*Expr, error) {
 	if len(src) > maxExprLen {
 		return nil, newExprSyntaxError(src, maxExprLen, "expression is longer than %d bytes", maxExprLen)
 	}
