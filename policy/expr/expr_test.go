@@ -398,25 +398,25 @@ func TestExprLimits(t *testing.T) {
 	nest := func(n int) string {
 		return strings.Repeat("(", n) + "1 == 1" + strings.Repeat(")", n)
 	}
-	if _, err := Compile(nest(maxExprDepth)); err != nil {
-		t.Errorf("%d levels: %v", maxExprDepth, err)
+	if _, err := Compile(nest(maxDepth)); err != nil {
+		t.Errorf("%d levels: %v", maxDepth, err)
 	}
-	for _, n := range []int{maxExprDepth + 1, 100, 2000} {
+	for _, n := range []int{maxDepth + 1, 100, 2000} {
 		_, err := Compile(nest(n))
 		var se *SyntaxError
-		if !errors.As(err, &se) || se.Msg != "parentheses nested more than 64 deep" || se.Col != maxExprDepth+1 {
-			t.Errorf("%d levels: got %v, want a depth error at column %d", n, err, maxExprDepth+1)
+		if !errors.As(err, &se) || se.Msg != "parentheses nested more than 64 deep" || se.Col != maxDepth+1 {
+			t.Errorf("%d levels: got %v, want a depth error at column %d", n, err, maxDepth+1)
 		}
 	}
 
-	long := "task.x == \"" + strings.Repeat("a", maxExprLen) + "\""
+	long := "task.x == \"" + strings.Repeat("a", maxLen) + "\""
 	if _, err := Compile(long); err == nil || !strings.Contains(err.Error(), "longer than 4096 bytes") {
 		t.Errorf("long source: got %v, want a length error", err)
 	}
 	// A source within the limit whose canonical form is not (= becomes ==)
 	// is rejected, so that Canonical always compiles.
 	var parts []string
-	for len(strings.Join(parts, "||")) < maxExprLen-10 {
+	for len(strings.Join(parts, "||")) < maxLen-10 {
 		parts = append(parts, "1=1")
 	}
 	src := strings.Join(parts, "||")
