@@ -14,16 +14,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
 )
 
 // runValidate implements "assignd validate FILE...". It loads each file
-// through a policy.Store, exactly as serve does, and prints a summary and
-// the warnings, or every problem. It returns the exit code.
+// with policy.LoadFile, the function serve's Store loads it with, and prints
+// a summary and the warnings, or every problem. It returns the exit code.
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,7 +37,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, file := range fs.Args() {
-		p, err := loadPolicy(file)
+		p, err := policy.LoadFile(file)
 		if err != nil {
 			code = 1
 			var le *policy.LoadError
@@ -56,16 +53,6 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
-}
-
-// loadPolicy loads a file through a throwaway Store, so that validate and
-// explain run the very code serve runs on start and on every reload.
-func loadPolicy(file string) (*policy.Policy, error) {
-	s := policy.NewStore(zap.NewNop(), prometheus.NewRegistry())
-	if _, err := s.LoadFile(file); err != nil {
-		return nil, err
-	}
-	return s.Current(), nil
 }
 
 func printLoadError(w io.Writer, err error) {
@@ -176,7 +163,7 @@ func explainPolicy(file string) (*policy.Policy, error) {
 	if file == "" {
 		return policy.Parse(policy.ExampleName, policy.Example())
 	}
-	return loadPolicy(file)
+	return policy.LoadFile(file)
 }
 
 // explainForm builds the callback form from a captured body, or from

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -114,6 +115,19 @@ func (ps *parser) warnf(line int, r *rule, field, format string, args ...any) {
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// LoadFile reads and parses the policy file at path. It is the one way a
+// policy file is read: Store uses it on start and on every reload, and
+// validate and explain use it, so all of them accept and refuse the same
+// files with the same messages. A file that does not parse returns a
+// *LoadError; one that cannot be read, an error that says so.
+func LoadFile(path string) (*Policy, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	return Parse(path, src)
+}
 
 // Parse compiles a policy file. It reports every problem at once, as a
 // *LoadError, each with file, line, rule and field.
