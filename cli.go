@@ -139,7 +139,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ex := p.Explain(cb.Input(now))
 	var rest url.Values
 	if ex.Decision.Mode == policy.Update {
-		if rest, err = handlers.RESTForm(ex.Decision.Instruction); err != nil {
+		// The form is built from the redacted instruction, so that a secret
+		// is masked in it exactly as in the parameters.
+		if rest, err = handlers.RESTForm(ex.Decision.Instruction.Redacted()); err != nil {
 			fmt.Fprintf(stderr, "explain: %v\n", err)
 			return 1
 		}
@@ -224,26 +226,14 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range rest[k] {
-			if isSecretForm(k) {
-				v = "(secret)"
-			}
 			fmt.Fprintf(w, "  %s=%s\n", k, v)
 		}
 	}
 }
 
-// isSecretForm hides values that must not reach a terminal log.
-func isSecretForm(key string) bool { return key == "SipAuthPassword" }
-
 func writeExplainJSON(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
 	d := ex.Decision
-	params := map[string]any{}
-	for _, prm := range d.Instruction.Params {
-		params[prm.Name] = prm.Value
-		if policy.IsSecretParam(d.Instruction.Name, prm.Name) {
-			params[prm.Name] = "(secret)"
-		}
-	}
+	params := d.Instruction.Redacted().ParamMap()
 	out := struct {
 		Policy      string          `json:"policy"`
 		Hash        string          `json:"hash"`
