@@ -14,17 +14,14 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 )
 
 // runValidate implements "assignd validate FILE...". It loads each file
-// through a policy.Store, exactly as serve does, and prints a summary and
-// the warnings, or every problem. It returns the exit code.
+// with policy.LoadFile, the function serve's Store loads it with, and prints
+// a summary and the warnings, or every problem. It returns the exit code.
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -41,7 +38,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, file := range fs.Args() {
-		p, err := loadPolicy(file)
+		p, err := policy.LoadFile(file)
 		if err != nil {
 			code = 1
 			var le *policy.LoadError
@@ -57,16 +54,6 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
-}
-
-// loadPolicy loads a file through a throwaway Store, so that validate and
-// explain run the very code serve runs on start and on every reload.
-func loadPolicy(file string) (*policy.Policy, error) {
-	s := policy.NewStore(zap.NewNop(), prometheus.NewRegistry())
-	if _, err := s.LoadFile(file); err != nil {
-		return nil, err
-	}
-	return s.Current(), nil
 }
 
 func printLoadError(w io.Writer, err error) {
@@ -153,7 +140,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ex := p.Explain(cb.Input(now))
 	var rest url.Values
 	if ex.Decision.Mode == policy.Update {
-		if rest, err = reservation.RESTForm(ex.Decision.Instruction); err != nil {
+		// The form is built from the redacted instruction, so that a secret
+		// is masked in it exactly as in the parameters.
+		if rest, err = reservation.RESTForm(ex.Decision.Instruction.Redacted()); err != nil {
 			fmt.Fprintf(stderr, "explain: %v\n", err)
 			return 1
 		}
@@ -177,7 +166,7 @@ func explainPolicy(file string) (*policy.Policy, error) {
 	if file == "" {
 		return policy.Parse(policy.ExampleName, policy.Example())
 	}
-	return loadPolicy(file)
+	return policy.LoadFile(file)
 }
 
 // explainForm builds the callback form from a captured body, or from
@@ -238,26 +227,14 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range rest[k] {
-			if isSecretForm(k) {
-				v = "(secret)"
-			}
 			fmt.Fprintf(w, "  %s=%s\n", k, v)
 		}
 	}
 }
 
-// isSecretForm hides values that must not reach a terminal log.
-func isSecretForm(key string) bool { return key == "SipAuthPassword" }
-
 func writeExplainJSON(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
 	d := ex.Decision
-	params := map[string]any{}
-	for _, prm := range d.Instruction.Params {
-		params[prm.Name] = prm.Value
-		if policy.IsSecretParam(d.Instruction.Name, prm.Name) {
-			params[prm.Name] = "(secret)"
-		}
-	}
+	params := d.Instruction.Redacted().ParamMap()
 	out := struct {
 		Policy      string          `json:"policy"`
 		Hash        string          `json:"hash"`

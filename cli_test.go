@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/assignd/assignd/policy"
 )
 
 var updateCLI = flag.Bool("update", false, "rewrite testdata/cli golden files")
@@ -101,4 +103,29 @@ func splitArgs(t *testing.T, s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// TestExplainNeverPrintsSecrets runs explain on a rule with a SIP password in
+// both formats: the password must not appear anywhere, and the mask must,
+// in the parameters and in the REST form alike.
+func TestExplainNeverPrintsSecrets(t *testing.T) {
+	t.Setenv("ASSIGND_POLICY_FILE", "")
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := runExplain([]string{"-policy", "testdata/cli/sip.yaml", "-format", format,
+				"-task", "{}", "-worker", `{"contact_uri":"sip:alice@example.com"}`}, strings.NewReader(""), &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			out := stdout.String() + stderr.String()
+			if strings.Contains(out, "hunter2") {
+				t.Errorf("the password is printed:\n%s", out)
+			}
+			want := map[string]int{"text": 1, "json": 2}[format] // text shows only the form
+			if n := strings.Count(out, policy.RedactedValue); n != want {
+				t.Errorf("%q appears %d times, want %d:\n%s", policy.RedactedValue, n, want, out)
+			}
+		})
+	}
 }

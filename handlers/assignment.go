@@ -181,19 +181,11 @@ func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, took
 			zap.String("detail", sk.Detail))
 	}
 	if ce := s.log.Check(zap.DebugLevel, "callback detail"); ce != nil {
-		params := make(map[string]any, len(d.Instruction.Params))
-		for _, p := range d.Instruction.Params {
-			if policy.IsSecretParam(d.Instruction.Name, p.Name) {
-				params[p.Name] = "[redacted]"
-				continue
-			}
-			params[p.Name] = p.Value
-		}
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
 			zap.Any("task_attributes", cb.TaskAttributes),
 			zap.Any("worker_attributes", cb.WorkerAttributes),
-			zap.Any("params", params),
+			zap.Any("params", d.Instruction.Redacted().ParamMap()),
 			zap.Any("fields", cb.Fields))
 	}
 }

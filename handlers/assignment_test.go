@@ -502,6 +502,55 @@ func TestAssignmentLogging(t *testing.T) {
 	}
 }
 
+// TestAssignmentDebugLogRedactsSecrets: the per-callback debug line shows a
+// SIP password as policy.RedactedValue, while the update TaskRouter gets
+// still carries the password itself.
+func TestAssignmentDebugLogRedactsSecrets(t *testing.T) {
+	const password = "hunter2-do-not-log"
+	p, err := policy.Parse("sip.yaml", []byte(`version: 1
+rules:
+  - name: sip
+    instruction: conference
+    params:
+      sip_auth_username: agent
+      sip_auth_password: `+password+`
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	up := &fakeUpdater{}
+	env := newTestServer(t, func(o *Options) {
+		o.Logger = zap.New(core)
+		o.Enqueue = up.Enqueue
+	})
+	env.store.Set(p)
+	const target = "https://assign.example.com" + AssignmentPath
+	if rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{}`))); rec.Code != 200 {
+		t.Fatalf("status %d %s", rec.Code, rec.Body)
+	}
+	detail := logs.FilterMessage("callback detail").All()
+	if len(detail) != 1 {
+		t.Fatalf("%d 'callback detail' lines, want 1", len(detail))
+	}
+	params, _ := detail[0].ContextMap()["params"].(map[string]any)
+	if params["sip_auth_password"] != policy.RedactedValue || params["sip_auth_username"] != "agent" {
+		t.Errorf("debug params = %v, want the password as %q and the username as is", params, policy.RedactedValue)
+	}
+	for _, e := range logs.All() {
+		if strings.Contains(fmt.Sprint(e.ContextMap()), password) {
+			t.Errorf("the SIP password is logged in %q", e.Message)
+		}
+	}
+	got := up.got()
+	if len(got) != 1 {
+		t.Fatalf("%d updates, want 1", len(got))
+	}
+	if v, _ := got[0].Instruction.Get("sip_auth_password"); v != password {
+		t.Errorf("update carries sip_auth_password %v, want the real one", v)
+	}
+}
+
 // TestSignatureFailuresRateLimited: a flood of bad signatures is counted in
 // full but logged only a few times.
 func TestSignatureFailuresRateLimited(t *testing.T) {

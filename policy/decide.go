@@ -4,15 +4,17 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/assignd/assignd/policy/expr"
 )
 
 var weekdays = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // env builds the expression environment on the stack: now.* are read once,
 // in the policy's time zone.
-func (p *Policy) env(in *Input) Env {
+func (p *Policy) env(in *Input) expr.Env {
 	t := in.Now.In(p.loc)
-	return Env{
+	return expr.Env{
 		Task: in.Task, Worker: in.Worker, Callback: in.Callback,
 		Hour: t.Hour(), Minute: t.Minute(), Weekday: weekdays[t.Weekday()],
 	}
@@ -95,7 +97,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 }
 
 // render fills in a rule's templates and checks the rendered values.
-func (r *rule) render(env *Env) (Instruction, *Skip) {
+func (r *rule) render(env *expr.Env) (Instruction, *Skip) {
 	params := make([]Param, 0, len(r.params))
 	for _, rp := range r.params {
 		v := rp.value
@@ -207,6 +209,6 @@ func appendJSONString(b []byte, s string) []byte {
 // and OR are monotone, so a condition true with every reference absent is
 // true whatever the attributes hold. now.* is never absent, so conditions
 // on the clock are left out.
-func isAlwaysTrue(e *Expr) bool {
-	return !strings.Contains(e.Canonical(), "now.") && e.Eval(&Env{})
+func isAlwaysTrue(e *expr.Expr) bool {
+	return !strings.Contains(e.Canonical(), "now.") && e.Eval(&expr.Env{})
 }

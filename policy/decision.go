@@ -42,16 +42,6 @@ type Input struct {
 	Now time.Time
 }
 
-// Env is what expressions and templates are evaluated against: the roots
-// task, worker, callback and now.
-type Env struct {
-	Task, Worker, Callback map[string]any
-	// Hour (0-23), Minute (0-59) and Weekday ("mon".."sun") are now.hour,
-	// now.minute and now.weekday.
-	Hour, Minute int
-	Weekday      string
-}
-
 // Param is one parameter of an instruction, rendered and typed.
 type Param struct {
 	// Name is the policy file's snake_case name, e.g. "conference_record".
@@ -77,6 +67,37 @@ func (in Instruction) Get(name string) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// RedactedValue stands in for a secret parameter's value wherever an
+// instruction is shown to people: logs, explain and the admin API.
+const RedactedValue = "[redacted]"
+
+// Redacted returns a copy of the instruction in which every secret parameter
+// (see IsSecretParam) holds RedactedValue. It is the one place secrets are
+// masked, so that logs, explain's text and JSON and the REST form it shows
+// all hide the same parameters the same way. The copy is for showing only:
+// TaskRouter must get the original. The receiver is not modified, so a
+// decision's shared Instruction stays intact.
+func (in Instruction) Redacted() Instruction {
+	params := make([]Param, len(in.Params))
+	for i, p := range in.Params {
+		if IsSecretParam(in.Name, p.Name) {
+			p.Value = RedactedValue
+		}
+		params[i] = p
+	}
+	return Instruction{Name: in.Name, Params: params}
+}
+
+// ParamMap returns the parameters keyed by name, for structured logs and
+// JSON output; call it on Redacted() for anything people may read.
+func (in Instruction) ParamMap() map[string]any {
+	m := make(map[string]any, len(in.Params))
+	for _, p := range in.Params {
+		m[p.Name] = p.Value
+	}
+	return m
 }
 
 // Decision is the outcome of one Decide: the rule that won and what it says.

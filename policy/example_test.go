@@ -1,31 +1,39 @@
-package policy
+package policy_test
 
 import (
-	"testing"
+	"fmt"
 	"time"
+
+	"github.com/assignd/assignd/policy"
 )
 
-func TestExamplePolicyLoads(t *testing.T) {
-	p, err := Parse(ExampleName, Example())
+// Example parses a policy, decides two callbacks with it and prints the
+// replies TaskRouter would get: what serve does for every assignment
+// callback.
+func Example() {
+	p, err := policy.Parse("example.yaml", []byte(`version: 1
+rules:
+  - name: spanish
+    when: task.language == "es" AND worker.languages HAS "es"
+    instruction: dequeue
+    params:
+      from: "+15005550006"
+      to: "{{worker.contact_uri}}"
+      timeout: 20
+  - name: default
+    instruction: accept
+`))
 	if err != nil {
-		t.Fatalf("embedded example policy does not parse:\n%v", err)
+		fmt.Println(err)
+		return
 	}
-	for _, w := range p.Warnings() {
-		t.Logf("warning: %s", w)
+	worker := map[string]any{"languages": []any{"en", "es"}, "contact_uri": "client:alice"}
+	at := time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)
+	for _, task := range []map[string]any{{"language": "es"}, {"language": "fr"}} {
+		d := p.Decide(&policy.Input{Task: task, Worker: worker, Callback: map[string]any{}, Now: at})
+		fmt.Printf("%s (%s): %s\n", d.Rule, d.Mode, d.JSON)
 	}
-	// Every instruction appears in the example, so it teaches them all.
-	seen := map[string]bool{}
-	for _, r := range p.rules {
-		seen[r.instruction] = true
-	}
-	for _, name := range InstructionNames() {
-		if !seen[name] {
-			t.Errorf("example policy has no %s rule", name)
-		}
-	}
-	d := p.Decide(&Input{Task: map[string]any{}, Worker: map[string]any{}, Callback: map[string]any{}, Now: time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)})
-	if d.Rule != "default" || string(d.JSON) == "" {
-		t.Errorf("empty callback: got rule %q reply %s, want the default dequeue", d.Rule, d.JSON)
-	}
-	t.Logf("%s", d.JSON)
+	// Output:
+	// spanish (respond): {"instruction":"dequeue","from":"+15005550006","to":"client:alice","timeout":20}
+	// default (respond): {"instruction":"accept"}
 }

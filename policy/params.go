@@ -38,7 +38,9 @@ type paramSpec struct {
 	// callbackKey is the key in the assignment-callback JSON reply; empty
 	// means the parameter exists only in the REST update.
 	callbackKey string
-	// secret parameters are never logged.
+	// secret parameters are masked by Instruction.Redacted wherever an
+	// instruction is shown. They must be kString, so that the mask, a
+	// string, still fits the parameter's REST setter in explain's form.
 	secret bool
 }
 
@@ -127,7 +129,7 @@ func InstructionNames() []string {
 }
 
 // IsSecretParam reports whether the named parameter of the instruction must
-// never be logged (a SIP password).
+// never be shown (a SIP password); Instruction.Redacted masks exactly these.
 func IsSecretParam(instruction, param string) bool {
 	if s := instructions[instruction].lookup(param); s != nil {
 		return s.secret

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	_ "time/tzdata" // the policy's timezone must resolve on a distroless image too
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/assignd/assignd/policy/expr"
 )
 
 // Version is the policy file format this package reads.
@@ -36,7 +39,7 @@ type rule struct {
 	// catchAll is set for the rule with no when key, whether or not the
 	// other rules' conditions compiled.
 	catchAll    bool
-	when        *Expr
+	when        *expr.Expr
 	instruction string
 	mode        Mode
 	params      []ruleParam
@@ -51,7 +54,7 @@ type rule struct {
 type ruleParam struct {
 	spec  *paramSpec
 	value any
-	tmpl  *Template
+	tmpl  *expr.Template
 	line  int
 	// bad marks a parameter whose problem is already reported, so that it
 	// still counts as given and is not also reported as missing.
@@ -112,6 +115,19 @@ func (ps *parser) warnf(line int, r *rule, field, format string, args ...any) {
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// LoadFile reads and parses the policy file at path. It is the one way a
+// policy file is read: Store uses it on start and on every reload, and
+// validate and explain use it, so all of them accept and refuse the same
+// files with the same messages. A file that does not parse returns a
+// *LoadError; one that cannot be read, an error that says so.
+func LoadFile(path string) (*Policy, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	return Parse(path, src)
+}
 
 // Parse compiles a policy file. It reports every problem at once, as a
 // *LoadError, each with file, line, rule and field.
@@ -296,7 +312,7 @@ func compileParam(psp *paramSpec, v *yaml.Node) (ruleParam, error) {
 		return rp, err
 	}
 	if s, isString := raw.(string); isString && strings.Contains(s, "{{") {
-		t, err := CompileTemplate(s, psp.kind == kURL)
+		t, err := expr.CompileTemplate(s, psp.kind == kURL)
 		if err != nil {
 			return rp, err
 		}
@@ -349,10 +365,10 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 		}
 
 		if wn, ok := fields["when"]; ok {
-			e, err := CompileExpr(wn.Value)
+			e, err := expr.Compile(wn.Value)
 			if err != nil {
 				pr := ps.errorf(wn.Line, &r, "when", "%v", err)
-				if se, isSyntax := err.(*SyntaxError); isSyntax {
+				if se, isSyntax := err.(*expr.SyntaxError); isSyntax {
 					pr.Detail = se.Caret()
 				}
 			} else {
@@ -409,7 +425,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 
 // checkCondition warns about conditions that make rules unreachable or
 // read differently from how they are written.
-func (ps *parser) checkCondition(r *rule, line int, e *Expr, conditions map[string]int, alwaysTrue int, p *Policy) {
+func (ps *parser) checkCondition(r *rule, line int, e *expr.Expr, conditions map[string]int, alwaysTrue int, p *Policy) {
 	for _, w := range e.Warnings() {
 		ps.warnf(line, r, "when", "%s", w)
 	}

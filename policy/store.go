@@ -2,8 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -124,28 +122,27 @@ func (s *Store) swap(p *Policy) {
 	}
 }
 
-// LoadFile reads and parses path and, if it is good and differs from the
-// running policy, makes it the running policy. A file with the running
-// policy's hash changes nothing. On any error the running policy stays, the
-// failure is logged with every problem and counted, and the error returned.
+// LoadFile loads path with the package's LoadFile and, if the policy is
+// good and differs from the running one, makes it the running policy. A file
+// with the running policy's source changes nothing. On any error the running
+// policy stays, the failure is logged with every problem and counted, and
+// the error returned.
 func (s *Store) LoadFile(path string) (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		s.fail(fmt.Errorf("reading policy: %w", err))
-		return false, fmt.Errorf("reading policy: %w", err)
-	}
-	if cur := s.Current(); cur != nil && cur.file == path && bytes.Equal(cur.source, src) {
-		return false, nil
-	}
-	p, err := Parse(path, src)
-	if err == nil && s.check != nil {
-		err = s.check(p)
-	}
+	p, err := LoadFile(path)
 	if err != nil {
 		s.fail(err)
 		return false, err
+	}
+	if cur := s.Current(); cur != nil && cur.file == p.file && bytes.Equal(cur.source, p.source) {
+		return false, nil
+	}
+	if s.check != nil {
+		if err := s.check(p); err != nil {
+			s.fail(err)
+			return false, err
+		}
 	}
 	s.swap(p)
 	return true, nil

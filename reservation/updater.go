@@ -509,22 +509,8 @@ func (u *Updater) finish(it *item, r result, start time.Time) {
 		u.log.Warn(msg, fields...)
 	}
 	if ce := u.log.Check(zap.DebugLevel, "reservation update parameters"); ce != nil {
-		ce.Write(zap.String("reservation_sid", up.ReservationSid), zap.Any("params", redactedParams(up.Instruction)))
+		ce.Write(zap.String("reservation_sid", up.ReservationSid), zap.Any("params", up.Instruction.Redacted().ParamMap()))
 	}
-}
-
-// redactedParams returns an instruction's params for a debug log with
-// credentials masked.
-func redactedParams(in policy.Instruction) map[string]any {
-	m := make(map[string]any, len(in.Params))
-	for _, p := range in.Params {
-		if policy.IsSecretParam(in.Name, p.Name) {
-			m[p.Name] = "[redacted]"
-			continue
-		}
-		m[p.Name] = p.Value
-	}
-	return m
 }
 
 // sleep waits d or until ctx ends.

@@ -1,9 +1,9 @@
-package policy
+package expr
 
 import (
 	"testing"
 
-	"github.com/expr-lang/expr"
+	exprlang "github.com/expr-lang/expr"
 )
 
 // BenchmarkExpr runs the same conditions through our evaluator and through
@@ -38,14 +38,14 @@ func BenchmarkExpr(b *testing.B) {
 				}
 			}
 		})
-		program, err := expr.Compile(c.exprLang, expr.Env(exprEnv), expr.AsBool())
+		program, err := exprlang.Compile(c.exprLang, exprlang.Env(exprEnv), exprlang.AsBool())
 		if err != nil {
-			b.Fatalf("%s: expr.Compile: %v", c.name, err)
+			b.Fatalf("%s: exprlang.Compile: %v", c.name, err)
 		}
 		b.Run("expr-lang/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				out, err := expr.Run(program, exprEnv)
+				out, err := exprlang.Run(program, exprEnv)
 				if err != nil || out != true {
 					b.Fatalf("expr.Run = %v, %v", out, err)
 				}

@@ -1,4 +1,4 @@
-package policy
+package expr
 
 import (
 	"encoding/json"
@@ -42,13 +42,13 @@ func testEnv(t testing.TB) *Env {
 
 func mustCompile(t testing.TB, src string) *Expr {
 	t.Helper()
-	e, err := CompileExpr(src)
+	e, err := Compile(src)
 	if err != nil {
 		var se *SyntaxError
 		if errors.As(err, &se) {
-			t.Fatalf("CompileExpr(%q): %v\n%s", src, err, se.Caret())
+			t.Fatalf("Compile(%q): %v\n%s", src, err, se.Caret())
 		}
-		t.Fatalf("CompileExpr(%q): %v", src, err)
+		t.Fatalf("Compile(%q): %v", src, err)
 	}
 	return e
 }
@@ -358,16 +358,16 @@ func TestExprSyntaxErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := CompileExpr(tt.src)
+			e, err := Compile(tt.src)
 			if err == nil {
-				t.Fatalf("CompileExpr(%q) succeeded with canonical %q, want an error", tt.src, e.Canonical())
+				t.Fatalf("Compile(%q) succeeded with canonical %q, want an error", tt.src, e.Canonical())
 			}
 			var se *SyntaxError
 			if !errors.As(err, &se) {
-				t.Fatalf("CompileExpr(%q) error %T %v, want *SyntaxError", tt.src, err, err)
+				t.Fatalf("Compile(%q) error %T %v, want *SyntaxError", tt.src, err, err)
 			}
 			if se.Col != tt.col || se.Msg != tt.msg {
-				t.Errorf("CompileExpr(%q) = column %d: %s\nwant column %d: %s\n%s", tt.src, se.Col, se.Msg, tt.col, tt.msg, se.Caret())
+				t.Errorf("Compile(%q) = column %d: %s\nwant column %d: %s\n%s", tt.src, se.Col, se.Msg, tt.col, tt.msg, se.Caret())
 			}
 			if se.Src != tt.src {
 				t.Errorf("Src = %q, want %q", se.Src, tt.src)
@@ -377,7 +377,7 @@ func TestExprSyntaxErrors(t *testing.T) {
 }
 
 func TestSyntaxErrorFormat(t *testing.T) {
-	_, err := CompileExpr("task.a == 1 AND\ttask.x")
+	_, err := Compile("task.a == 1 AND\ttask.x")
 	var se *SyntaxError
 	if !errors.As(err, &se) {
 		t.Fatalf("got %v, want a *SyntaxError", err)
@@ -398,34 +398,34 @@ func TestExprLimits(t *testing.T) {
 	nest := func(n int) string {
 		return strings.Repeat("(", n) + "1 == 1" + strings.Repeat(")", n)
 	}
-	if _, err := CompileExpr(nest(maxExprDepth)); err != nil {
-		t.Errorf("%d levels: %v", maxExprDepth, err)
+	if _, err := Compile(nest(maxDepth)); err != nil {
+		t.Errorf("%d levels: %v", maxDepth, err)
 	}
-	for _, n := range []int{maxExprDepth + 1, 100, 2000} {
-		_, err := CompileExpr(nest(n))
+	for _, n := range []int{maxDepth + 1, 100, 2000} {
+		_, err := Compile(nest(n))
 		var se *SyntaxError
-		if !errors.As(err, &se) || se.Msg != "parentheses nested more than 64 deep" || se.Col != maxExprDepth+1 {
-			t.Errorf("%d levels: got %v, want a depth error at column %d", n, err, maxExprDepth+1)
+		if !errors.As(err, &se) || se.Msg != "parentheses nested more than 64 deep" || se.Col != maxDepth+1 {
+			t.Errorf("%d levels: got %v, want a depth error at column %d", n, err, maxDepth+1)
 		}
 	}
 
-	long := "task.x == \"" + strings.Repeat("a", maxExprLen) + "\""
-	if _, err := CompileExpr(long); err == nil || !strings.Contains(err.Error(), "longer than 4096 bytes") {
+	long := "task.x == \"" + strings.Repeat("a", maxLen) + "\""
+	if _, err := Compile(long); err == nil || !strings.Contains(err.Error(), "longer than 4096 bytes") {
 		t.Errorf("long source: got %v, want a length error", err)
 	}
 	// A source within the limit whose canonical form is not (= becomes ==)
 	// is rejected, so that Canonical always compiles.
 	var parts []string
-	for len(strings.Join(parts, "||")) < maxExprLen-10 {
+	for len(strings.Join(parts, "||")) < maxLen-10 {
 		parts = append(parts, "1=1")
 	}
 	src := strings.Join(parts, "||")
-	if _, err := CompileExpr(src); err == nil || !strings.Contains(err.Error(), "once normalized") {
+	if _, err := Compile(src); err == nil || !strings.Contains(err.Error(), "once normalized") {
 		t.Errorf("long canonical (%d bytes of source): got %v, want a length error", len(src), err)
 	}
 	// Long but flat chains are fine: AND/OR do not nest.
 	chain := strings.Repeat("task.a == 1 AND ", 200) + "1 == 1"
-	if _, err := CompileExpr(chain); err != nil {
+	if _, err := Compile(chain); err != nil {
 		t.Errorf("200-clause chain: %v", err)
 	}
 }
@@ -618,7 +618,7 @@ var updateExpr = flag.Bool("update-expr", false, "rewrite the expected results i
 
 // goldenResult is what a golden case line records for src.
 func goldenResult(src string, env *Env) string {
-	e, err := CompileExpr(src)
+	e, err := Compile(src)
 	if err != nil {
 		return "error: " + err.Error()
 	}

@@ -1,4 +1,4 @@
-package policy
+package expr
 
 import (
 	"errors"
@@ -29,17 +29,17 @@ func FuzzExpr(f *testing.F) {
 	}
 	env := fuzzEnv(f)
 	f.Fuzz(func(t *testing.T, src string) {
-		e, err := CompileExpr(src)
+		e, err := Compile(src)
 		if err != nil {
 			var se *SyntaxError
 			if !errors.As(err, &se) {
-				t.Fatalf("CompileExpr(%q) error is %T, not *SyntaxError", src, err)
+				t.Fatalf("Compile(%q) error is %T, not *SyntaxError", src, err)
 			}
 			if se.Col < 1 || se.Col > utf8.RuneCountInString(src)+1 {
-				t.Fatalf("CompileExpr(%q): column %d out of range", src, se.Col)
+				t.Fatalf("Compile(%q): column %d out of range", src, se.Col)
 			}
 			if strings.Contains(se.Error(), "\n") {
-				t.Fatalf("CompileExpr(%q): multi-line error %q", src, se.Error())
+				t.Fatalf("Compile(%q): multi-line error %q", src, se.Error())
 			}
 			_ = se.Caret()
 			return
@@ -53,7 +53,7 @@ func FuzzExpr(f *testing.F) {
 		_ = e.Eval(nil)
 		_ = e.Why(nil)
 		canon := e.Canonical()
-		e2, err := CompileExpr(canon)
+		e2, err := Compile(canon)
 		if err != nil {
 			t.Fatalf("canonical %q of %q does not compile: %v", canon, src, err)
 		}

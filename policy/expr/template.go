@@ -1,4 +1,4 @@
-package policy
+package expr
 
 import (
 	"errors"
@@ -7,17 +7,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// MissingError is returned by Template.Render when a placeholder refers to
-// a value that is absent or JSON null, so that callers can tell missing data
-// (skip the rule) from a wrongly typed value.
-type MissingError struct {
-	// Ref is the reference in canonical form, e.g. "task.conference_sid".
-	Ref string
-}
-
-// Error returns e.g. "task.x is missing".
-func (e *MissingError) Error() string { return e.Ref + " is missing" }
 
 // Template is a parameter value that may contain {{ ref }} placeholders,
 // such as "https://example.com/ivr?lang={{task.language}}". It is immutable
@@ -146,7 +135,7 @@ func (t *Template) Render(env *Env) (any, error) {
 			return nil, &MissingError{Ref: p.ref.text}
 		}
 		var s string
-		switch x := exprValueOf(v); x.k {
+		switch x := valueOf(v); x.k {
 		case jStr:
 			s = x.s
 		case jNum:

@@ -1,0 +1,121 @@
+package expr
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Why explains, for explain output, why the expression is false for env: it
+// names every false comparison that made it false (for OR, all branches; for
+// AND, the first false operand), with the values its references had. It
+// returns "" when the expression is true.
+func (e *Expr) Why(env *Env) string {
+	if e.root.eval(env) {
+		return ""
+	}
+	var parts []string
+	e.root.why(env, &parts)
+	return strings.Join(parts, "; ")
+}
+
+// why appends the explanation of a false node to parts.
+func (n *node) why(env *Env, parts *[]string) {
+	switch n.op {
+	case opAnd:
+		for _, k := range n.kids {
+			if !k.eval(env) {
+				k.why(env, parts)
+				return
+			}
+		}
+	case opOr:
+		for _, k := range n.kids {
+			k.why(env, parts)
+		}
+	default:
+		*parts = append(*parts, n.whyLeaf(env))
+	}
+}
+
+func (n *node) whyLeaf(env *Env) string {
+	var nulls, vals []string
+	for _, o := range [...]*operand{&n.l, &n.r} {
+		if o.ref == nil {
+			continue
+		}
+		v, reason := o.ref.lookup(env)
+		if v == nil {
+			nulls = append(nulls, o.ref.text+" is NULL ("+reason+")")
+		} else {
+			vals = append(vals, o.ref.text+" is "+describe(v))
+		}
+	}
+	if len(nulls) > 0 {
+		return n.text + " is false: " + strings.Join(nulls, ", ")
+	}
+	if hint := n.hint(env); hint != "" {
+		vals = append(vals, hint)
+	}
+	if len(vals) == 0 {
+		return n.text + " is false"
+	}
+	return n.text + " is false (" + strings.Join(vals, "; ") + ")"
+}
+
+// hint says why a comparison of non-NULL values is false when the reason is
+// the operand types rather than the values.
+func (n *node) hint(env *Env) string {
+	l, r := n.l.eval(env), n.r.eval(env)
+	op := n.op.String()
+	switch n.op {
+	case opEq, opNe, opGt, opGe, opLt, opLe, opContains:
+		if !l.scalar() || !r.scalar() {
+			return op + " does not compare arrays or objects"
+		}
+		switch n.op {
+		case opEq:
+			if l.k != r.k {
+				return l.k.String() + " never equals " + r.k.String()
+			}
+		case opContains:
+			if l.k != jStr || r.k != jStr {
+				return "CONTAINS needs two strings"
+			}
+		case opGt, opGe, opLt, opLe:
+			if l.k != r.k || l.k == jBool {
+				return op + " compares two numbers or two strings"
+			}
+		}
+	case opHas:
+		if l.k != jArr || !r.scalar() {
+			return "HAS needs an array on the left and a scalar on the right"
+		}
+	case opIn, opNotIn:
+		if !l.scalar() || r.k != jArr {
+			return op + " needs a scalar on the left and an array on the right"
+		}
+	}
+	return ""
+}
+
+// describe shows a value in explanations: JSON for documents, truncated
+// so that an explanation stays one readable line.
+func describe(x any) string {
+	switch v := x.(type) {
+	case string:
+		return strconv.Quote(v)
+	case float64:
+		return formatJSONNumber(v)
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return fmt.Sprintf("%v", x)
+	}
+	const max = 80
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,109 @@
+// Package expr implements TaskRouter's expression language: the SQL-like
+// conditions of Workflow filters and TaskQueue target_workers, with every
+// reference rooted at task., worker., callback. or now., and the {{ ref }}
+// templates of policy parameters. It is split the way Alertmanager splits
+// its matcher language: lex.go, parse.go and ref.go turn text into a tree,
+// value.go and eval.go evaluate it without allocating, explain.go says why
+// it was false, and template.go fills in parameter values.
+//
+// Grammar (keywords and true/false are case-insensitive):
+//
+//	expr       = and { ("OR" | "||") and }
+//	and        = primary { ("AND" | "&&") primary }
+//	primary    = "(" expr ")" | comparison
+//	comparison = operand op operand
+//	op         = "==" | "=" | "!=" | ">" | ">=" | "<" | "<=" |
+//	             "CONTAINS" | "HAS" | "IN" | "NOT" "IN"
+//	operand    = string | number | "true" | "false" | list | ref
+//	list       = "[" [ constant { "," constant } ] "]"
+//	ref        = root ( "." key ) { "." key | "[" index "]" }
+//
+// AND binds tighter than OR, as in SQL; TaskRouter does not document its
+// precedence, so mixing the two without parentheses compiles but produces a
+// warning that spells out the grouping. Strings are single- or double-quoted;
+// inside them a backslash escapes a quote of either kind or a backslash, and
+// any other escape is an error (TaskRouter documents no escapes, so we accept
+// only the ones needed to write every string). Numbers are decimal, optionally
+// negative, with an optional fraction: -1, 3.5; there are no exponents.
+package expr
+
+import "strings"
+
+// Limits that keep hostile input (a fuzzer, a careless config) from
+// exhausting the stack or memory. Nesting only grows through parentheses,
+// because AND and OR chains are flat, so the depth limit bounds every
+// recursion in the parser, evaluator and printers.
+const (
+	// maxLen is the longest expression accepted, in bytes. It applies to
+	// both the source and its canonical form, so that a canonical form
+	// always compiles again.
+	maxLen = 4096
+	// maxDepth is the deepest nesting of parentheses accepted.
+	maxDepth = 64
+)
+
+// Env is what expressions and templates are evaluated against: the roots
+// task, worker, callback and now.
+type Env struct {
+	Task, Worker, Callback map[string]any
+	// Hour (0-23), Minute (0-59) and Weekday ("mon".."sun") are now.hour,
+	// now.minute and now.weekday.
+	Hour, Minute int
+	Weekday      string
+}
+
+// Expr is a compiled TaskRouter expression. It is immutable and safe for
+// concurrent use.
+type Expr struct {
+	src      string
+	root     *node
+	canon    string
+	warnings []string
+}
+
+// Compile parses src. The error, if any, is a *SyntaxError.
+func Compile(src string) (*Expr, error) {
+	if len(src) > maxLen {
+		return nil, newSyntaxError(src, maxLen, "expression is longer than %d bytes", maxLen)
+	}
+	toks, err := lex(src)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{src: src, toks: toks}
+	root, err := p.parseOr()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tokEOF {
+		if t.kind == tokRParen {
+			return nil, p.errAt(t.pos, `unmatched ")"`)
+		}
+		return nil, p.errAt(t.pos, "expected AND, OR or the end of the expression, found %s", t.describe())
+	}
+	e := &Expr{src: src, root: root}
+	var sb strings.Builder
+	root.write(&sb)
+	e.canon = sb.String()
+	// The canonical form spells operators out and adds spaces, so it can be
+	// longer than the source; rejecting it here keeps Canonical compilable.
+	if len(e.canon) > maxLen {
+		return nil, newSyntaxError(src, 0, "expression is longer than %d bytes once normalized", maxLen)
+	}
+	root.warn(&e.warnings)
+	return e, nil
+}
+
+// Source returns the text the expression was compiled from.
+func (e *Expr) Source() string { return e.src }
+
+// Canonical returns the expression in normalized form: keywords upper-case,
+// = written ==, && written AND, || written OR, single spaces, strings
+// double-quoted, numbers in shortest decimal form, and the parentheses that
+// were written. Two expressions with the same Canonical are the same
+// condition, and Canonical compiles to itself.
+func (e *Expr) Canonical() string { return e.canon }
+
+// Warnings returns what compiles but is probably not what was meant, such as
+// AND and OR mixed without parentheses.
+func (e *Expr) Warnings() []string { return append([]string(nil), e.warnings...) }
