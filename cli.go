@@ -62,7 +62,10 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 // loadPolicy loads a file through a throwaway Store, so that validate and
 // explain run the very code serve runs on start and on every reload.
 func loadPolicy(file string) (*policy.Policy, error) {
-	s := policy.NewStore(zap.NewNop(), prometheus.NewRegistry())
+	s, err := policy.NewStore(zap.NewNop(), prometheus.NewRegistry())
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.LoadFile(file); err != nil {
 		return nil, err
 	}

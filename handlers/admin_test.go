@@ -12,13 +12,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
-
-	"github.com/assignd/assignd/policy"
 )
 
 func TestAdminEndpoints(t *testing.T) {
 	env := newTestServer(t, nil)
-	empty := newTestServer(t, func(o *Options) { o.Store = policy.NewStore(zap.NewNop(), prometheus.NewRegistry()) })
+	empty := newTestServer(t, func(o *Options) { o.Store = newStore(t, prometheus.NewRegistry()) })
 	hash := env.store.Current().Hash()
 
 	tests := []struct {

@@ -3,6 +3,7 @@ package reservation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -20,7 +21,8 @@ import (
 // on each field.
 type Options struct {
 	// Send makes one attempt at one update, within ctx; NewTwilioSender
-	// builds the real one. A *RESTError says what TaskRouter answered; any
+	// builds the real one. Without it the Updater only registers its
+	// metrics, and Start starts nothing. A *RESTError says what TaskRouter answered; any
 	// other error is taken for a network failure and retried.
 	Send func(ctx context.Context, u Update) error
 	// Queue is how many updates may wait (default 10000); Concurrency how
@@ -38,7 +40,7 @@ type Options struct {
 	BackoffBase, BackoffCap time.Duration
 	// Log receives one line per finished update (default: none).
 	Log *zap.Logger
-	// Registerer receives the updater's metrics; nil registers nothing.
+	// Registerer receives the updater's metrics; required.
 	Registerer prometheus.Registerer
 	// Now, Sleep and Jitter are seams for tests. Now must keep to the wall
 	// clock, as attempt contexts end at deadlines computed from it. Sleep
@@ -126,7 +128,10 @@ type Updater struct {
 }
 
 // New returns an Updater with its metrics registered; Start runs it.
-func New(o Options) *Updater {
+func New(o Options) (*Updater, error) {
+	if o.Registerer == nil {
+		return nil, errors.New("reservation.New: no Registerer")
+	}
 	if o.Queue <= 0 {
 		o.Queue = 10000
 	}
@@ -168,7 +173,9 @@ func New(o Options) *Updater {
 	}
 	u.runCtx, u.cancelRun = context.WithCancel(context.Background())
 
-	f := promauto.With(o.Registerer)
+	// Built unregistered, then registered one by one, so that a clash is
+	// an error rather than promauto's panic.
+	f := promauto.With(nil)
 	u.updates = f.NewCounterVec(prometheus.CounterOpts{
 		Name: "assignd_reservation_updates_total",
 		Help: "Reservation updates sent over REST, by instruction and final outcome.",
@@ -178,7 +185,7 @@ func New(o Options) *Updater {
 		Help:    "Attempts each reservation update took, counted when it finished.",
 		Buckets: prometheus.LinearBuckets(1, 1, 10),
 	})
-	f.NewGaugeFunc(prometheus.GaugeOpts{
+	depth := f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "assignd_update_queue_depth",
 		Help: "Reservation updates waiting for a worker.",
 	}, func() float64 { return float64(len(u.queue)) })
@@ -208,7 +215,12 @@ func New(o Options) *Updater {
 	for _, r := range retryReasons {
 		u.retries.WithLabelValues(r)
 	}
-	return u
+	for _, c := range []prometheus.Collector{u.updates, u.attempts, depth, u.inFlight, u.retries, u.duplicates, u.queueFull} {
+		if err := o.Registerer.Register(c); err != nil {
+			return nil, fmt.Errorf("registering updater metrics: %w", err)
+		}
+	}
+	return u, nil
 }
 
 // Start starts the worker pool. Calling it again, or after Shutdown, does
@@ -217,7 +229,7 @@ func (u *Updater) Start() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	// Under mu, so that no worker is added while Shutdown waits for them.
-	if u.closed {
+	if u.closed || u.o.Send == nil {
 		return
 	}
 	u.started.Do(func() {
