@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
 )
 
@@ -41,24 +42,36 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestServeHotReload drives serve's three reload triggers: the file watch,
-// POST /-/reload and SIGHUP, through a bad file and back.
-func TestServeHotReload(t *testing.T) {
+// devPolicyConfig is a development-mode configuration whose policy file
+// holds src; write replaces the file's content.
+func devPolicyConfig(t *testing.T, src string) (cfg *config.Config, write func(src string)) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "policy.yaml")
-	write := func(src string) {
+	write = func(src string) {
 		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(servePolicyA)
-	cfg := testConfig()
+	write(src)
+	cfg = testConfig()
 	cfg.Dev = true
 	cfg.PolicyFile = path
+	return cfg, write
+}
+
+// to answers the README's callback and returns the reply's body.
+func (r *running) to(t *testing.T) string {
+	t.Helper()
+	_, _, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
+	return body
+}
+
+// TestServeHotReload drives serve's three reload triggers: the file watch,
+// POST /-/reload and SIGHUP, through a bad file and back.
+func TestServeHotReload(t *testing.T) {
+	cfg, write := devPolicyConfig(t, servePolicyA)
 	r := start(t, cfg)
-	to := func() string {
-		_, _, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
-		return body
-	}
+	to := func() string { return r.to(t) }
 	if got := to(); !strings.Contains(got, `"to":"client:a"`) {
 		t.Fatalf("first decision %s, want rule-a's", got)
 	}
@@ -225,16 +238,7 @@ func TestServeShutdownDelay(t *testing.T) {
 // watched (in production, a full inotify table), the failure is logged at
 // error and counted, and SIGHUP and POST /-/reload still reload the file.
 func TestServeReloadsWithoutWatch(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "policy.yaml")
-	write := func(src string) {
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(servePolicyA)
-	cfg := testConfig()
-	cfg.Dev = true
-	cfg.PolicyFile = path
+	cfg, write := devPolicyConfig(t, servePolicyA)
 	core, logs := observer.New(zapcore.DebugLevel)
 	a, err := newApp(cfg, zap.New(core))
 	if err != nil {
@@ -244,10 +248,7 @@ func TestServeReloadsWithoutWatch(t *testing.T) {
 		return nil, errors.New("inotify_init1: too many open files")
 	}
 	r := runApp(t, a, logs)
-	to := func() string {
-		_, _, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
-		return body
-	}
+	to := func() string { return r.to(t) }
 	waitUntil(t, "the watch failure to be logged", func() bool {
 		return logs.FilterMessageSnippet("policy watch failed").FilterLevelExact(zapcore.ErrorLevel).Len() == 1
 	})

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/policy"
@@ -173,35 +172,40 @@ func New(o Options) (*Updater, error) {
 	}
 	u.runCtx, u.cancelRun = context.WithCancel(context.Background())
 
-	// Built unregistered, then registered one by one, so that a clash is
-	// an error rather than promauto's panic.
-	f := promauto.With(nil)
-	u.updates = f.NewCounterVec(prometheus.CounterOpts{
+	if err := u.registerMetrics(o.Registerer); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// registerMetrics builds the updater's metrics and registers them on reg.
+func (u *Updater) registerMetrics(reg prometheus.Registerer) error {
+	u.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "assignd_reservation_updates_total",
 		Help: "Reservation updates sent over REST, by instruction and final outcome.",
 	}, []string{"instruction", "outcome"})
-	u.attempts = f.NewHistogram(prometheus.HistogramOpts{
+	u.attempts = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "assignd_update_attempts",
 		Help:    "Attempts each reservation update took, counted when it finished.",
 		Buckets: prometheus.LinearBuckets(1, 1, 10),
 	})
-	depth := f.NewGaugeFunc(prometheus.GaugeOpts{
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "assignd_update_queue_depth",
 		Help: "Reservation updates waiting for a worker.",
 	}, func() float64 { return float64(len(u.queue)) })
-	u.inFlight = f.NewGauge(prometheus.GaugeOpts{
+	u.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "assignd_updates_in_flight",
 		Help: "Reservation updates taken by a worker and not yet finished, backoff waits included.",
 	})
-	u.retries = f.NewCounterVec(prometheus.CounterOpts{
+	u.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "assignd_update_retries_total",
 		Help: "Reservation update attempts that failed and were retried, by reason.",
 	}, []string{"reason"})
-	u.duplicates = f.NewCounter(prometheus.CounterOpts{
+	u.duplicates = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "assignd_update_duplicates_total",
 		Help: "Callbacks for a reservation whose update was already queued, in flight or finished; not sent again.",
 	})
-	u.queueFull = f.NewCounter(prometheus.CounterOpts{
+	u.queueFull = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "assignd_update_queue_full_total",
 		Help: "Updates refused because the queue was full or shutting down; their callbacks got 503 and go to the fallback URL.",
 	})
@@ -216,11 +220,11 @@ func New(o Options) (*Updater, error) {
 		u.retries.WithLabelValues(r)
 	}
 	for _, c := range []prometheus.Collector{u.updates, u.attempts, depth, u.inFlight, u.retries, u.duplicates, u.queueFull} {
-		if err := o.Registerer.Register(c); err != nil {
-			return nil, fmt.Errorf("registering updater metrics: %w", err)
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("registering updater metrics: %w", err)
 		}
 	}
-	return u, nil
+	return nil
 }
 
 // Start starts the worker pool. Calling it again, or after Shutdown, does
