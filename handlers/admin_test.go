@@ -119,7 +119,7 @@ func TestShutdown(t *testing.T) {
 		t.Fatal("callback never reached Decide")
 	}
 
-	// SIGTERM: what runServe does.
+	// SIGTERM: what the app's stop does.
 	env.srv.SetShuttingDown()
 	shutdown := make(chan error, 1)
 	go func() {
