@@ -11,12 +11,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -85,16 +83,24 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "assignd: %v\n", err)
 		return 1
 	}
-	log, err := newLogger(cfg, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "assignd: %v\n", err)
-		return 1
-	}
+	log := newLogger(cfg, stderr)
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := runServe(ctx, cfg, log); err != nil {
+	a, err := newApp(cfg, log)
+	if err == nil {
+		if a.reload != nil {
+			// SIGHUP reloads the policy; without a policy file its default
+			// action, ending the process, stays.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go forward(ctx, hup, a.reload)
+		}
+		err = a.run(ctx)
+	}
+	if err != nil {
 		// Plain text rather than a log line: most of these stop start-up, and
 		// are read by a person at a terminal, after the log lines before it.
 		log.Sync() //nolint:errcheck // nothing to do about a failed flush
@@ -104,29 +110,39 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// forward turns each signal on sigs into a send on to, until ctx ends.
+func forward(ctx context.Context, sigs <-chan os.Signal, to chan<- struct{}) {
+	for {
+		select {
+		case <-sigs:
+			select {
+			case to <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // logBufferSize is how much log output waits for the next flush.
 const logBufferSize = 256 << 10
 
 // newLogger builds the process logger from ASSIGND_LOG_LEVEL and
-// ASSIGND_LOG_FORMAT. Sampling is off: every callback gets its line, and the
-// handlers rate-limit the warnings that a flood could trigger.
-func newLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, error) {
-	level, err := zapcore.ParseLevel(strings.ToLower(cfg.LogLevel))
-	if err != nil {
-		return nil, fmt.Errorf("ASSIGND_LOG_LEVEL: %w", err)
-	}
+// ASSIGND_LOG_FORMAT, which config.Check has vetted. Sampling is off: every
+// callback gets its line, and the handlers rate-limit the warnings that a
+// flood could trigger.
+func newLogger(cfg *config.Config, stderr io.Writer) *zap.Logger {
 	var enc zapcore.Encoder
-	switch cfg.LogFormat {
-	case "json":
-		ec := zap.NewProductionEncoderConfig()
-		ec.EncodeTime = zapcore.ISO8601TimeEncoder
-		enc = zapcore.NewJSONEncoder(ec)
-	case "console":
+	if cfg.LogFormat == "console" {
 		ec := zap.NewDevelopmentEncoderConfig()
 		ec.EncodeTime = zapcore.ISO8601TimeEncoder
 		enc = zapcore.NewConsoleEncoder(ec)
-	default:
-		return nil, errors.New("ASSIGND_LOG_FORMAT: must be json or console, not " + fmt.Sprintf("%q", cfg.LogFormat))
+	} else {
+		ec := zap.NewProductionEncoderConfig()
+		ec.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
 	}
 	// Outside development mode log lines are buffered and flushed every
 	// second (and at exit): one write(2) per callback line cost a quarter of
@@ -135,6 +151,6 @@ func newLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, error) {
 	if !cfg.Dev {
 		out = &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(stderr), Size: logBufferSize, FlushInterval: time.Second}
 	}
-	core := zapcore.NewCore(enc, out, level)
-	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(stderr)))).Named("assignd"), nil
+	core := zapcore.NewCore(enc, out, cfg.Level())
+	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(stderr)))).Named("assignd")
 }

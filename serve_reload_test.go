@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
 )
 
@@ -36,24 +42,36 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestServeHotReload drives serve's three reload triggers: the file watch,
-// POST /-/reload and SIGHUP, through a bad file and back.
-func TestServeHotReload(t *testing.T) {
+// devPolicyConfig is a development-mode configuration whose policy file
+// holds src; write replaces the file's content.
+func devPolicyConfig(t *testing.T, src string) (cfg *config.Config, write func(src string)) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "policy.yaml")
-	write := func(src string) {
+	write = func(src string) {
 		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(servePolicyA)
-	cfg := testConfig()
+	write(src)
+	cfg = testConfig()
 	cfg.Dev = true
 	cfg.PolicyFile = path
+	return cfg, write
+}
+
+// to answers the README's callback and returns the reply's body.
+func (r *running) to(t *testing.T) string {
+	t.Helper()
+	_, _, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
+	return body
+}
+
+// TestServeHotReload drives serve's three reload triggers: the file watch,
+// POST /-/reload and SIGHUP, through a bad file and back.
+func TestServeHotReload(t *testing.T) {
+	cfg, write := devPolicyConfig(t, servePolicyA)
 	r := start(t, cfg)
-	to := func() string {
-		_, _, body := postForm(t, r.callback+handlers.AssignmentPath, devCallback(), "")
-		return body
-	}
+	to := func() string { return r.to(t) }
 	if got := to(); !strings.Contains(got, `"to":"client:a"`) {
 		t.Fatalf("first decision %s, want rule-a's", got)
 	}
@@ -78,11 +96,9 @@ func TestServeHotReload(t *testing.T) {
 		t.Errorf("after a good reload, metrics do not show it:\n%s", grepLines(metrics, "assignd_policy_"))
 	}
 
-	// SIGHUP reloads (an unchanged file: logged at debug) and does not
-	// end the process, as its default action would.
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	// SIGHUP reloads (an unchanged file: logged at debug); main turns the
+	// signal into this send.
+	r.app.reload <- struct{}{}
 	waitUntil(t, "SIGHUP to trigger a load", func() bool {
 		for _, e := range r.logs.FilterMessage("policy unchanged").All() {
 			if e.ContextMap()["trigger"] == "signal" {
@@ -177,9 +193,9 @@ func TestServeRefusesUpdateRulesWithoutCredentials(t *testing.T) {
 	cfg := testConfig()
 	cfg.AuthToken = "token123"
 	cfg.PolicyFile = path
-	err := runServe(t.Context(), cfg, zap.NewNop())
+	_, err := newApp(cfg, zap.NewNop())
 	if err == nil || !strings.Contains(err.Error(), "TWILIO_ACCOUNT_SID") {
-		t.Fatalf("runServe = %v, want a refusal naming TWILIO_ACCOUNT_SID", err)
+		t.Fatalf("newApp = %v, want a refusal naming TWILIO_ACCOUNT_SID", err)
 	}
 
 	if err := os.WriteFile(path, []byte(servePolicyA), 0o644); err != nil {
@@ -210,10 +226,69 @@ func TestServeShutdownDelay(t *testing.T) {
 		t.Errorf("callback during the shutdown delay = %d %s, want 200 with an instruction", code, body)
 	}
 	if err := <-r.done; err != nil {
-		t.Fatalf("runServe: %v", err)
+		t.Fatalf("run: %v", err)
 	}
 	r.done <- nil // for start's cleanup
 	if took := time.Since(stopped); took < cfg.ShutdownDelay {
 		t.Errorf("stopped after %s, before the %s delay", took, cfg.ShutdownDelay)
+	}
+}
+
+// TestServeReloadsWithoutWatch: when the policy directory cannot be
+// watched (in production, a full inotify table), the failure is logged at
+// error and counted, and SIGHUP and POST /-/reload still reload the file.
+func TestServeReloadsWithoutWatch(t *testing.T) {
+	cfg, write := devPolicyConfig(t, servePolicyA)
+	core, logs := observer.New(zapcore.DebugLevel)
+	a, err := newApp(cfg, zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.reloader.Watch = func(string) (*fsnotify.Watcher, error) {
+		return nil, errors.New("inotify_init1: too many open files")
+	}
+	r := runApp(t, a, logs)
+	to := func() string { return r.to(t) }
+	waitUntil(t, "the watch failure to be logged", func() bool {
+		return logs.FilterMessageSnippet("policy watch failed").FilterLevelExact(zapcore.ErrorLevel).Len() == 1
+	})
+	if _, metrics := get(t, r.admin+"/metrics"); !strings.Contains(metrics, "assignd_policy_watch_errors_total 1") {
+		t.Errorf("the watch failure is not counted:\n%s", grepLines(metrics, "assignd_policy_"))
+	}
+
+	write(servePolicyB)
+	a.reload <- struct{}{} // SIGHUP
+	waitUntil(t, "SIGHUP to load rule-b", func() bool { return strings.Contains(to(), `"to":"client:b"`) })
+
+	write(servePolicyA)
+	if code, body := postReload(t, r.admin); code != 200 {
+		t.Fatalf("POST /-/reload without a watch = %d %s", code, body)
+	}
+	if got := to(); !strings.Contains(got, `"to":"client:a"`) {
+		t.Errorf("after POST /-/reload: %s, want rule-a's", got)
+	}
+}
+
+// TestForwardSignals: each signal becomes one send, as main wires SIGHUP to
+// the app's reload channel, and forward ends with its context.
+func TestForwardSignals(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	to := make(chan struct{})
+	done := make(chan struct{})
+	go func() { forward(ctx, sigs, to); close(done) }()
+	for range 2 {
+		sigs <- syscall.SIGHUP
+		select {
+		case <-to:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a signal was not forwarded")
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("forward did not end with its context")
 	}
 }

@@ -199,12 +199,10 @@ func (f *fakeTaskRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *fakeTaskRouter) fault() { f.faults.Add(1) }
 
 // countingCore is a zap core that counts entries by level and message
-// instead of keeping them, so that a long soak's logs take no memory, and
-// keeps the fields of "assignd started".
+// instead of keeping them, so that a long soak's logs take no memory.
 type countingCore struct {
-	mu      sync.Mutex
-	counts  map[string]int // "level message"
-	started map[string]any
+	mu     sync.Mutex
+	counts map[string]int // "level message"
 }
 
 func (c *countingCore) Enabled(l zapcore.Level) bool      { return l >= zapcore.InfoLevel }
@@ -221,13 +219,6 @@ func (c *countingCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counts[e.Level.String()+" "+e.Message]++
-	if e.Message == "assignd started" {
-		enc := zapcore.NewMapObjectEncoder()
-		for _, f := range fields {
-			f.AddTo(enc)
-		}
-		c.started = enc.Fields
-	}
 	return nil
 }
 
@@ -241,38 +232,25 @@ func (c *countingCore) count(level zapcore.Level, msg string) int {
 // observer's logs would keep every line of a long soak in memory.
 func startSoak(t *testing.T, cfg *config.Config, core *countingCore) (callback, admin string, stop func()) {
 	t.Helper()
+	a, err := newApp(cfg, zap.New(core))
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, zap.New(core)) }()
+	go func() { done <- a.run(ctx) }()
 	stopped := false
 	stop = func() {
 		if !stopped {
 			stopped = true
 			cancel()
 			if err := <-done; err != nil {
-				t.Errorf("runServe: %v", err)
+				t.Errorf("run: %v", err)
 			}
 		}
 	}
 	t.Cleanup(stop)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			stopped = true
-			t.Fatalf("runServe returned early: %v", err)
-		default:
-		}
-		core.mu.Lock()
-		started := core.started
-		core.mu.Unlock()
-		if started != nil {
-			return "http://" + started["listen"].(string), "http://" + started["admin_listen"].(string), stop
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("runServe did not start within 5s")
-	return "", "", nil
+	return "http://" + a.callbackAddr(), "http://" + a.adminAddr(), stop
 }
 
 // soakSample is one reading of the process's size.

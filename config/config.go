@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+	"go.uber.org/zap/zapcore"
 )
 
 // Config is assignd's environment, one field per variable.
@@ -79,11 +81,16 @@ func Load() (*Config, error) {
 	return &c, nil
 }
 
-// Check reports every bad value at once, each naming its variable.
+// Check reports every bad value at once, each naming its variable. It is
+// the one home of the environment's rules: the rest of the program takes a
+// checked Config on trust.
 func (c *Config) Check() error {
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if !c.Dev && c.AuthToken == "" {
+		errs = append(errs, errors.New("TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"))
 	}
 	if c.PublicBaseURL != "" {
 		u, err := url.Parse(c.PublicBaseURL)
@@ -101,9 +108,7 @@ func (c *Config) Check() error {
 	if u, err := url.Parse(c.TaskRouterURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("ASSIGND_TASKROUTER_URL", "%q is not an absolute http(s) URL", c.TaskRouterURL)
 	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
+	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
 		bad("ASSIGND_LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
 	switch c.LogFormat {
@@ -132,37 +137,91 @@ func (c *Config) Check() error {
 	if (c.APIKey == "") != (c.APISecret == "") {
 		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, c.checkRESTCredentials()...)...)
+}
+
+// logLevels are the ASSIGND_LOG_LEVEL values, lower-cased, and the zap level
+// of each. It is read-only.
+var logLevels = map[string]zapcore.Level{
+	"debug": zapcore.DebugLevel,
+	"info":  zapcore.InfoLevel,
+	"warn":  zapcore.WarnLevel,
+	"error": zapcore.ErrorLevel,
+}
+
+// Level is ASSIGND_LOG_LEVEL as a zap level; info for a value Check refuses.
+func (c *Config) Level() zapcore.Level {
+	return logLevels[strings.ToLower(c.LogLevel)] // the zero Level is info
+}
+
+// restCredentials names the variables that authenticate REST updates: the
+// API key pair when TWILIO_API_KEY is set, else the account SID and auth
+// token. Every REST-credential rule below follows from it.
+func (c *Config) restCredentials() (userVar, user, passVar, pass string) {
+	if c.APIKey != "" {
+		return "TWILIO_API_KEY", c.APIKey, "TWILIO_API_SECRET", c.APISecret
+	}
+	return "TWILIO_ACCOUNT_SID", c.AccountSid, "TWILIO_AUTH_TOKEN", c.AuthToken
+}
+
+// restAlnum is what twilio-go accepts in a credential.
+var restAlnum = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+
+// checkRESTCredentials checks the REST credentials when they are all set.
+// twilio-go refuses non-alphanumeric credentials before sending (codes
+// 21222 and 21224), so a typo would otherwise surface only as rejected
+// updates. Missing credentials are not an error here: only update-mode
+// rules need them, and RESTCredentials says what is missing.
+func (c *Config) checkRESTCredentials() []error {
+	if c.RESTCredentials() != nil {
+		return nil
+	}
+	var errs []error
+	userVar, user, passVar, pass := c.restCredentials()
+	if !restAlnum.MatchString(user) {
+		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", userVar))
+	}
+	if !restAlnum.MatchString(pass) {
+		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", passVar))
+	}
+	if c.APIKey != "" && !restAlnum.MatchString(c.AccountSid) {
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID: must be letters and digits only"))
+	}
+	return errs
+}
+
+// RESTCredentials returns nil when REST updates can be authenticated, and
+// otherwise an error naming the variables to set: update-mode rules cannot
+// run without them.
+func (c *Config) RESTCredentials() error {
+	if ok, missing := c.HasRESTCredentials(); !ok {
+		return fmt.Errorf("update-mode rules need REST credentials: set %s", missing)
+	}
+	return nil
 }
 
 // HasRESTCredentials reports whether REST updates can be authenticated, and
 // if not, which variables are missing.
 func (c *Config) HasRESTCredentials() (bool, string) {
+	_, user, _, pass := c.restCredentials()
 	switch {
 	case c.AccountSid == "":
 		return false, "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"
-	case c.APIKey != "" && c.APISecret != "":
-		return true, ""
-	case c.AuthToken != "":
-		return true, ""
-	default:
+	case user == "" || pass == "":
 		return false, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"
 	}
+	return true, ""
 }
 
 // RESTUsername and RESTPassword are the Basic credentials for REST updates:
 // the API key pair when set, else the account SID and auth token.
 func (c *Config) RESTUsername() string {
-	if c.APIKey != "" {
-		return c.APIKey
-	}
-	return c.AccountSid
+	_, user, _, _ := c.restCredentials()
+	return user
 }
 
 // RESTPassword pairs with RESTUsername.
 func (c *Config) RESTPassword() string {
-	if c.APIKey != "" {
-		return c.APISecret
-	}
-	return c.AuthToken
+	_, _, _, pass := c.restCredentials()
+	return pass
 }

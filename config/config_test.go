@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap/zapcore"
 )
 
 // clearEnv empties every variable Config reads, so that the machine's own
@@ -14,7 +17,7 @@ func clearEnv(t *testing.T) {
 		"TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_API_KEY", "TWILIO_API_SECRET", "ASSIGND_PUBLIC_BASE_URL",
 		"ASSIGND_TRUST_FORWARDED", "ASSIGND_POLICY_FILE", "ASSIGND_SHUTDOWN_TIMEOUT", "ASSIGND_LOG_LEVEL",
 		"ASSIGND_LOG_FORMAT", "ASSIGND_DEV", "ASSIGND_TASKROUTER_URL", "ASSIGND_UPDATE_QUEUE",
-		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT"} {
+		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY"} {
 		t.Setenv(name, "") // restores the variable after the test
 		os.Unsetenv(name)
 	}
@@ -22,11 +25,12 @@ func clearEnv(t *testing.T) {
 
 func TestLoadDefaults(t *testing.T) {
 	clearEnv(t)
+	t.Setenv("TWILIO_AUTH_TOKEN", "tok") // the one variable without a default that Check requires
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
+	want := Config{AuthToken: "tok", Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
 		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second}
 	if *c != want {
@@ -52,6 +56,10 @@ func TestLoadErrors(t *testing.T) {
 		{"reservation timeout beyond TaskRouter's", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "25h"}, []string{"ASSIGND_RESERVATION_TIMEOUT"}},
 		{"zero concurrency", map[string]string{"ASSIGND_UPDATE_CONCURRENCY": "0"}, []string{"ASSIGND_UPDATE_CONCURRENCY"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
+		{"no token outside development mode", map[string]string{}, []string{
+			"TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"}},
+		{"every bad value at once", map[string]string{"ASSIGND_LOG_LEVEL": "loud", "ASSIGND_TASKROUTER_URL": "x", "TWILIO_ACCOUNT_SID": "AC1",
+			"TWILIO_AUTH_TOKEN": "tok en"}, []string{"ASSIGND_LOG_LEVEL", "ASSIGND_TASKROUTER_URL", "TWILIO_AUTH_TOKEN: must be letters and digits only"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,4 +103,74 @@ func TestRESTCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDevNeedsNoToken: development mode skips signature checks, so it needs
+// no token to check them with.
+func TestDevNeedsNoToken(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("ASSIGND_DEV", "true")
+	if _, err := Load(); err != nil {
+		t.Fatalf("development mode without a token: %v", err)
+	}
+}
+
+// TestCheckRESTCredentials checks the credential rules: which credentials
+// are used, what is missing, and what twilio-go would refuse.
+func TestCheckRESTCredentials(t *testing.T) {
+	const account, key, secret = "AC0123456789abcdef0123456789abcdef", "SK0123456789abcdef0123456789abcdef", "secret0123"
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string // "" for no error
+	}{
+		{"api key", func(c *Config) { c.AccountSid, c.APIKey, c.APISecret = account, key, secret }, ""},
+		{"auth token", func(c *Config) { c.AccountSid, c.AuthToken = account, "tok123" }, ""},
+		{"nothing", func(c *Config) {}, "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
+		{"sid only", func(c *Config) { c.AccountSid = account }, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
+		{"key without sid", func(c *Config) { c.APIKey, c.APISecret = key, secret }, "TWILIO_ACCOUNT_SID"},
+		{"bad secret", func(c *Config) { c.AccountSid, c.APIKey, c.APISecret = account, key, "se/cret" }, "TWILIO_API_SECRET: must be letters and digits only"},
+		{"bad token", func(c *Config) { c.AccountSid, c.AuthToken = account, "tok en" }, "TWILIO_AUTH_TOKEN: must be letters and digits only"},
+		{"bad account with a key", func(c *Config) { c.AccountSid, c.APIKey, c.APISecret = "AC-1", key, secret }, "TWILIO_ACCOUNT_SID: must be letters and digits only"},
+		{"bad key", func(c *Config) { c.AccountSid, c.APIKey, c.APISecret = account, "SK 1", secret }, "TWILIO_API_KEY: must be letters and digits only"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			tc.edit(c)
+			err := errors.Join(c.RESTCredentials(), c.Check())
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v, want an error naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckIgnoresIncompleteCredentials: credentials that are not all set
+// are not checked for twilio-go's alphabet, as nothing sends with them; a
+// signing-only token may hold any character.
+func TestCheckIgnoresIncompleteCredentials(t *testing.T) {
+	c := validConfig()
+	c.AuthToken = "tok en"
+	if err := c.Check(); err != nil {
+		t.Fatalf("a signing-only token was checked as a REST credential: %v", err)
+	}
+}
+
+func TestLevel(t *testing.T) {
+	for in, want := range map[string]zapcore.Level{"debug": zapcore.DebugLevel, "WARN": zapcore.WarnLevel, "error": zapcore.ErrorLevel, "info": zapcore.InfoLevel} {
+		if got := (&Config{LogLevel: in}).Level(); got != want {
+			t.Errorf("Level(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// validConfig is what Load gives in development mode, which needs no token.
+func validConfig() *Config {
+	return &Config{Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
+		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, Dev: true}
 }

@@ -12,13 +12,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
-
-	"github.com/assignd/assignd/policy"
 )
 
 func TestAdminEndpoints(t *testing.T) {
 	env := newTestServer(t, nil)
-	empty := newTestServer(t, func(o *Options) { o.Store = policy.NewStore(zap.NewNop(), prometheus.NewRegistry()) })
+	empty := newTestServer(t, func(o *Options) { o.Store = newStore(t, prometheus.NewRegistry()) })
 	hash := env.store.Current().Hash()
 
 	tests := []struct {
@@ -121,7 +119,7 @@ func TestShutdown(t *testing.T) {
 		t.Fatal("callback never reached Decide")
 	}
 
-	// SIGTERM: what runServe does.
+	// SIGTERM: what the app's stop does.
 	env.srv.SetShuttingDown()
 	shutdown := make(chan error, 1)
 	go func() {

@@ -414,7 +414,7 @@ rules:
 // 503 and TaskRouter uses the fallback URL.
 func TestAssignmentWithoutPolicy(t *testing.T) {
 	env := newTestServer(t, func(o *Options) {
-		o.Store = policy.NewStore(zap.NewNop(), prometheus.NewRegistry())
+		o.Store = newStore(t, prometheus.NewRegistry())
 	})
 	const target = "https://assign.example.com" + AssignmentPath
 	rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{}`)))

@@ -64,7 +64,10 @@ func benchServer(b *testing.B) *Server {
 	}
 	log := benchLogger()
 	reg := prometheus.NewRegistry()
-	store := policy.NewStore(log, reg)
+	store, err := policy.NewStore(log, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
 	store.Set(p)
 	srv, err := New(Options{
 		Store:      store,

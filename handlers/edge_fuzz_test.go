@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/policy"
@@ -166,7 +165,7 @@ func FuzzAssignmentHandler(f *testing.F) {
 		f.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	store := policy.NewStore(zap.NewNop(), reg)
+	store := newStore(f, reg)
 	store.Set(pol)
 	// No Enqueue: update-mode decisions get 503.
 	srv, err := New(Options{Store: store, Config: &config.Config{Dev: true}, Registerer: reg, Now: func() time.Time { return testClock }})

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.callbacks, m.signatureFailures, m.decisions, m.ruleSkips, m.decisionDuration, m.callbackDuration} {
 		if err := reg.Register(c); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("registering callback metrics: %w", err)
 		}
 	}
 	for _, code := range callbackCodes {

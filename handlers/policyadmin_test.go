@@ -37,7 +37,7 @@ func newPolicyAdminServer(t *testing.T, src string) (srv *Server, path string, c
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	store := policy.NewStore(zap.NewNop(), reg)
+	store := newStore(t, reg)
 	if _, err := store.LoadFile(path); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,10 @@ func newPolicyAdminServer(t *testing.T, src string) (srv *Server, path string, c
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := policy.NewReloader(store, path, zap.NewNop())
+	r, err := policy.NewReloader(store, path, zap.NewNop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
@@ -112,7 +115,7 @@ func TestPolicyAdminReloadAndInfo(t *testing.T) {
 
 func TestPolicyAdminNoFile(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	store := policy.NewStore(zap.NewNop(), reg)
+	store := newStore(t, reg)
 	p, err := policy.Parse(policy.ExampleName, policy.Example())
 	if err != nil {
 		t.Fatal(err)

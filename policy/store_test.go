@@ -2,15 +2,18 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 const goodA = "version: 1\nrules:\n  - name: a\n    instruction: accept\n"
@@ -20,7 +23,11 @@ const bad = "version: 1\nrules:\n  - name: broken\n    when: task.x ==\n    inst
 func newTestStore(t *testing.T) (*Store, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	return NewStore(zap.NewNop(), reg), reg
+	s, err := NewStore(zap.NewNop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, reg
 }
 
 func ruleOf(s *Store) string {
@@ -100,19 +107,32 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func startReloader(t *testing.T, s *Store, path string) *Reloader {
 	t.Helper()
-	r := NewReloader(s, path, zap.NewNop())
+	return startReloaderWith(t, s, path, zap.NewNop(), nil)
+}
+
+// startReloaderWith is startReloader with a logger and, when watch is not
+// nil, a watch seam.
+func startReloaderWith(t *testing.T, s *Store, path string, log *zap.Logger, watch func(string) (*fsnotify.Watcher, error)) *Reloader {
+	t.Helper()
+	r, err := NewReloader(s, path, log, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
 	r.Debounce = 20 * time.Millisecond
+	if watch != nil {
+		r.Watch = watch
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		<-done
 	})
-	// Run has started watching once it answers a request.
-	if err := r.Reload(context.Background()); err != nil {
+	// Run has started watching, or failed to, once it answers a request.
+	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer rcancel()
+	if err := r.Reload(rctx); err != nil {
 		t.Fatalf("first reload: %v", err)
 	}
 	return r
@@ -196,6 +216,73 @@ func TestReloaderTriggers(t *testing.T) {
 	}
 	r.Trigger()
 	waitFor(t, "Trigger to load the good file", func() bool { return ruleOf(s) == "b" })
+}
+
+// TestReloaderWatchFailure: a watch that cannot be set up is logged at
+// error and counted, and Trigger (SIGHUP) and Reload (POST /-/reload) still
+// load the file.
+func TestReloaderWatchFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(goodA), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newTestStore(t)
+	core, logs := observer.New(zap.InfoLevel)
+	failed := errors.New("too many open files")
+	r := startReloaderWith(t, s, path, zap.New(core), func(string) (*fsnotify.Watcher, error) { return nil, failed })
+	if ruleOf(s) != "a" {
+		t.Fatal("first reload did not load")
+	}
+	lines := logs.FilterMessageSnippet("policy watch failed").FilterLevelExact(zap.ErrorLevel).All()
+	if len(lines) != 1 || !strings.Contains(lines[0].ContextMap()["error"].(string), failed.Error()) {
+		t.Errorf("watch failure logged as %v, want one error line with the cause", lines)
+	}
+	if got := testutil.ToFloat64(r.watchErrors); got != 1 {
+		t.Errorf("assignd_policy_watch_errors_total = %v, want 1", got)
+	}
+
+	if err := os.WriteFile(path, []byte(goodB), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Trigger()
+	waitFor(t, "Trigger to load without a watch", func() bool { return ruleOf(s) == "b" })
+
+	if err := os.WriteFile(path, []byte(goodA), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(context.Background()); err != nil || ruleOf(s) != "a" {
+		t.Fatalf("Reload without a watch: %v, rule %q, want rule a", err, ruleOf(s))
+	}
+}
+
+// TestNewStoreErrors: a missing dependency or a clash of metrics is an
+// error from the constructor, not a panic.
+func TestNewStoreErrors(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if _, err := NewStore(zap.NewNop(), reg); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		log  *zap.Logger
+		reg  prometheus.Registerer
+		want string
+	}{
+		{"no logger", nil, prometheus.NewRegistry(), "no logger"},
+		{"no registerer", zap.NewNop(), nil, "no prometheus registerer"},
+		{"registered twice", zap.NewNop(), reg, "registering policy metrics"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := NewStore(tt.log, tt.reg); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewStore = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	s, _ := NewStore(zap.NewNop(), prometheus.NewRegistry())
+	if _, err := NewReloader(s, "p.yaml", zap.NewNop(), nil); err == nil || !strings.Contains(err.Error(), "no prometheus registerer") {
+		t.Errorf("NewReloader without a registerer = %v", err)
+	}
 }
 
 // FuzzParse feeds arbitrary files to the loader: it may reject them, with

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,36 +182,6 @@ func requestFor(in policy.Instruction) (*request, error) {
 	return p, nil
 }
 
-// CheckRESTCredentials reports whether cfg can authenticate REST updates.
-// main calls it when the policy has update-mode rules, so that a missing or
-// malformed credential stops start-up instead of failing every update.
-func CheckRESTCredentials(cfg *config.Config) error {
-	if ok, missing := cfg.HasRESTCredentials(); !ok {
-		return fmt.Errorf("the policy has update-mode rules, which update reservations over REST: set %s", missing)
-	}
-	// twilio-go refuses non-alphanumeric credentials before sending (codes
-	// 21222 and 21224), so a typo would otherwise surface only as rejected
-	// updates.
-	name := "TWILIO_ACCOUNT_SID"
-	secret := "TWILIO_AUTH_TOKEN"
-	if cfg.APIKey != "" {
-		name, secret = "TWILIO_API_KEY", "TWILIO_API_SECRET"
-	}
-	var errs []error
-	if !alnum.MatchString(cfg.RESTUsername()) {
-		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", name))
-	}
-	if !alnum.MatchString(cfg.RESTPassword()) {
-		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", secret))
-	}
-	if cfg.APIKey != "" && !alnum.MatchString(cfg.AccountSid) {
-		errs = append(errs, fmt.Errorf("TWILIO_ACCOUNT_SID: must be letters and digits only"))
-	}
-	return errors.Join(errs...)
-}
-
-var alnum = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
-
 // NewTwilioSender returns the Send function of an Updater: it POSTs the
 // update to the worker reservation through twilio-go's
 // TaskrouterV1.UpdateWorkerReservation, at cfg.TaskRouterURL.
@@ -224,13 +193,16 @@ var alnum = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 // drops on errors, and reads the body to the end so the connection is
 // reused even when twilio-go leaves an error body unclosed. twilio-go has
 // no retries of its own; the Updater's loop is the only one.
+//
+// cfg must have passed config.Check, which holds the rules for the
+// credentials and the URL; only missing credentials are an error here.
 func NewTwilioSender(cfg *config.Config) (func(ctx context.Context, u Update) error, error) {
-	if err := CheckRESTCredentials(cfg); err != nil {
+	if err := cfg.RESTCredentials(); err != nil {
 		return nil, err
 	}
 	target, err := url.Parse(cfg.TaskRouterURL)
-	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return nil, fmt.Errorf("ASSIGND_TASKROUTER_URL: %q is not an absolute http(s) URL", cfg.TaskRouterURL)
+	if err != nil {
+		return nil, fmt.Errorf("ASSIGND_TASKROUTER_URL: %w", err)
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	// The default of 2 idle connections per host would make most of the

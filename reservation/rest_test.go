@@ -497,37 +497,6 @@ func TestRESTURLRewrite(t *testing.T) {
 	}
 }
 
-func TestCheckRESTCredentials(t *testing.T) {
-	cases := []struct {
-		name string
-		cfg  config.Config
-		want string // "" for no error
-	}{
-		{"api key", config.Config{AccountSid: testAccount, APIKey: testUser, APISecret: testPass}, ""},
-		{"auth token", config.Config{AccountSid: testAccount, AuthToken: "tok123"}, ""},
-		{"nothing", config.Config{}, "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
-		{"sid only", config.Config{AccountSid: testAccount}, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
-		{"key without sid", config.Config{APIKey: testUser, APISecret: testPass}, "TWILIO_ACCOUNT_SID"},
-		{"bad secret", config.Config{AccountSid: testAccount, APIKey: testUser, APISecret: "se/cret"}, "TWILIO_API_SECRET: must be letters and digits only"},
-		{"bad token", config.Config{AccountSid: testAccount, AuthToken: "tok en"}, "TWILIO_AUTH_TOKEN: must be letters and digits only"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := CheckRESTCredentials(&c.cfg)
-			switch {
-			case c.want == "" && err != nil:
-				t.Fatalf("unexpected error %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Fatalf("got %v, want an error naming %q", err, c.want)
-			}
-			if _, serr := NewTwilioSender(&config.Config{AccountSid: c.cfg.AccountSid, APIKey: c.cfg.APIKey, APISecret: c.cfg.APISecret,
-				AuthToken: c.cfg.AuthToken, TaskRouterURL: "https://taskrouter.twilio.com"}); (serr == nil) != (err == nil) {
-				t.Errorf("NewTwilioSender and CheckRESTCredentials disagree: %v vs %v", serr, err)
-			}
-		})
-	}
-}
-
 func TestRESTRetryAfterParse(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	cases := map[string]time.Duration{
@@ -579,7 +548,7 @@ func newHarness(t *testing.T, o Options) *harness {
 			return ctx.Err()
 		}
 	}
-	h.u = New(o)
+	h.u = mustUpdater(t, o)
 	h.u.Start()
 	return h
 }

@@ -3,6 +3,7 @@ package reservation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/policy"
@@ -20,7 +20,8 @@ import (
 // on each field.
 type Options struct {
 	// Send makes one attempt at one update, within ctx; NewTwilioSender
-	// builds the real one. A *RESTError says what TaskRouter answered; any
+	// builds the real one. Without it the Updater only registers its
+	// metrics, and Start starts nothing. A *RESTError says what TaskRouter answered; any
 	// other error is taken for a network failure and retried.
 	Send func(ctx context.Context, u Update) error
 	// Queue is how many updates may wait (default 10000); Concurrency how
@@ -38,7 +39,7 @@ type Options struct {
 	BackoffBase, BackoffCap time.Duration
 	// Log receives one line per finished update (default: none).
 	Log *zap.Logger
-	// Registerer receives the updater's metrics; nil registers nothing.
+	// Registerer receives the updater's metrics; required.
 	Registerer prometheus.Registerer
 	// Now, Sleep and Jitter are seams for tests. Now must keep to the wall
 	// clock, as attempt contexts end at deadlines computed from it. Sleep
@@ -126,7 +127,10 @@ type Updater struct {
 }
 
 // New returns an Updater with its metrics registered; Start runs it.
-func New(o Options) *Updater {
+func New(o Options) (*Updater, error) {
+	if o.Registerer == nil {
+		return nil, errors.New("reservation.New: no Registerer")
+	}
 	if o.Queue <= 0 {
 		o.Queue = 10000
 	}
@@ -168,33 +172,40 @@ func New(o Options) *Updater {
 	}
 	u.runCtx, u.cancelRun = context.WithCancel(context.Background())
 
-	f := promauto.With(o.Registerer)
-	u.updates = f.NewCounterVec(prometheus.CounterOpts{
+	if err := u.registerMetrics(o.Registerer); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// registerMetrics builds the updater's metrics and registers them on reg.
+func (u *Updater) registerMetrics(reg prometheus.Registerer) error {
+	u.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "assignd_reservation_updates_total",
 		Help: "Reservation updates sent over REST, by instruction and final outcome.",
 	}, []string{"instruction", "outcome"})
-	u.attempts = f.NewHistogram(prometheus.HistogramOpts{
+	u.attempts = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "assignd_update_attempts",
 		Help:    "Attempts each reservation update took, counted when it finished.",
 		Buckets: prometheus.LinearBuckets(1, 1, 10),
 	})
-	f.NewGaugeFunc(prometheus.GaugeOpts{
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "assignd_update_queue_depth",
 		Help: "Reservation updates waiting for a worker.",
 	}, func() float64 { return float64(len(u.queue)) })
-	u.inFlight = f.NewGauge(prometheus.GaugeOpts{
+	u.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "assignd_updates_in_flight",
 		Help: "Reservation updates taken by a worker and not yet finished, backoff waits included.",
 	})
-	u.retries = f.NewCounterVec(prometheus.CounterOpts{
+	u.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "assignd_update_retries_total",
 		Help: "Reservation update attempts that failed and were retried, by reason.",
 	}, []string{"reason"})
-	u.duplicates = f.NewCounter(prometheus.CounterOpts{
+	u.duplicates = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "assignd_update_duplicates_total",
 		Help: "Callbacks for a reservation whose update was already queued, in flight or finished; not sent again.",
 	})
-	u.queueFull = f.NewCounter(prometheus.CounterOpts{
+	u.queueFull = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "assignd_update_queue_full_total",
 		Help: "Updates refused because the queue was full or shutting down; their callbacks got 503 and go to the fallback URL.",
 	})
@@ -208,7 +219,12 @@ func New(o Options) *Updater {
 	for _, r := range retryReasons {
 		u.retries.WithLabelValues(r)
 	}
-	return u
+	for _, c := range []prometheus.Collector{u.updates, u.attempts, depth, u.inFlight, u.retries, u.duplicates, u.queueFull} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("registering updater metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Start starts the worker pool. Calling it again, or after Shutdown, does
@@ -217,7 +233,7 @@ func (u *Updater) Start() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	// Under mu, so that no worker is added while Shutdown waits for them.
-	if u.closed {
+	if u.closed || u.o.Send == nil {
 		return
 	}
 	u.started.Do(func() {

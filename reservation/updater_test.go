@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,7 +91,33 @@ func newTestUpdater(t *testing.T, o Options) (*Updater, *prometheus.Registry, *o
 	core, logs := observer.New(zap.DebugLevel)
 	o.Registerer = reg
 	o.Log = zap.New(core)
-	return New(o), reg, logs
+	return mustUpdater(t, o), reg, logs
+}
+
+// mustUpdater is New for tests, which cannot go on without one.
+func mustUpdater(t *testing.T, o Options) *Updater {
+	t.Helper()
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	u, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestNewErrors: a missing Registerer or a clash of metrics is an
+// error from the constructor, not a panic.
+func TestNewErrors(t *testing.T) {
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), "no Registerer") {
+		t.Errorf("New without a Registerer = %v", err)
+	}
+	reg := prometheus.NewRegistry()
+	mustUpdater(t, Options{Registerer: reg})
+	if _, err := New(Options{Registerer: reg}); err == nil || !strings.Contains(err.Error(), "registering updater metrics") {
+		t.Errorf("New on a registry that has its metrics = %v", err)
+	}
 }
 
 func shutdown(t *testing.T, u *Updater) {
@@ -427,7 +454,7 @@ func TestUpdaterNoSecretsAtInfo(t *testing.T) {
 	f := &fakeSender{}
 	reg := prometheus.NewRegistry()
 	core, logs := observer.New(zap.InfoLevel)
-	u := New(Options{Send: f.send, Registerer: reg, Log: zap.New(core)})
+	u := mustUpdater(t, Options{Send: f.send, Registerer: reg, Log: zap.New(core)})
 	u.Start()
 	if err := u.Enqueue(testUpdate(1, policy.Instruction{Name: policy.Conference, Params: []policy.Param{
 		p("to", "+14155550100"), p("sip_auth_password", "hunter2")}})); err != nil {
@@ -643,7 +670,7 @@ func randomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
 
 	reg := prometheus.NewRegistry()
 	core, logs := observer.New(zap.InfoLevel)
-	u := New(Options{
+	u := mustUpdater(t, Options{
 		Send: checked, Queue: total, Concurrency: 64,
 		AttemptTimeout: attemptTimeout, ReservationTimeout: rt, SafetyMargin: margin,
 		BackoffBase: 2 * time.Millisecond, BackoffCap: 40 * time.Millisecond,
