@@ -104,15 +104,26 @@ func (s *Server) assignment(c echo.Context) error {
 	if s.beforeDecide != nil {
 		s.beforeDecide()
 	}
+	in := cb.Input(received)
 	start := time.Now()
-	d := pol.Decide(cb.Input(received))
+	d := pol.Decide(in)
 	took := time.Since(start)
 	s.metrics.decisionDuration.Observe(took.Seconds())
 	s.metrics.observeDecision(&d)
 	s.logDecision(cb, &d, pol.Hash(), took)
 
+	err = s.answer(c, cb, &d, received)
+	if s.afterDecision != nil {
+		s.afterDecision(&Decided{Callback: cb, Input: in, Policy: pol, Decision: &d, Received: received, Took: took})
+	}
+	return err
+}
+
+// answer writes the decision: the instruction JSON in respond mode, or in
+// update mode an empty 200 once the update is queued.
+func (s *Server) answer(c echo.Context, cb *Callback, d *policy.Decision, received time.Time) error {
 	if d.Mode == policy.Update {
-		return s.handOff(c, cb, &d, received)
+		return s.handOff(c, cb, d, received)
 	}
 	if len(d.JSON) == 0 {
 		s.log.Error("respond-mode decision without a body", zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))

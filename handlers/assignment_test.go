@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -604,5 +605,49 @@ func TestAssignmentPanic(t *testing.T) {
 	}
 	if got := metricValue(t, env.reg, "assignd_callbacks_total", map[string]string{"code": "500"}); got != 1 {
 		t.Errorf("assignd_callbacks_total{code=500} = %v, want 1", got)
+	}
+}
+
+// TestAfterDecisionSeesEveryAnsweredCallback checks that the observer hook
+// runs once per decided callback, after the answer is written, with the
+// decision TaskRouter got; and that refused callbacks never reach it.
+func TestAfterDecisionSeesEveryAnsweredCallback(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	updater := &fakeUpdater{}
+	env := newTestServer(t, func(o *Options) {
+		o.Enqueue = updater.Enqueue
+		o.AfterDecision = func(d *Decided) {
+			mu.Lock()
+			defer mu.Unlock()
+			if d.Policy == nil || d.Input == nil || d.Callback == nil {
+				t.Errorf("incomplete Decided %+v", d)
+			}
+			seen = append(seen, d.Decision.Rule+"/"+string(d.Decision.Mode)+"/"+d.Callback.ReservationSid)
+		}
+	})
+	ts := httptest.NewServer(env.srv.Callback())
+	defer ts.Close()
+	target := ts.URL + AssignmentPath + "?tenant=emea"
+	for _, attrs := range []string{`{"type":"conference"}`, `{"tier":"silver"}`} {
+		resp, err := ts.Client().Do(signedRequestTo(t, testToken, target, callbackForm(attrs)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// A bad signature is refused before any decision.
+	resp, err := ts.Client().Do(signedRequestTo(t, "wrong-token", target, callbackForm(`{}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"conf/update/WR77777777777777777777777777777777", "default/respond/WR77777777777777777777777777777777"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("AfterDecision saw %q, want %q", seen, want)
 	}
 }

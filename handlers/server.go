@@ -70,6 +70,12 @@ type Options struct {
 	Enqueue func(reservation.Update) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// AfterDecision, when set, is called for every decided callback after
+	// its answer has been written, on the callback's goroutine: observers
+	// (shadow evaluation, the decision memory, the console's recent
+	// decisions) can never change or delay what TaskRouter is told. It must
+	// be quick and must not keep the pointers it is given.
+	AfterDecision func(*Decided)
 
 	// beforeDecide, when set, runs after a callback is parsed and before the
 	// policy decides: a test seam to hold a callback in flight.
@@ -92,8 +98,9 @@ type Server struct {
 	// still count every request.
 	warnLimit *rate.Limiter
 
-	shuttingDown atomic.Bool
-	beforeDecide func()
+	shuttingDown  atomic.Bool
+	beforeDecide  func()
+	afterDecision func(*Decided)
 
 	callback *echo.Echo
 	admin    *echo.Echo
@@ -122,14 +129,15 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		store:        opts.Store,
-		enqueue:      opts.Enqueue,
-		now:          now,
-		metrics:      m,
-		log:          log.Named("callback"),
-		adminLog:     log.Named("admin"),
-		warnLimit:    rate.NewLimiter(rate.Every(time.Second), 5),
-		beforeDecide: opts.beforeDecide,
+		store:         opts.Store,
+		enqueue:       opts.Enqueue,
+		now:           now,
+		metrics:       m,
+		log:           log.Named("callback"),
+		adminLog:      log.Named("admin"),
+		warnLimit:     rate.NewLimiter(rate.Every(time.Second), 5),
+		beforeDecide:  opts.beforeDecide,
+		afterDecision: opts.AfterDecision,
 	}
 	cfg := opts.Config
 	if !cfg.Dev {
@@ -148,6 +156,18 @@ func New(opts Options) (*Server, error) {
 		s.admin.GET("/metrics", metricsHandler(g, s.adminLog))
 	}
 	return s, nil
+}
+
+// Decided is one answered callback, as AfterDecision sees it.
+type Decided struct {
+	Callback *Callback
+	// Input is what the policy decided on.
+	Input    *policy.Input
+	Policy   *policy.Policy
+	Decision *policy.Decision
+	// Received is when the callback arrived; Took is how long Decide ran.
+	Received time.Time
+	Took     time.Duration
 }
 
 // Callback is the handler for the callback listener, the one TaskRouter
