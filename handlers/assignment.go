@@ -2,13 +2,11 @@ package handlers
 
 import (
 	"errors"
-	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
-	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,8 +38,9 @@ func (s *Server) assignment(c echo.Context) error {
 	if r.ContentLength > MaxBodyBytes {
 		return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
-	if err != nil {
+	sc := s.forms.get()
+	defer s.forms.put(sc)
+	if err := sc.readBody(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes), r.ContentLength); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
 		}
@@ -52,35 +51,30 @@ func (s *Server) assignment(c echo.Context) error {
 		}
 		return s.refuse(c, http.StatusBadRequest, "reading body: "+err.Error(), "")
 	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return s.refuse(c, http.StatusBadRequest, "body is not a valid form: "+err.Error(), "")
-	}
-	if _, ok := form[""]; ok {
-		// "=x": TaskRouter never sends one, and repeatedField could not
-		// name it if it were repeated.
-		return s.refuse(c, http.StatusBadRequest, "body is not a valid form: a field has no name", "")
-	}
-	if name := repeatedField(form); name != "" {
-		return s.refuse(c, http.StatusBadRequest, "field is given more than once", name)
-	}
-
 	if s.verify != nil {
-		signed := s.verify.signedURL(r)
-		if !s.verify.valid(signed, form, r.Header.Get(SignatureHeader)) {
-			s.metrics.signatureFailures.Inc()
-			if s.warnLimit.Allow() {
-				s.log.Warn("invalid signature",
-					zap.String("url", signed),
-					zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
-					zap.String("remote_addr", r.RemoteAddr),
-					zap.String("reservation_sid", truncate(form.Get("ReservationSid"), 40)))
-			}
-			return writeError(c, http.StatusForbidden, "invalid signature", "")
-		}
+		sc.buf = s.verify.appendSignedURL(sc.buf[:0], r)
+		sc.urlEnd = len(sc.buf)
+	}
+	// The form's size and syntax are checked before anything in it is
+	// unescaped or signed, so a hostile form costs no more than a real one.
+	if p := sc.scan(); p.code != 0 {
+		return s.refuse(c, p.code, p.msg, p.field)
 	}
 
-	cb, err := ParseCallback(form)
+	if s.verify != nil && !s.verify.valid(sc, r.Header.Get(SignatureHeader)) {
+		s.metrics.signatureFailures.Inc()
+		if s.warnLimit.Allow() {
+			s.log.Warn("invalid signature",
+				zap.String("url", truncateBytes(sc.signedURL(), maxLoggedURL)),
+				zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
+				zap.String("remote_addr", r.RemoteAddr),
+				zap.String("reservation_sid", truncateBytes(sc.get("ReservationSid"), 40)))
+		}
+		return writeError(c, http.StatusForbidden, "invalid signature", "")
+	}
+
+	fields := sc.fieldMap()
+	cb, err := parseFields(fields)
 	if err != nil {
 		var fe *FieldError
 		if !errors.As(err, &fe) {
@@ -91,7 +85,7 @@ func (s *Server) assignment(c echo.Context) error {
 		s.log.Warn("malformed callback",
 			zap.String("field", fe.Field),
 			zap.String("problem", fe.Problem),
-			zap.String("reservation_sid", truncate(form.Get("ReservationSid"), 40)))
+			zap.String("reservation_sid", truncate(fields["ReservationSid"], 40)))
 		return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
 	}
 
@@ -129,12 +123,14 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 			zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "no updater configured", "")
 	}
+	// The SIDs are cloned: the callback's fields share one string, the
+	// whole form, which a queued update should not keep alive.
 	err := s.enqueue(Update{
-		AccountSid:     cb.AccountSid,
-		WorkspaceSid:   cb.WorkspaceSid,
-		WorkerSid:      cb.WorkerSid,
-		TaskSid:        cb.TaskSid,
-		ReservationSid: cb.ReservationSid,
+		AccountSid:     strings.Clone(cb.AccountSid),
+		WorkspaceSid:   strings.Clone(cb.WorkspaceSid),
+		WorkerSid:      strings.Clone(cb.WorkerSid),
+		TaskSid:        strings.Clone(cb.TaskSid),
+		ReservationSid: strings.Clone(cb.ReservationSid),
 		Rule:           d.Rule,
 		Instruction:    d.Instruction,
 		Received:       received,
@@ -208,20 +204,6 @@ func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
 			zap.String("remote_addr", c.Request().RemoteAddr))
 	}
 	return writeError(c, code, msg, field)
-}
-
-// repeatedField returns the first (by name) field given more than once, or "".
-func repeatedField(form url.Values) string {
-	var names []string
-	for k, v := range form {
-		if len(v) > 1 {
-			names = append(names, k)
-		}
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	return slices.Min(names)
 }
 
 // observe counts and times every request on the callback listener. It

@@ -95,6 +95,8 @@ type Server struct {
 
 	shuttingDown atomic.Bool
 	beforeDecide func()
+	// forms holds the callback handler's per-request working memory.
+	forms scratchPool
 
 	callback *echo.Echo
 	admin    *echo.Echo
