@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 	"os"
 	"strconv"
@@ -32,7 +31,8 @@ func (s *Server) assignment(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
 		return s.refuse(c, http.StatusMethodNotAllowed, "method not allowed: use POST", "")
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != formContentType {
+	// TaskRouter's exact Content-Type needs no parsing.
+	if ct := r.Header.Get(echo.HeaderContentType); ct != formContentType && !isFormType(ct) {
 		return s.refuse(c, http.StatusUnsupportedMediaType, "content type must be "+formContentType, "")
 	}
 	if r.ContentLength > MaxBodyBytes {
@@ -111,7 +111,7 @@ func (s *Server) assignment(c echo.Context) error {
 		s.log.Error("respond-mode decision without a body", zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusInternalServerError, "internal error", "")
 	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, d.JSON)
+	return s.writeReply(c, d.JSON)
 }
 
 // handOff answers an update-mode decision: the reservation update goes to the
@@ -215,7 +215,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		s.metrics.callbacks.WithLabelValues(strconv.Itoa(c.Response().Status)).Inc()
+		s.metrics.answered(c.Response().Status)
 		s.metrics.callbackDuration.Observe(time.Since(start).Seconds())
 		return nil
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"sync"
+
+	"github.com/labstack/echo/v4"
 )
 
 // Form limits, checked before any field is unescaped or any signature
@@ -278,4 +281,22 @@ func truncateBytes(b []byte, n int) string {
 		return string(b)
 	}
 	return string(b[:n]) + "..."
+}
+
+// isFormType reports whether ct is the form media type, with parameters or
+// in another case.
+func isFormType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == formContentType
+}
+
+// writeReply answers 200 with body, a reply the policy encoded when it was
+// loaded, as it is. The Content-Type value is s.replyType, shared by every
+// reply rather than built for each; net/http only reads it.
+func (s *Server) writeReply(c echo.Context, body []byte) error {
+	w := c.Response()
+	w.Header()[echo.HeaderContentType] = s.replyType
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(body)
+	return err
 }

@@ -97,6 +97,8 @@ type Server struct {
 	beforeDecide func()
 	// forms holds the callback handler's per-request working memory.
 	forms scratchPool
+	// replyType is the Content-Type header value of every 200 reply.
+	replyType []string
 
 	callback *echo.Echo
 	admin    *echo.Echo
@@ -133,6 +135,7 @@ func New(opts Options) (*Server, error) {
 		adminLog:     log.Named("admin"),
 		warnLimit:    rate.NewLimiter(rate.Every(time.Second), 5),
 		beforeDecide: opts.beforeDecide,
+		replyType:    []string{echo.MIMEApplicationJSON},
 	}
 	cfg := opts.Config
 	if !cfg.Dev {
