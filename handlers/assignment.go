@@ -3,8 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,30 +33,10 @@ func (s *Server) assignment(c echo.Context) error {
 	if ct := r.Header.Get(echo.HeaderContentType); ct != formContentType && !isFormType(ct) {
 		return s.refuse(c, http.StatusUnsupportedMediaType, "content type must be "+formContentType, "")
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
-	}
 	sc := s.forms.get()
 	defer s.forms.put(sc)
-	if err := sc.readBody(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes), r.ContentLength); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// The listener's read timeout ended a body that stalled. Its
-			// error would quote the socket addresses; say what happened.
-			return s.refuse(c, http.StatusRequestTimeout, "the body did not arrive within the read timeout", "")
-		}
-		return s.refuse(c, http.StatusBadRequest, "reading body: "+err.Error(), "")
-	}
-	if s.verify != nil {
-		sc.buf = s.verify.appendSignedURL(sc.buf[:0], r)
-		sc.urlEnd = len(sc.buf)
-	}
-	// The form's size and syntax are checked before anything in it is
-	// unescaped or signed, so a hostile form costs no more than a real one.
-	if p := sc.scan(); p.code != 0 {
-		return s.refuse(c, p.code, p.msg, p.field)
+	if ok, err := s.readForm(c, sc); !ok {
+		return err
 	}
 
 	if s.verify != nil && !s.verify.valid(sc, r.Header.Get(SignatureHeader)) {

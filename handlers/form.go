@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -100,6 +101,39 @@ func (sc *formScratch) readBody(r io.Reader, contentLength int64) error {
 			return err
 		}
 	}
+}
+
+// readForm reads the callback body into sc and scans it as a form, after
+// the signed URL when signatures are checked. If it is not a form within
+// the limits, readForm answers the request and returns false and the
+// error of answering it.
+func (s *Server) readForm(c echo.Context, sc *formScratch) (bool, error) {
+	r := c.Request()
+	tooLarge := "body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes"
+	if r.ContentLength > MaxBodyBytes {
+		return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge, "")
+	}
+	if err := sc.readBody(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes), r.ContentLength); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge, "")
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The listener's read timeout ended a body that stalled. Its
+			// error would quote the socket addresses; say what happened.
+			return false, s.refuse(c, http.StatusRequestTimeout, "the body did not arrive within the read timeout", "")
+		}
+		return false, s.refuse(c, http.StatusBadRequest, "reading body: "+err.Error(), "")
+	}
+	if s.verify != nil {
+		sc.buf = s.verify.appendSignedURL(sc.buf[:0], r)
+		sc.urlEnd = len(sc.buf)
+	}
+	// The form's size and syntax are checked before anything in it is
+	// unescaped or signed, so a hostile form costs no more than a real one.
+	if p := sc.scan(); p.code != 0 {
+		return false, s.refuse(c, p.code, p.msg, p.field)
+	}
+	return true, nil
 }
 
 // formProblem is why a form was refused before its signature was checked;
