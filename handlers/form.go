@@ -109,13 +109,12 @@ func (sc *formScratch) readBody(r io.Reader, contentLength int64) error {
 // error of answering it.
 func (s *Server) readForm(c echo.Context, sc *formScratch) (bool, error) {
 	r := c.Request()
-	tooLarge := "body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes"
 	if r.ContentLength > MaxBodyBytes {
-		return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge, "")
+		return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge(), "")
 	}
 	if err := sc.readBody(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes), r.ContentLength); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge, "")
+			return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge(), "")
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// The listener's read timeout ended a body that stalled. Its
@@ -135,6 +134,9 @@ func (s *Server) readForm(c echo.Context, sc *formScratch) (bool, error) {
 	}
 	return true, nil
 }
+
+// tooLarge is the refusal of a body over MaxBodyBytes.
+func tooLarge() string { return "body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes" }
 
 // formProblem is why a form was refused before its signature was checked;
 // the zero value is no problem.
