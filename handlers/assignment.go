@@ -2,13 +2,8 @@ package handlers
 
 import (
 	"errors"
-	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"os"
-	"slices"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,53 +30,30 @@ func (s *Server) assignment(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
 		return s.refuse(c, http.StatusMethodNotAllowed, "method not allowed: use POST", "")
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != formContentType {
+	// TaskRouter's exact Content-Type needs no parsing.
+	if ct := r.Header.Get(echo.HeaderContentType); ct != formContentType && !isFormType(ct) {
 		return s.refuse(c, http.StatusUnsupportedMediaType, "content type must be "+formContentType, "")
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return s.refuse(c, http.StatusRequestEntityTooLarge, "body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes", "")
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// The listener's read timeout ended a body that stalled. Its
-			// error would quote the socket addresses; say what happened.
-			return s.refuse(c, http.StatusRequestTimeout, "the body did not arrive within the read timeout", "")
-		}
-		return s.refuse(c, http.StatusBadRequest, "reading body: "+err.Error(), "")
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return s.refuse(c, http.StatusBadRequest, "body is not a valid form: "+err.Error(), "")
-	}
-	if _, ok := form[""]; ok {
-		// "=x": TaskRouter never sends one, and repeatedField could not
-		// name it if it were repeated.
-		return s.refuse(c, http.StatusBadRequest, "body is not a valid form: a field has no name", "")
-	}
-	if name := repeatedField(form); name != "" {
-		return s.refuse(c, http.StatusBadRequest, "field is given more than once", name)
+	sc := s.forms.get()
+	defer s.forms.put(sc)
+	if ok, err := s.readForm(c, sc); !ok {
+		return err
 	}
 
-	if s.verify != nil {
-		signed := s.verify.signedURL(r)
-		if !s.verify.valid(signed, form, r.Header.Get(SignatureHeader)) {
-			s.metrics.signatureFailures.Inc()
-			if s.warnLimit.Allow() {
-				s.log.Warn("invalid signature",
-					zap.String("url", signed),
-					zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
-					zap.String("remote_addr", r.RemoteAddr),
-					zap.String("reservation_sid", truncate(form.Get("ReservationSid"), 40)))
-			}
-			return writeError(c, http.StatusForbidden, "invalid signature", "")
+	if s.verify != nil && !s.verify.valid(sc, r.Header.Get(SignatureHeader)) {
+		s.metrics.signatureFailures.Inc()
+		if s.warnLimit.Allow() {
+			s.log.Warn("invalid signature",
+				zap.String("url", truncateBytes(sc.signedURL(), maxLoggedURL)),
+				zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
+				zap.String("remote_addr", r.RemoteAddr),
+				zap.String("reservation_sid", truncateBytes(sc.get("ReservationSid"), 40)))
 		}
+		return writeError(c, http.StatusForbidden, "invalid signature", "")
 	}
 
-	cb, err := ParseCallback(form)
+	fields := sc.fieldMap()
+	cb, err := parseFields(fields)
 	if err != nil {
 		var fe *FieldError
 		if !errors.As(err, &fe) {
@@ -92,7 +64,7 @@ func (s *Server) assignment(c echo.Context) error {
 		s.log.Warn("malformed callback",
 			zap.String("field", fe.Field),
 			zap.String("problem", fe.Problem),
-			zap.String("reservation_sid", truncate(form.Get("ReservationSid"), 40)))
+			zap.String("reservation_sid", truncate(fields["ReservationSid"], 40)))
 		return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
 	}
 
@@ -129,7 +101,7 @@ func (s *Server) answer(c echo.Context, cb *Callback, d *policy.Decision, receiv
 		s.log.Error("respond-mode decision without a body", zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusInternalServerError, "internal error", "")
 	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, d.JSON)
+	return s.writeReply(c, d.JSON)
 }
 
 // handOff answers an update-mode decision: the reservation update goes to the
@@ -141,12 +113,14 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 			zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "no updater configured", "")
 	}
+	// The SIDs are cloned: the callback's fields share one string, the
+	// whole form, which a queued update should not keep alive.
 	err := s.enqueue(reservation.Update{
-		AccountSid:     cb.AccountSid,
-		WorkspaceSid:   cb.WorkspaceSid,
-		WorkerSid:      cb.WorkerSid,
-		TaskSid:        cb.TaskSid,
-		ReservationSid: cb.ReservationSid,
+		AccountSid:     strings.Clone(cb.AccountSid),
+		WorkspaceSid:   strings.Clone(cb.WorkspaceSid),
+		WorkerSid:      strings.Clone(cb.WorkerSid),
+		TaskSid:        strings.Clone(cb.TaskSid),
+		ReservationSid: strings.Clone(cb.ReservationSid),
 		Rule:           d.Rule,
 		Instruction:    d.Instruction,
 		Received:       received,
@@ -214,20 +188,6 @@ func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
 	return writeError(c, code, msg, field)
 }
 
-// repeatedField returns the first (by name) field given more than once, or "".
-func repeatedField(form url.Values) string {
-	var names []string
-	for k, v := range form {
-		if len(v) > 1 {
-			names = append(names, k)
-		}
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	return slices.Min(names)
-}
-
 // observe counts and times every request on the callback listener. It
 // settles errors here, rather than leaving them to Echo, so that the status
 // it records is the one sent.
@@ -237,7 +197,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		s.metrics.callbacks.WithLabelValues(strconv.Itoa(c.Response().Status)).Inc()
+		s.metrics.answered(c.Response().Status)
 		s.metrics.callbackDuration.Observe(time.Since(start).Seconds())
 		return nil
 	}

@@ -112,15 +112,22 @@ var sidFields = []sidField{
 // Optional fields (WorkflowSid, TaskQueueSid, TaskAge, TaskPriority) that
 // are absent or empty are accepted; unknown fields are kept in Fields.
 func ParseCallback(form url.Values) (*Callback, error) {
-	c := &Callback{Fields: make(map[string]string, len(form))}
+	fields := make(map[string]string, len(form))
 	for name, values := range form {
 		if len(values) > 1 {
 			return nil, &FieldError{Field: name, Problem: "is given more than once"}
 		}
 		if len(values) == 1 {
-			c.Fields[name] = values[0]
+			fields[name] = values[0]
 		}
 	}
+	return parseFields(fields)
+}
+
+// parseFields is ParseCallback for a form already known to give each field
+// once, as the callback handler's scan makes sure; c.Fields is fields.
+func parseFields(fields map[string]string) (*Callback, error) {
+	c := &Callback{Fields: fields}
 	for _, f := range sidFields {
 		v, ok := c.Fields[f.name]
 		switch {

@@ -189,6 +189,13 @@ func FuzzAssignmentHandler(f *testing.F) {
 		var parseErr error
 		isForm := false
 		if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == formContentType && len(body) <= MaxBodyBytes {
+			// The form limits come first, before the form is read.
+			if over := overFormLimits(string(body)); over != "" {
+				if code != http.StatusRequestEntityTooLarge || string(got) != `{"error":"body is not a valid form: `+over+`"}` {
+					t.Fatalf("%d %s for a form with %s", code, got, over)
+				}
+				return
+			}
 			if form, err := url.ParseQuery(string(body)); err == nil {
 				if _, nameless := form[""]; nameless {
 					if code != http.StatusBadRequest || string(got) != `{"error":"body is not a valid form: a field has no name"}` {
@@ -234,4 +241,18 @@ func FuzzAssignmentHandler(f *testing.F) {
 			t.Fatalf("%d %s for a form ParseCallback refuses with %v", code, got, parseErr)
 		}
 	})
+}
+
+// overFormLimits says how body breaks the form limits, as the handler's
+// refusal words it, or returns "" if it does not.
+func overFormLimits(body string) string {
+	if strings.Count(body, "&")+1 > MaxFormFields {
+		return "more than 100 fields"
+	}
+	for seg := range strings.SplitSeq(body, "&") {
+		if name, _, _ := strings.Cut(seg, "="); len(name) > MaxFieldNameBytes {
+			return "a field name is longer than 64 bytes"
+		}
+	}
+	return ""
 }

@@ -417,28 +417,41 @@ func TestHostileInput(t *testing.T) {
 				t.Errorf("%d keys took %s; want well under TaskRouter's 5s", n, a.took)
 			}
 		}},
-		{"10,000 form fields, the most a form may have", func(t *testing.T, h *hostileServer) {
+		{"100 form fields, the most a form may have", func(t *testing.T, h *hostileServer) {
+			f := callbackForm(`{}`)
+			for i := len(f); i < MaxFormFields; i++ {
+				f.Set(strconv.FormatInt(int64(i), 36), "")
+			}
+			a := h.do(t, h.signedForm(t, f))
+			a.expect(t, 200, `{"instruction":"accept"}`)
+			if a.took > 2*time.Second {
+				t.Errorf("%d fields took %s; want well under TaskRouter's 5s", MaxFormFields, a.took)
+			}
+		}},
+		{"101 form fields, signed", func(t *testing.T, h *hostileServer) {
+			f := callbackForm(`{}`)
+			for i := len(f); i < MaxFormFields+1; i++ {
+				f.Set(strconv.FormatInt(int64(i), 36), "")
+			}
+			h.do(t, h.signedForm(t, f)).expect(t, 413, `{"error":"body is not a valid form: more than 100 fields"}`)
+		}},
+		{"10,000 form fields, unsigned", func(t *testing.T, h *hostileServer) {
 			f := callbackForm(`{}`)
 			for i := len(f); i < 10000; i++ {
 				f.Set(strconv.FormatInt(int64(i), 36), "")
 			}
-			req := h.signedForm(t, f)
+			req := h.request(t, formContentType, strings.NewReader(f.Encode()), "")
 			if req.ContentLength >= MaxBodyBytes {
 				t.Fatalf("body of %d bytes does not fit the limit", req.ContentLength)
 			}
-			a := h.do(t, req)
-			a.expect(t, 200, `{"instruction":"accept"}`)
-			if a.took > 2*time.Second {
-				t.Errorf("10,000 fields took %s; want well under TaskRouter's 5s", a.took)
-			}
+			h.do(t, req).expect(t, 413, `{"error":"body is not a valid form: more than 100 fields"}`)
 		}},
-		{"10,001 form fields", func(t *testing.T, h *hostileServer) {
-			f := callbackForm(`{}`)
-			for i := len(f); i < 10001; i++ {
-				f.Set(strconv.FormatInt(int64(i), 36), "")
-			}
-			req := h.request(t, formContentType, strings.NewReader(f.Encode()), sign(testToken, hostileBase+AssignmentPath, f))
-			h.do(t, req).expect(t, 400, `{"error":"body is not a valid form: number of URL query parameters exceeded limit"}`)
+		{"a field name of 65 bytes", func(t *testing.T, h *hostileServer) {
+			h.do(t, h.signedForm(t, hostileWith(strings.Repeat("N", MaxFieldNameBytes+1), "x"))).
+				expect(t, 413, `{"error":"body is not a valid form: a field name is longer than 64 bytes"}`)
+		}},
+		{"a field name of 64 bytes is fine", func(t *testing.T, h *hostileServer) {
+			h.do(t, h.signedForm(t, hostileWith(strings.Repeat("N", MaxFieldNameBytes), "x"))).expect(t, 200, `{"instruction":"accept"}`)
 		}},
 		{"TaskAge beyond int64", func(t *testing.T, h *hostileServer) {
 			h.do(t, h.signedForm(t, hostileWith("TaskAge", "99999999999999999999"))).

@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -13,7 +16,11 @@ import (
 // Server, registered on the Registerer given to New, so that each test can
 // use a fresh registry.
 type metrics struct {
-	callbacks         *prometheus.CounterVec
+	callbacks *prometheus.CounterVec
+	// byCode holds the children of callbacks for callbackCodes, resolved
+	// once so that answering a callback looks up no label values.
+	byCode            map[int]prometheus.Counter
+	decisionCounters  decisionCounters
 	signatureFailures prometheus.Counter
 	decisions         *prometheus.CounterVec
 	ruleSkips         *prometheus.CounterVec
@@ -62,16 +69,67 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, fmt.Errorf("registering callback metrics: %w", err)
 		}
 	}
+	m.byCode = make(map[int]prometheus.Counter, len(callbackCodes))
 	for _, code := range callbackCodes {
-		m.callbacks.WithLabelValues(strconv.Itoa(code))
+		m.byCode[code] = m.callbacks.WithLabelValues(strconv.Itoa(code))
 	}
+	m.decisionCounters.vec = m.decisions
 	return m, nil
+}
+
+// answered counts a callback answered with code.
+func (m *metrics) answered(code int) {
+	if c, ok := m.byCode[code]; ok {
+		c.Inc()
+		return
+	}
+	m.callbacks.WithLabelValues(strconv.Itoa(code)).Inc()
 }
 
 // observeDecision counts a decision and the rules it skipped.
 func (m *metrics) observeDecision(d *policy.Decision) {
-	m.decisions.WithLabelValues(d.Rule, d.Instruction.Name, string(d.Mode)).Inc()
+	m.decisionCounters.get(decisionKey{d.Rule, d.Instruction.Name, d.Mode}).Inc()
 	for _, s := range d.Skipped {
 		m.ruleSkips.WithLabelValues(s.Rule, s.Reason).Inc()
 	}
+}
+
+// decisionKey is the label values of assignd_decisions_total.
+type decisionKey struct {
+	rule, instruction string
+	mode              policy.Mode
+}
+
+// decisionCounters resolves the children of assignd_decisions_total once
+// per label values. The values are the policy's rule and instruction names,
+// which change only on a reload, so the hot path reads a map that is
+// replaced, never changed, and takes no lock.
+type decisionCounters struct {
+	vec *prometheus.CounterVec
+	mu  sync.Mutex // serializes writers of m
+	m   atomic.Pointer[map[decisionKey]prometheus.Counter]
+}
+
+func (dc *decisionCounters) get(k decisionKey) prometheus.Counter {
+	if m := dc.m.Load(); m != nil {
+		if c, ok := (*m)[k]; ok {
+			return c
+		}
+	}
+	dc.mu.Lock()
+	defer dc.mu.Unlock()
+	old := dc.m.Load()
+	if old != nil {
+		if c, ok := (*old)[k]; ok {
+			return c
+		}
+	}
+	next := make(map[decisionKey]prometheus.Counter, 1)
+	if old != nil {
+		maps.Copy(next, *old)
+	}
+	c := dc.vec.WithLabelValues(k.rule, k.instruction, string(k.mode))
+	next[k] = c
+	dc.m.Store(&next)
+	return c
 }

@@ -101,6 +101,10 @@ type Server struct {
 	shuttingDown  atomic.Bool
 	beforeDecide  func()
 	afterDecision func(*Decided)
+	// forms holds the callback handler's per-request working memory.
+	forms scratchPool
+	// replyType is the Content-Type header value of every 200 reply.
+	replyType []string
 
 	callback *echo.Echo
 	admin    *echo.Echo
@@ -138,6 +142,7 @@ func New(opts Options) (*Server, error) {
 		warnLimit:     rate.NewLimiter(rate.Every(time.Second), 5),
 		beforeDecide:  opts.beforeDecide,
 		afterDecision: opts.AfterDecision,
+		replyType:     []string{echo.MIMEApplicationJSON},
 	}
 	cfg := opts.Config
 	if !cfg.Dev {

@@ -1,11 +1,15 @@
 package handlers
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/base64"
+	"hash"
 	"net/http"
 	neturl "net/url"
 	"strings"
-
-	"github.com/twilio/twilio-go/client"
+	"sync"
 )
 
 // SignatureHeader carries Twilio's signature of a webhook request.
@@ -18,11 +22,14 @@ const SignatureHeader = "X-Twilio-Signature"
 // strip a path prefix. signedURL rebuilds it, in this order of preference:
 // the configured public base URL, the X-Forwarded-* headers when trusted,
 // and the request's own scheme and host.
+//
+// The check is Twilio's (twilio-go's RequestValidator.Validate, which the
+// differential fuzz target FuzzSignatureMatchesTwilio holds it to), done in
+// one pass over a form already scanned and sorted, with pooled HMACs.
 type verifier struct {
-	// validators holds one validator per auth token, primary first. They are
-	// built once: Validate has a pointer receiver and keeps no state, so they
-	// are safe for concurrent use.
-	validators []*client.RequestValidator
+	// macs holds one pool of HMAC-SHA1s per auth token, primary first:
+	// hmac.New is paid once per pooled HMAC, Reset on every use.
+	macs []*sync.Pool
 	// base is the public base URL without a trailing slash, or "".
 	base           string
 	trustForwarded bool
@@ -36,42 +43,88 @@ func newVerifier(base string, trustForwarded bool, tokens ...string) *verifier {
 		if t == "" {
 			continue
 		}
-		rv := client.NewRequestValidator(t)
-		v.validators = append(v.validators, &rv)
+		key := []byte(t)
+		v.macs = append(v.macs, &sync.Pool{New: func() any { return hmac.New(sha1.New, key) }})
 	}
 	return v
 }
 
-// valid reports whether sig signs url and the form with any of the tokens,
-// trying the primary token first. The signature is twilio-go's to check, as
-// the project requires; the handler has already refused repeated fields, so
-// one value per key is the whole form.
-func (v *verifier) valid(url string, form neturl.Values, sig string) bool {
+// valid reports whether sig signs the form scanned into sc, after the URL
+// it was scanned with, with any of the tokens, as twilio-go's Validate
+// would: the URL as it is, then (only if that fails) the URL with its port
+// added or removed, each with the primary token first. A missing signature
+// fails before any HMAC is computed.
+func (v *verifier) valid(sc *formScratch, sig string) bool {
 	if sig == "" {
 		return false
 	}
-	params := make(map[string]string, len(form))
-	for k, vs := range form {
-		params[k] = vs[0]
+	for _, p := range v.macs {
+		if sc.signs(p, sc.signedURL(), sig) {
+			return true
+		}
 	}
-	for _, rv := range v.validators {
-		if rv.Validate(url, params, sig) {
+	alt := portVariant(string(sc.signedURL()))
+	if alt == string(sc.signedURL()) {
+		return false
+	}
+	for _, p := range v.macs {
+		if sc.signs(p, []byte(alt), sig) {
 			return true
 		}
 	}
 	return false
 }
 
+// signs reports whether sig is the signature, with an HMAC from pool, of
+// u followed by each field's name and value in name order. It compares the
+// base64 encodings in constant time, as twilio-go does, so that exactly the
+// signatures it accepts are accepted.
+func (sc *formScratch) signs(pool *sync.Pool, u []byte, sig string) bool {
+	h := pool.Get().(hash.Hash)
+	h.Reset()
+	h.Write(u)
+	for _, f := range sc.fields {
+		h.Write(sc.buf[f.name.off:f.value.end])
+	}
+	h.Sum(sc.sum[:0])
+	pool.Put(h)
+	base64.StdEncoding.Encode(sc.enc[:], sc.sum[:])
+	return len(sig) == len(sc.enc) && subtle.ConstantTimeCompare(sc.enc[:], []byte(sig)) == 1
+}
+
+// portVariant is the other URL twilio-go's Validate tries besides u: with
+// the scheme's default port added if u has no port, without its port if it
+// has one. It follows twilio-go's addPort and removePort to the letter,
+// re-encoding through net/url included; Twilio's own signing is
+// inconsistent about the port, which is why both are tried.
+func portVariant(u string) string {
+	parsed, err := neturl.Parse(u)
+	if err != nil {
+		return u
+	}
+	hostOnly := strings.Split(parsed.Host, ":")[0]
+	switch {
+	case parsed.Port() != "":
+		parsed.Host = hostOnly
+	case parsed.Scheme == "https":
+		parsed.Host += ":443"
+	default:
+		parsed.Host += ":80"
+	}
+	return parsed.String()
+}
+
 // signedURL is the URL TaskRouter signed for r: a base (scheme, host,
 // optional port and path prefix) followed by the request's path below the
 // service root and its raw query.
 func (v *verifier) signedURL(r *http.Request) string {
-	return v.baseFor(r) + requestURI(r)
+	return string(v.appendSignedURL(nil, r))
 }
 
-func (v *verifier) baseFor(r *http.Request) string {
+// appendSignedURL appends signedURL(r) to dst, building nothing on the way.
+func (v *verifier) appendSignedURL(dst []byte, r *http.Request) []byte {
 	if v.base != "" {
-		return v.base
+		return append(append(dst, v.base...), requestURI(r)...)
 	}
 	scheme, host, prefix := "http", r.Host, ""
 	if r.TLS != nil {
@@ -79,19 +132,21 @@ func (v *verifier) baseFor(r *http.Request) string {
 	}
 	if v.trustForwarded {
 		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p != "" {
+			// No copy when it is lower case already, as it usually is.
 			scheme = strings.ToLower(p)
 		}
 		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" {
 			host = h
 		}
-		if p := firstValue(r.Header.Get("X-Forwarded-Prefix")); p != "" {
-			prefix = "/" + strings.Trim(p, "/")
-			if prefix == "/" {
-				prefix = ""
-			}
+		if p := strings.Trim(firstValue(r.Header.Get("X-Forwarded-Prefix")), "/"); p != "" {
+			prefix = p
 		}
 	}
-	return scheme + "://" + host + prefix
+	dst = append(append(append(dst, scheme...), "://"...), host...)
+	if prefix != "" {
+		dst = append(append(dst, '/'), prefix...)
+	}
+	return append(dst, requestURI(r)...)
 }
 
 // requestURI is the request target exactly as received, path and raw query,
