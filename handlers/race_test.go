@@ -7,11 +7,12 @@ import (
 	"testing"
 )
 
-// raceSlowdown relaxes the attack test's latency bounds under the race
-// detector, which makes every memory access several times slower and the
-// goroutines it instruments contend for two cores with the test's own
-// clients; the memory bound is not relaxed.
-const raceSlowdown = 4
+// latencyBound is false under the race detector: it makes every memory
+// access several times slower, and the race run shares two cores with every
+// other package's tests, so latencies are only logged there. .ci/run runs
+// the attack test again without the detector, alone, where the issue's
+// bounds hold. The memory and status checks hold in both.
+const latencyBound = false
 
 // processMemory is the memory the attack test bounds. Under the race
 // detector the RSS is mostly the detector's shadow memory, several times
