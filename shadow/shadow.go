@@ -98,14 +98,14 @@ func New(opts Options) (*Evaluator, error) {
 			Name: "assignd_shadow_decisions_total",
 			Help: "Callbacks the shadow policy decided after the live answer, by live rule, shadow rule and outcome: same, params (same instruction and mode, other parameters) or instruction (another instruction or mode).",
 		}, []string{"live_rule", "shadow_rule", "outcome"}),
-		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "assignd_shadow_rule_skips_total",
-			Help: "Shadow policy rules that matched but could not be used, by rule and reason (render, invalid), as assignd_rule_skips_total counts the live policy's.",
-		}, []string{"rule", "reason"}),
 		unevaluated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "assignd_shadow_unevaluated_total",
 			Help: "Callbacks the shadow did not decide because no shadow policy has loaded yet.",
 		}),
+		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "assignd_shadow_rule_skips_total",
+			Help: "Shadow policy rules that matched but could not be used, by rule and reason (render, invalid), as assignd_rule_skips_total counts the live policy's.",
+		}, []string{"rule", "reason"}),
 		started: now(),
 		total:   make(map[key]*row),
 		load:    make(map[key]uint64),
