@@ -316,4 +316,3 @@ func writeReplayText(w io.Writer, rep replayReport) {
 	fmt.Fprintf(w, "%d callbacks: %d same, %d other params, %d other instruction; %d log lines skipped, %d malformed\n",
 		t.Callbacks, t.Same, t.Params, t.Instruction, t.SkippedLines, t.Malformed)
 }
-
