@@ -17,6 +17,7 @@ import (
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
+	"github.com/assignd/assignd/shadow"
 )
 
 // app is the serve command's service, with a lifecycle in three steps:
@@ -38,6 +39,10 @@ type app struct {
 	// SIGHUP does: main turns SIGHUP into sends, tests send themselves. It
 	// is nil when there is no policy file to reload.
 	reload chan struct{}
+	// shadow evaluates ASSIGND_SHADOW_POLICY_FILE after each answer, and
+	// shadowReloader keeps it loaded; both are nil without a shadow file.
+	shadow         *shadow.Evaluator
+	shadowReloader *policy.Reloader
 
 	cbLn, adminLn   net.Listener
 	cbSrv, adminSrv *http.Server
@@ -80,12 +85,22 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.newShadow(reg); err != nil {
+		return nil, err
+	}
+	// Observers of answered callbacks, called in this order after each
+	// answer is written: adding one is one line here.
+	var observers []func(*handlers.Decided)
+	if a.shadow != nil {
+		observers = append(observers, a.shadow.Observe)
+	}
 	a.srv, err = handlers.New(handlers.Options{
-		Store:      a.store,
-		Config:     cfg,
-		Logger:     log,
-		Registerer: reg,
-		Enqueue:    enqueue,
+		Store:         a.store,
+		Config:        cfg,
+		Logger:        log,
+		Registerer:    reg,
+		Enqueue:       enqueue,
+		AfterDecision: afterAll(observers),
 	})
 	if err != nil {
 		return nil, err
@@ -98,6 +113,10 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 		}
 		a.reload = make(chan struct{})
 		a.srv.AddPolicyAdmin(a.reloader.Reload)
+		if a.shadow != nil {
+			a.srv.AddShadowAdmin(handlers.ShadowAdmin{Store: a.shadow.Store(), Reload: a.shadowReloader.Reload,
+				Agreement: func() any { return a.shadow.Agreement() }})
+		}
 	} else {
 		a.srv.AddPolicyAdmin(nil)
 	}
@@ -122,6 +141,45 @@ func (a *app) loadPolicy() error {
 	a.store.Set(p)
 	a.log.Warn("ASSIGND_POLICY_FILE is not set: running the embedded example policy")
 	return nil
+}
+
+// newShadow loads ASSIGND_SHADOW_POLICY_FILE, if set, into a store of its
+// own with a Reloader and an Evaluator. A shadow file that does not load is
+// logged and counted, as a failed reload is, and serving starts anyway: the
+// shadow must never stand in the live policy's way.
+func (a *app) newShadow(reg prometheus.Registerer) error {
+	file := a.cfg.ShadowPolicyFile
+	if file == "" {
+		return nil
+	}
+	store, err := policy.NewShadowStore(a.log, reg)
+	if err != nil {
+		return err
+	}
+	if _, err := store.LoadFile(file); err != nil {
+		a.log.Warn("shadow policy not loaded; serving without it until a reload succeeds", zap.String("file", file))
+	}
+	if a.shadowReloader, err = policy.NewReloader(store, file, a.log.Named("shadow"), reg); err != nil {
+		return err
+	}
+	a.shadow, err = shadow.New(shadow.Options{Store: store, Logger: a.log, Registerer: reg})
+	return err
+}
+
+// afterAll returns an AfterDecision that calls each observer in turn, or
+// nil when there are none, so that the handler skips the call.
+func afterAll(observers []func(*handlers.Decided)) func(*handlers.Decided) {
+	switch len(observers) {
+	case 0:
+		return nil
+	case 1:
+		return observers[0]
+	}
+	return func(d *handlers.Decided) {
+		for _, o := range observers {
+			o(d)
+		}
+	}
 }
 
 // newUpdater builds the REST updater and returns what the server hands
@@ -233,6 +291,9 @@ func (a *app) start(ctx context.Context) {
 	// /-/reload during shutdown is answered.
 	rctx, stopReloads := context.WithCancel(context.Background())
 	a.stopReloads = stopReloads
+	if a.shadowReloader != nil {
+		a.group.Go(func() error { a.shadowReloader.Run(rctx); return nil })
+	}
 	if a.reloader != nil {
 		a.group.Go(func() error { a.reloader.Run(rctx); return nil })
 		a.group.Go(func() error {
@@ -240,6 +301,9 @@ func (a *app) start(ctx context.Context) {
 				select {
 				case <-a.reload:
 					a.reloader.Trigger()
+					if a.shadowReloader != nil {
+						a.shadowReloader.Trigger()
+					}
 				case <-rctx.Done():
 					return nil
 				}

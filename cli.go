@@ -184,8 +184,8 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 		if err != nil {
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
-		if form, err = url.ParseQuery(strings.TrimSpace(string(body))); err != nil {
-			return nil, fmt.Errorf("reading callback: not a form-encoded body: %w", err)
+		if form, err = parseFormBody(body); err != nil {
+			return nil, fmt.Errorf("reading callback: %w", err)
 		}
 	} else {
 		form = url.Values{
@@ -201,6 +201,16 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 			return nil, fmt.Errorf("-set %q: want Field=Value", s)
 		}
 		form.Set(k, v)
+	}
+	return form, nil
+}
+
+// parseFormBody reads a captured, form-encoded callback body, as explain
+// -callback and replay read one.
+func parseFormBody(body []byte) (url.Values, error) {
+	form, err := url.ParseQuery(strings.TrimSpace(string(body)))
+	if err != nil {
+		return nil, fmt.Errorf("not a form-encoded body: %w", err)
 	}
 	return form, nil
 }
@@ -251,10 +261,16 @@ func writeExplainJSON(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 	if out.Reply == nil {
 		out.Reply = json.RawMessage("null")
 	}
+	writeIndentedJSON(w, out)
+}
+
+// writeIndentedJSON writes v as indented JSON for people to read: HTML
+// characters in parameters (&, <) stay as they are.
+func writeIndentedJSON(w io.Writer, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(out)
+	_ = enc.Encode(v)
 	w.Write(buf.Bytes())
 }

@@ -6,6 +6,7 @@
 //	assignd [serve]               run the service (configuration from the environment)
 //	assignd validate FILE...      check policy files
 //	assignd explain [flags]       show which rule a callback would meet, and why
+//	assignd replay [flags] SRC... what a candidate policy would change on captured callbacks
 //	assignd version               print the version
 package main
 
@@ -39,6 +40,9 @@ commands:
   validate FILE...    check policy files and report every problem
   explain [flags]     show which rule a callback would meet, and why
                       (assignd explain -h for its flags)
+  replay [flags] SOURCE...
+                      what a candidate policy would change on captured
+                      callbacks (assignd replay -h for its flags)
   version             print the version
 `
 
@@ -55,6 +59,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runValidate(args, stdout, stderr)
 	case "explain":
 		return runExplain(args, stdin, stdout, stderr)
+	case "replay":
+		return runReplay(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "assignd", version)
 		return 0

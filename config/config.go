@@ -43,6 +43,9 @@ type Config struct {
 
 	// PolicyFile is the policy to run and watch; empty runs the embedded example.
 	PolicyFile string `envconfig:"ASSIGND_POLICY_FILE"`
+	// ShadowPolicyFile is a candidate policy evaluated on every callback
+	// after the live answer, only counted and logged; empty runs none.
+	ShadowPolicyFile string `envconfig:"ASSIGND_SHADOW_POLICY_FILE"`
 
 	// ShutdownTimeout bounds graceful shutdown, draining the update queue included.
 	ShutdownTimeout time.Duration `envconfig:"ASSIGND_SHUTDOWN_TIMEOUT" default:"20s"`
@@ -133,6 +136,12 @@ func (c *Config) Check() error {
 	}
 	if c.ReservationTimeout <= 0 || c.ReservationTimeout > 86400*time.Second {
 		bad("ASSIGND_RESERVATION_TIMEOUT", "must be between 1s and 24h (TaskRouter's range), not %s", c.ReservationTimeout)
+	}
+	if c.ShadowPolicyFile != "" && c.PolicyFile == "" {
+		bad("ASSIGND_SHADOW_POLICY_FILE", "needs ASSIGND_POLICY_FILE: a shadow is compared with a live policy file, not the embedded example")
+	}
+	if c.ShadowPolicyFile != "" && c.ShadowPolicyFile == c.PolicyFile {
+		bad("ASSIGND_SHADOW_POLICY_FILE", "is ASSIGND_POLICY_FILE (%q): a shadow is a candidate, another file", c.PolicyFile)
 	}
 	if (c.APIKey == "") != (c.APISecret == "") {
 		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")

@@ -13,7 +13,7 @@ import (
 // clearEnv empties every variable Config reads, so that the machine's own
 // environment cannot leak into a test.
 func clearEnv(t *testing.T) {
-	for _, name := range []string{"ASSIGND_LISTEN", "ASSIGND_ADMIN_LISTEN", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+	for _, name := range []string{"ASSIGND_LISTEN", "ASSIGND_ADMIN_LISTEN", "ASSIGND_SHADOW_POLICY_FILE", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
 		"TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_API_KEY", "TWILIO_API_SECRET", "ASSIGND_PUBLIC_BASE_URL",
 		"ASSIGND_TRUST_FORWARDED", "ASSIGND_POLICY_FILE", "ASSIGND_SHUTDOWN_TIMEOUT", "ASSIGND_LOG_LEVEL",
 		"ASSIGND_LOG_FORMAT", "ASSIGND_DEV", "ASSIGND_TASKROUTER_URL", "ASSIGND_UPDATE_QUEUE",
@@ -56,6 +56,8 @@ func TestLoadErrors(t *testing.T) {
 		{"reservation timeout beyond TaskRouter's", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "25h"}, []string{"ASSIGND_RESERVATION_TIMEOUT"}},
 		{"zero concurrency", map[string]string{"ASSIGND_UPDATE_CONCURRENCY": "0"}, []string{"ASSIGND_UPDATE_CONCURRENCY"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
+		{"shadow without a live policy file", map[string]string{"ASSIGND_SHADOW_POLICY_FILE": "/p/new.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: needs ASSIGND_POLICY_FILE"}},
+		{"shadow is the live file", map[string]string{"ASSIGND_POLICY_FILE": "/p/p.yaml", "ASSIGND_SHADOW_POLICY_FILE": "/p/p.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: is ASSIGND_POLICY_FILE"}},
 		{"no token outside development mode", map[string]string{}, []string{
 			"TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"}},
 		{"every bad value at once", map[string]string{"ASSIGND_LOG_LEVEL": "loud", "ASSIGND_TASKROUTER_URL": "x", "TWILIO_ACCOUNT_SID": "AC1",

@@ -82,7 +82,7 @@ func (s *Server) assignment(c echo.Context) error {
 	took := time.Since(start)
 	s.metrics.decisionDuration.Observe(took.Seconds())
 	s.metrics.observeDecision(&d)
-	s.logDecision(cb, &d, pol.Hash(), took)
+	s.logDecision(cb, &d, pol.Hash(), received, took)
 
 	err = s.answer(c, cb, &d, received)
 	if s.afterDecision != nil {
@@ -143,8 +143,10 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 }
 
 // logDecision writes the one info line per decided callback; attributes and
-// instruction parameters, which may hold phone numbers, only at debug.
-func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, took time.Duration) {
+// instruction parameters, which may hold phone numbers, only at debug. The
+// debug "callback detail" line carries every form field and the arrival
+// time, so that "assignd replay" can rebuild the callback from it.
+func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, received time.Time, took time.Duration) {
 	s.log.Info("callback decided",
 		zap.String("reservation_sid", cb.ReservationSid),
 		zap.String("task_sid", cb.TaskSid),
@@ -168,6 +170,8 @@ func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, took
 	if ce := s.log.Check(zap.DebugLevel, "callback detail"); ce != nil {
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
+			zap.Time("received", received),
+			zap.String("rule", d.Rule),
 			zap.Any("task_attributes", cb.TaskAttributes),
 			zap.Any("worker_attributes", cb.WorkerAttributes),
 			zap.Any("params", d.Instruction.Redacted().ParamMap()),

@@ -22,6 +22,10 @@ type policyReloadResult struct {
 	Hash     string   `json:"hash,omitempty"`
 	Error    string   `json:"error,omitempty"`
 	Problems []string `json:"problems,omitempty"`
+	// Shadow is the shadow policy's reload, when there is one. Its failure
+	// does not fail the request: the live policy's outcome decides the
+	// status code.
+	Shadow *policyReloadResult `json:"shadow,omitempty"`
 }
 
 // policyInfo is the JSON answer of GET /-/policy.
@@ -32,6 +36,28 @@ type policyInfo struct {
 	Rules    []string  `json:"rules"`
 	Warnings []string  `json:"warnings"`
 	Source   string    `json:"source"`
+}
+
+// ShadowAdmin is what the admin endpoints need of a shadow policy.
+type ShadowAdmin struct {
+	// Store holds the shadow policy; it may be empty if the file never
+	// loaded.
+	Store *policy.Store
+	// Reload reloads the shadow file; POST /-/reload runs it after the live
+	// policy's reload.
+	Reload func(context.Context) error
+	// Agreement returns what GET /-/shadow answers as JSON.
+	Agreement func() any
+}
+
+// AddShadowAdmin adds GET /-/shadow, the agreement of a shadow policy with
+// the live one, and makes GET /-/policy?which=shadow and POST /-/reload
+// cover the shadow. Call it before the admin listener serves.
+func (s *Server) AddShadowAdmin(sh ShadowAdmin) {
+	s.shadow = &sh
+	s.admin.GET("/-/shadow", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, sh.Agreement())
+	})
 }
 
 // AddPolicyAdmin adds the policy endpoints to the admin listener:
@@ -47,29 +73,63 @@ func (s *Server) AddPolicyAdmin(reload func(context.Context) error) {
 		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), ReloadTimeout)
 		defer cancel()
-		if err := reload(ctx); err != nil {
-			res := policyReloadResult{Status: "failed", Error: "reloading policy: the running policy stays"}
-			var le *policy.LoadError
-			if errors.As(err, &le) {
-				for _, p := range le.Problems {
-					res.Problems = append(res.Problems, p.String())
-				}
-			} else {
-				res.Problems = []string{err.Error()}
-			}
+		res := reloadResult(reload(ctx), s.store)
+		if res.Status != "ok" {
 			s.adminLog.Warn("policy reload refused", zap.Strings("problems", res.Problems))
+		}
+		if s.shadow != nil {
+			res.Shadow = reloadResult(s.shadow.Reload(ctx), s.shadow.Store)
+			if res.Shadow.Status != "ok" {
+				s.adminLog.Warn("shadow policy reload refused", zap.Strings("problems", res.Shadow.Problems))
+			}
+		}
+		if res.Status != "ok" {
 			return c.JSON(http.StatusInternalServerError, res)
 		}
-		return c.JSON(http.StatusOK, policyReloadResult{Status: "ok", Hash: s.store.Current().Hash()})
+		return c.JSON(http.StatusOK, res)
 	})
 }
 
+// reloadResult is the answer for one store's reload, which returned err.
+func reloadResult(err error, store *policy.Store) *policyReloadResult {
+	if err == nil {
+		res := &policyReloadResult{Status: "ok"}
+		if p := store.Current(); p != nil {
+			res.Hash = p.Hash()
+		}
+		return res
+	}
+	res := &policyReloadResult{Status: "failed", Error: "reloading policy: the running policy stays"}
+	var le *policy.LoadError
+	if errors.As(err, &le) {
+		for _, p := range le.Problems {
+			res.Problems = append(res.Problems, p.String())
+		}
+	} else {
+		res.Problems = []string{err.Error()}
+	}
+	return res
+}
+
+// policyInfo answers GET /-/policy: the live policy, or with ?which=shadow
+// the shadow policy.
 func (s *Server) policyInfo(c echo.Context) error {
-	p := s.store.Current()
+	store := s.store
+	switch c.QueryParam("which") {
+	case "", "live":
+	case "shadow":
+		if s.shadow == nil {
+			return c.JSON(http.StatusNotFound, policyReloadResult{Status: "failed", Error: "no shadow policy: set ASSIGND_SHADOW_POLICY_FILE"})
+		}
+		store = s.shadow.Store
+	default:
+		return c.JSON(http.StatusBadRequest, policyReloadResult{Status: "failed", Error: "which must be live or shadow"})
+	}
+	p := store.Current()
 	if p == nil {
 		return c.JSON(http.StatusServiceUnavailable, policyReloadResult{Status: "failed", Error: "no policy loaded"})
 	}
-	info := policyInfo{File: p.File(), Hash: p.Hash(), LoadedAt: s.store.LoadedAt().UTC(), Rules: p.Rules(),
+	info := policyInfo{File: p.File(), Hash: p.Hash(), LoadedAt: store.LoadedAt().UTC(), Rules: p.Rules(),
 		Warnings: []string{}, Source: string(p.Source())}
 	for _, w := range p.Warnings() {
 		info.Warnings = append(info.Warnings, w.String())

@@ -101,6 +101,8 @@ type Server struct {
 	shuttingDown  atomic.Bool
 	beforeDecide  func()
 	afterDecision func(*Decided)
+	// shadow is set by AddShadowAdmin; nil without a shadow policy.
+	shadow *ShadowAdmin
 	// forms holds the callback handler's per-request working memory.
 	forms scratchPool
 	// replyType is the Content-Type header value of every 200 reply.

@@ -53,6 +53,7 @@ var (
 	cpuFlag      = flag.String("cpu", "0", "taskset CPU list for the servers; empty runs them unpinned")
 	serversFlag  = flag.String("servers", "floor,assignd", "servers to test, in order")
 	runsFlag     = flag.String("runs", "constant,saturation", "runs to make against each server")
+	shadowFlag   = flag.Bool("shadow", false, "run assignd with a shadow policy of the same size (ASSIGND_SHADOW_POLICY_FILE), to measure what shadow evaluation costs")
 	logLevelFlag = flag.String("loglevel", "info", "assignd's ASSIGND_LOG_LEVEL; warn drops the per-callback line, to see what it costs")
 )
 
@@ -213,6 +214,15 @@ func startAssignd(t *testing.T, root, dir string) *server {
 		// No update-mode rule runs, but nothing may leave the machine.
 		"ASSIGND_TASKROUTER_URL=http://127.0.0.1:9",
 	)
+	if *shadowFlag {
+		// The same policy in another file: every callback is decided twice,
+		// and the shadow agrees, so no disagreement lines are logged.
+		shadowFile := filepath.Join(dir, "shadow.yaml")
+		if err := os.WriteFile(shadowFile, []byte(policySource(*rulesFlag)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "ASSIGND_SHADOW_POLICY_FILE="+shadowFile)
+	}
 	s := start(t, "assignd", dir, env, addr, "http://"+admin+"/metrics", "http://"+admin+"/readyz", bin, "serve")
 	return s
 }

@@ -57,7 +57,7 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 		requests: make(chan chan error),
 		hup:      make(chan struct{}, 1),
 		watchErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "assignd_policy_watch_errors_total",
+			Name: store.prefix + "watch_errors_total",
 			Help: "Failures of the policy directory watch: set-up failed (file changes then go unseen until restart, SIGHUP and POST /-/reload still reload) or the watch reported an error.",
 		}),
 		Debounce: DefaultDebounce,

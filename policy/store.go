@@ -26,6 +26,10 @@ type Store struct {
 	// check, when set, vets a parsed policy against the environment before
 	// it may run; see SetCheck.
 	check func(*Policy) error
+	// prefix starts the names of the store's metrics and its Reloader's:
+	// "assignd_policy_" for the live policy, "assignd_shadow_policy_" for
+	// the shadow.
+	prefix string
 }
 
 type loaded struct {
@@ -40,30 +44,44 @@ type storeMetrics struct {
 	info          *prometheus.GaugeVec
 }
 
-// NewStore returns an empty Store whose metrics are registered on reg.
+// NewStore returns an empty Store for the live policy, whose metrics
+// (assignd_policy_*) are registered on reg.
 func NewStore(log *zap.Logger, reg prometheus.Registerer) (*Store, error) {
+	return newStore(log, reg, "policy", "assignd_policy_")
+}
+
+// NewShadowStore returns an empty Store for a shadow policy: the same as
+// NewStore, but its logger is named shadow_policy and its metrics are
+// assignd_shadow_policy_*. They are other names rather than a label on the
+// live ones so that dashboards and alerts on the live policy
+// (min(assignd_policy_last_reload_successful) == 0) never see the shadow.
+func NewShadowStore(log *zap.Logger, reg prometheus.Registerer) (*Store, error) {
+	return newStore(log, reg, "shadow_policy", "assignd_shadow_policy_")
+}
+
+func newStore(log *zap.Logger, reg prometheus.Registerer, name, prefix string) (*Store, error) {
 	switch {
 	case log == nil:
 		return nil, errors.New("policy.NewStore: no logger")
 	case reg == nil:
 		return nil, errors.New("policy.NewStore: no prometheus registerer")
 	}
-	s := &Store{log: log.Named("policy")}
+	s := &Store{log: log.Named(name), prefix: prefix}
 	s.m = storeMetrics{
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "assignd_policy_reloads_total",
+			Name: prefix + "reloads_total",
 			Help: "Policy loads by result: success, or failure (the running policy stayed).",
 		}, []string{"result"}),
 		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "assignd_policy_last_reload_successful",
+			Name: prefix + "last_reload_successful",
 			Help: "1 if the last policy load succeeded, 0 if it failed and an older policy still runs.",
 		}),
 		lastOKSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "assignd_policy_last_reload_success_timestamp_seconds",
+			Name: prefix + "last_reload_success_timestamp_seconds",
 			Help: "When the running policy was loaded, in Unix seconds.",
 		}),
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "assignd_policy_info",
+			Name: prefix + "info",
 			Help: "The running policy's hash, as a label on a gauge that is always 1.",
 		}, []string{"hash"}),
 	}

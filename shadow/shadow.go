@@ -1,0 +1,284 @@
+// Package shadow evaluates a candidate policy on live traffic: after each
+// callback has been answered, the shadow policy decides the same input, and
+// the two decisions are compared, counted and, when they differ, logged.
+// Nothing here can change or delay what TaskRouter is told.
+package shadow
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/policy"
+)
+
+// Options are what New needs; all are required except Now.
+type Options struct {
+	// Store holds the shadow policy; it may be empty (a shadow file that
+	// never loaded), and then callbacks are counted as unevaluated.
+	Store      *policy.Store
+	Logger     *zap.Logger
+	Registerer prometheus.Registerer
+	// Now is the clock of the agreement table; nil is time.Now.
+	Now func() time.Time
+}
+
+// Evaluator runs the shadow policy after each decided callback; its
+// Observe is a handlers.Options.AfterDecision observer.
+type Evaluator struct {
+	store *policy.Store
+	log   *zap.Logger
+	now   func() time.Time
+	// logLimit rate-limits the disagreement lines: a candidate that differs
+	// on every callback must not flood the logs. The metrics count all.
+	logLimit *rate.Limiter
+
+	decisions   *prometheus.CounterVec
+	skips       *prometheus.CounterVec
+	unevaluated prometheus.Counter
+	// unevaluatedN is unevaluated's count, for the agreement table.
+	unevaluatedN atomic.Uint64
+
+	// mu guards the tables below. A callback holds it for two map updates:
+	// cheaper than a lock-free scheme, and it keeps both tables in step.
+	mu      sync.Mutex
+	started time.Time
+	total   map[key]*row
+	// load counts since the shadow policy now in the store was loaded;
+	// loaded is that policy, and the table restarts when it changes.
+	loaded   *policy.Policy
+	loadedAt time.Time
+	load     map[key]uint64
+	skipped  map[skipKey]prometheus.Counter
+}
+
+// key is one row of the agreement table: the label values of
+// assignd_shadow_decisions_total.
+type key struct {
+	live, shadow string
+	outcome      policy.Outcome
+}
+
+type row struct {
+	counter prometheus.Counter
+	n       uint64
+}
+
+type skipKey struct{ rule, reason string }
+
+// New returns an Evaluator whose metrics are registered on opts.Registerer.
+func New(opts Options) (*Evaluator, error) {
+	switch {
+	case opts.Store == nil:
+		return nil, errors.New("shadow.New: no policy store")
+	case opts.Logger == nil:
+		return nil, errors.New("shadow.New: no logger")
+	case opts.Registerer == nil:
+		return nil, errors.New("shadow.New: no prometheus registerer")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	e := &Evaluator{
+		store:    opts.Store,
+		log:      opts.Logger.Named("shadow"),
+		now:      now,
+		logLimit: rate.NewLimiter(rate.Every(time.Second), 10),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "assignd_shadow_decisions_total",
+			Help: "Callbacks the shadow policy decided after the live answer, by live rule, shadow rule and outcome: same, params (same instruction and mode, other parameters) or instruction (another instruction or mode).",
+		}, []string{"live_rule", "shadow_rule", "outcome"}),
+		unevaluated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "assignd_shadow_unevaluated_total",
+			Help: "Callbacks the shadow did not decide because no shadow policy has loaded yet.",
+		}),
+		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "assignd_shadow_rule_skips_total",
+			Help: "Shadow policy rules that matched but could not be used, by rule and reason (render, invalid), as assignd_rule_skips_total counts the live policy's.",
+		}, []string{"rule", "reason"}),
+		started: now(),
+		total:   make(map[key]*row),
+		load:    make(map[key]uint64),
+		skipped: make(map[skipKey]prometheus.Counter),
+	}
+	for _, c := range []prometheus.Collector{e.decisions, e.skips, e.unevaluated} {
+		if err := opts.Registerer.Register(c); err != nil {
+			return nil, fmt.Errorf("registering shadow metrics: %w", err)
+		}
+	}
+	return e, nil
+}
+
+// Store is the store the shadow policy is read from.
+func (e *Evaluator) Store() *policy.Store { return e.store }
+
+// Observe decides d's input with the shadow policy and counts how it
+// compares with the live decision. It is meant to be called after the live
+// answer has been written, and keeps nothing of d.
+func (e *Evaluator) Observe(d *handlers.Decided) {
+	p := e.store.Current()
+	if p == nil {
+		e.unevaluated.Inc()
+		e.unevaluatedN.Add(1)
+		return
+	}
+	sd := p.Decide(d.Input)
+	out := policy.Compare(d.Decision, &sd)
+	e.count(p, key{d.Decision.Rule, sd.Rule, out}, sd.Skipped)
+	if out != policy.Same {
+		e.logDifference(d, &sd, out)
+	}
+}
+
+// count adds one decision of p to both tables, and its skips.
+func (e *Evaluator) count(p *policy.Policy, k key, skips []policy.Skip) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p != e.loaded {
+		e.loaded, e.loadedAt = p, e.store.LoadedAt()
+		clear(e.load)
+	}
+	r := e.total[k]
+	if r == nil {
+		r = &row{counter: e.decisions.WithLabelValues(k.live, k.shadow, string(k.outcome))}
+		e.total[k] = r
+	}
+	r.n++
+	r.counter.Inc()
+	e.load[k]++
+	for _, s := range skips {
+		sk := skipKey{s.Rule, s.Reason}
+		c := e.skipped[sk]
+		if c == nil {
+			c = e.skips.WithLabelValues(s.Rule, s.Reason)
+			e.skipped[sk] = c
+		}
+		c.Inc()
+	}
+}
+
+// logDifference logs a disagreement at info, rate-limited, and the
+// parameters of both, redacted, at debug.
+func (e *Evaluator) logDifference(d *handlers.Decided, sd *policy.Decision, out policy.Outcome) {
+	if !e.logLimit.Allow() {
+		return
+	}
+	sid := d.Callback.ReservationSid
+	e.log.Info("shadow policy differs",
+		zap.String("reservation_sid", sid),
+		zap.String("outcome", string(out)),
+		zap.String("live_rule", d.Decision.Rule),
+		zap.String("shadow_rule", sd.Rule),
+		zap.String("live_instruction", d.Decision.Instruction.Name),
+		zap.String("shadow_instruction", sd.Instruction.Name),
+		zap.String("live_mode", string(d.Decision.Mode)),
+		zap.String("shadow_mode", string(sd.Mode)))
+	if ce := e.log.Check(zap.DebugLevel, "shadow policy difference detail"); ce != nil {
+		ce.Write(
+			zap.String("reservation_sid", sid),
+			zap.Any("live_params", d.Decision.Instruction.Redacted().ParamMap()),
+			zap.Any("shadow_params", sd.Instruction.Redacted().ParamMap()))
+	}
+}
+
+// Agreement is the JSON answer of GET /-/shadow.
+type Agreement struct {
+	// Shadow is the shadow policy now running, or nil if none has loaded.
+	Shadow *PolicyRef `json:"shadow"`
+	// SinceStart counts every callback since the process started;
+	// SinceLoad only those decided by the shadow policy now running.
+	SinceStart Table `json:"since_start"`
+	SinceLoad  Table `json:"since_load"`
+	// Unevaluated counts callbacks seen while no shadow policy had loaded.
+	Unevaluated uint64 `json:"unevaluated"`
+}
+
+// PolicyRef names a loaded policy.
+type PolicyRef struct {
+	File     string    `json:"file"`
+	Hash     string    `json:"hash"`
+	LoadedAt time.Time `json:"loaded_at"`
+}
+
+// Table is the agreement counts over a span of time.
+type Table struct {
+	Since time.Time `json:"since"`
+	// Total is Same + Params + Instruction.
+	Total       uint64 `json:"total"`
+	Same        uint64 `json:"same"`
+	Params      uint64 `json:"params"`
+	Instruction uint64 `json:"instruction"`
+	// Rows are the counts by live rule, shadow rule and outcome, most first.
+	Rows []Row `json:"rows"`
+}
+
+// Row is one line of a Table.
+type Row struct {
+	LiveRule   string         `json:"live_rule"`
+	ShadowRule string         `json:"shadow_rule"`
+	Outcome    policy.Outcome `json:"outcome"`
+	Count      uint64         `json:"count"`
+}
+
+// Agreement returns the agreement tables as they stand.
+func (e *Evaluator) Agreement() Agreement {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := Agreement{
+		SinceStart: Table{Since: e.started.UTC()},
+		SinceLoad:  Table{Since: e.loadedAt.UTC()},
+	}
+	for k, r := range e.total {
+		a.SinceStart.add(k, r.n)
+	}
+	// The since-load table restarts only when a callback meets a new
+	// policy; one loaded since has counted nothing yet.
+	cur := e.store.Current()
+	if cur != nil && cur == e.loaded {
+		for k, n := range e.load {
+			a.SinceLoad.add(k, n)
+		}
+	} else if cur != nil {
+		a.SinceLoad.Since = e.store.LoadedAt().UTC()
+	}
+	if cur != nil {
+		a.Shadow = &PolicyRef{File: cur.File(), Hash: cur.Hash(), LoadedAt: e.store.LoadedAt().UTC()}
+	}
+	a.Unevaluated = e.unevaluatedN.Load()
+	a.SinceStart.sort()
+	a.SinceLoad.sort()
+	return a
+}
+
+func (t *Table) add(k key, n uint64) {
+	t.Rows = append(t.Rows, Row{LiveRule: k.live, ShadowRule: k.shadow, Outcome: k.outcome, Count: n})
+	t.Total += n
+	switch k.outcome {
+	case policy.Same:
+		t.Same += n
+	case policy.Params:
+		t.Params += n
+	default:
+		t.Instruction += n
+	}
+}
+
+func (t *Table) sort() {
+	if t.Rows == nil {
+		t.Rows = []Row{}
+	}
+	slices.SortFunc(t.Rows, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.LiveRule, b.LiveRule),
+			cmp.Compare(a.ShadowRule, b.ShadowRule), cmp.Compare(a.Outcome, b.Outcome))
+	})
+}

@@ -1,0 +1,71 @@
+package shadow
+
+import (
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/policy"
+)
+
+const candidate = `version: 1
+rules:
+  - name: es
+    when: task.language == "es"
+    instruction: dequeue
+    params: {from: "+15005550006", to: "client:es"}
+  - name: fallback
+    instruction: dequeue
+    params: {from: "+15005550006", to: "client:b"}
+`
+
+// TestObserveCost checks that the shadow costs no allocation beyond its
+// own decision, once its rows exist.
+func TestObserveCost(t *testing.T) {
+	p, err := policy.Parse("candidate.yaml", []byte(candidate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	store, err := policy.NewShadowStore(zap.NewNop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Set(p)
+	e, err := New(Options{Store: store, Logger: zap.NewNop(), Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		language string
+		want     policy.Outcome
+	}{
+		{"agreeing", "es", policy.Same},
+		{"differing", "en", policy.Params},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &policy.Input{Task: map[string]any{"language": tc.language}, Now: time.Now()}
+			live := p.Decide(in)
+			live.Instruction.Params = []policy.Param{{Name: "from", Value: "+15005550006"}, {Name: "to", Value: "client:es"}}
+			d := &handlers.Decided{Callback: &handlers.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live}
+			e.Observe(d)
+			decide := testing.AllocsPerRun(200, func() { p.Decide(in) })
+			observe := testing.AllocsPerRun(200, func() { e.Observe(d) })
+			if observe > decide {
+				t.Errorf("Observe allocates %v times, Decide alone %v", observe, decide)
+			}
+			a := e.Agreement()
+			found := false
+			for _, r := range a.SinceLoad.Rows {
+				found = found || r.Outcome == tc.want
+			}
+			if !found {
+				t.Errorf("no %s row in %+v", tc.want, a.SinceLoad.Rows)
+			}
+		})
+	}
+}
