@@ -26,6 +26,8 @@ type Store struct {
 	// check, when set, vets a parsed policy against the environment before
 	// it may run; see SetCheck.
 	check func(*Policy) error
+	// last is the outcome of the last load, for LastLoad.
+	last atomic.Pointer[LoadResult]
 }
 
 type loaded struct {
@@ -108,6 +110,7 @@ func (s *Store) Set(p *Policy) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.swap(p)
+	s.record(nil)
 }
 
 func (s *Store) swap(p *Policy) {
@@ -142,6 +145,7 @@ func (s *Store) swap(p *Policy) {
 func (s *Store) LoadFile(path string) (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.record(err) }()
 	p, err := LoadFile(path)
 	if err != nil {
 		s.fail(err)
