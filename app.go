@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/explain"
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
@@ -38,6 +39,8 @@ type app struct {
 	// SIGHUP does: main turns SIGHUP into sends, tests send themselves. It
 	// is nil when there is no policy file to reload.
 	reload chan struct{}
+	// decisions feeds the console's recent decisions and per-rule counts.
+	decisions *handlers.DecisionLog
 
 	cbLn, adminLn   net.Listener
 	cbSrv, adminSrv *http.Server
@@ -80,16 +83,23 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.decisions = handlers.NewDecisionLog()
+	// Observers of answered callbacks; another is one more line here.
+	observers := []func(*handlers.Decided){
+		a.decisions.Observe,
+	}
 	a.srv, err = handlers.New(handlers.Options{
-		Store:      a.store,
-		Config:     cfg,
-		Logger:     log,
-		Registerer: reg,
-		Enqueue:    enqueue,
+		Store:         a.store,
+		Config:        cfg,
+		Logger:        log,
+		Registerer:    reg,
+		Enqueue:       enqueue,
+		AfterDecision: observeAll(observers),
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.srv.AddConsole(handlers.ConsoleOptions{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now()})
 	// Every reload trigger goes through the one Reloader goroutine: file
 	// events in the policy's directory, SIGHUP, and POST /-/reload.
 	if cfg.PolicyFile != "" {
@@ -105,6 +115,16 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// observeAll returns one AfterDecision hook that calls each observer in
+// turn.
+func observeAll(observers []func(*handlers.Decided)) func(*handlers.Decided) {
+	return func(d *handlers.Decided) {
+		for _, o := range observers {
+			o(d)
+		}
+	}
 }
 
 // loadPolicy loads ASSIGND_POLICY_FILE, or the embedded example without it.

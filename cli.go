@@ -178,7 +178,7 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 			return nil, fmt.Errorf("reading callback: not a form-encoded body: %w", err)
 		}
 	} else {
-		form = explain.Form(task, worker)
+		form = handlers.PlaceholderForm(task, worker)
 	}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")

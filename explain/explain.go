@@ -13,22 +13,6 @@ import (
 	"github.com/assignd/assignd/reservation"
 )
 
-// placeholderSid fills the SIDs a hand-written input leaves out; any
-// well-formed SID will do, since only the policy reads them.
-const placeholderSid = "00000000000000000000000000000000"
-
-// Form returns a callback form with placeholder SIDs and the given task
-// and worker attributes (JSON objects, as TaskRouter sends them), for
-// explaining a decision without a captured callback.
-func Form(task, worker string) url.Values {
-	return url.Values{
-		"AccountSid": {"AC" + placeholderSid}, "WorkspaceSid": {"WS" + placeholderSid}, "WorkflowSid": {"WW" + placeholderSid},
-		"TaskQueueSid": {"WQ" + placeholderSid}, "TaskSid": {"WT" + placeholderSid}, "WorkerSid": {"WK" + placeholderSid},
-		"ReservationSid": {"WR" + placeholderSid}, "TaskAge": {"0"}, "TaskPriority": {"0"},
-		"TaskAttributes": {task}, "WorkerAttributes": {worker},
-	}
-}
-
 // Report is one explained decision, secrets redacted: every rule's part,
 // the winner, and the reply or the REST form it would send.
 type Report struct {
