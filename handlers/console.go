@@ -56,6 +56,9 @@ func (s *Server) AddConsole(opts ConsoleOptions) {
 	s.admin.GET("/console/console.css", c.asset("console/console.css", "text/css; charset=utf-8"))
 	s.admin.GET("/console/console.js", c.asset("console/console.js", "text/javascript; charset=utf-8"))
 	s.admin.POST("/-/explain", c.explain, requireJSON)
+	// Browsers ask for an icon; answering it keeps their consoles free of
+	// errors, so that a real one stands out.
+	s.admin.GET("/favicon.ico", func(ctx echo.Context) error { return ctx.NoContent(http.StatusNoContent) })
 }
 
 // console serves the page and the explain API.
