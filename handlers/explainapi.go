@@ -131,25 +131,14 @@ func decodeKey(req *explainRequest, key string, raw json.RawMessage) error {
 		if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
 			return errors.New("must be a JSON object of attributes")
 		}
-		if key == "task" {
-			req.Task = raw
-		} else {
-			req.Worker = raw
-		}
-		return nil
+		*map[string]*json.RawMessage{"task": &req.Task, "worker": &req.Worker}[key] = raw
 	case "fields":
 		if err := json.Unmarshal(raw, &req.Fields); err != nil {
 			return errors.New(`must be an object of strings, such as {"TaskPriority": "10"}`)
 		}
 	case "now", "callback":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := json.Unmarshal(raw, map[string]*string{"now": &req.Now, "callback": &req.Callback}[key]); err != nil {
 			return errors.New("must be a string")
-		}
-		if key == "now" {
-			req.Now = s
-		} else {
-			req.Callback = s
 		}
 	}
 	return nil
