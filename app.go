@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/explain"
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
@@ -43,6 +44,8 @@ type app struct {
 	// shadowReloader keeps it loaded; both are nil without a shadow file.
 	shadow         *shadow.Evaluator
 	shadowReloader *policy.Reloader
+	// decisions feeds the console's recent decisions and per-rule counts.
+	decisions *handlers.DecisionLog
 
 	cbLn, adminLn   net.Listener
 	cbSrv, adminSrv *http.Server
@@ -85,12 +88,13 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.decisions = handlers.NewDecisionLog()
 	if err := a.newShadow(reg); err != nil {
 		return nil, err
 	}
 	// Observers of answered callbacks, called in this order after each
 	// answer is written: adding one is one line here.
-	var observers []func(*handlers.Decided)
+	observers := []func(*handlers.Decided){a.decisions.Observe}
 	if a.shadow != nil {
 		observers = append(observers, a.shadow.Observe)
 	}
@@ -105,6 +109,7 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.srv.AddConsole(handlers.ConsoleOptions{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now()})
 	// Every reload trigger goes through the one Reloader goroutine: file
 	// events in the policy's directory, SIGHUP, and POST /-/reload.
 	if cfg.PolicyFile != "" {

@@ -14,9 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/assignd/assignd/explain"
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/reservation"
 )
 
 // runValidate implements "assignd validate FILE...". It loads each file
@@ -83,10 +83,6 @@ type setFlags []string
 func (s *setFlags) String() string     { return strings.Join(*s, ",") }
 func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
-// explainSid fills the SIDs a hand-written explain input leaves out; any
-// well-formed SID will do, since only the policy reads them.
-const explainSid = "00000000000000000000000000000000"
-
 // runExplain implements "assignd explain": one callback through the same
 // ParseCallback and Decide as serve, with every rule's part in the outcome.
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -138,19 +134,15 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	ex := p.Explain(cb.Input(now))
-	var rest url.Values
-	if ex.Decision.Mode == policy.Update {
-		// The form is built from the redacted instruction, so that a secret
-		// is masked in it exactly as in the parameters.
-		if rest, err = reservation.RESTForm(ex.Decision.Instruction.Redacted()); err != nil {
-			fmt.Fprintf(stderr, "explain: %v\n", err)
-			return 1
-		}
+	report, err := explain.New(p, ex)
+	if err != nil {
+		fmt.Fprintf(stderr, "explain: %v\n", err)
+		return 1
 	}
 	if *format == "json" {
-		writeExplainJSON(stdout, p, ex, rest)
+		stdout.Write(report.JSON())
 	} else {
-		writeExplainText(stdout, p, ex, rest)
+		writeExplainText(stdout, p, ex, report.RESTForm)
 	}
 	if *expect != "" && ex.Decision.Rule != *expect {
 		fmt.Fprintf(stderr, "explain: expected rule %q, got %q\n", *expect, ex.Decision.Rule)
@@ -188,12 +180,7 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
 	} else {
-		form = url.Values{
-			"AccountSid": {"AC" + explainSid}, "WorkspaceSid": {"WS" + explainSid}, "WorkflowSid": {"WW" + explainSid},
-			"TaskQueueSid": {"WQ" + explainSid}, "TaskSid": {"WT" + explainSid}, "WorkerSid": {"WK" + explainSid},
-			"ReservationSid": {"WR" + explainSid}, "TaskAge": {"0"}, "TaskPriority": {"0"},
-			"TaskAttributes": {task}, "WorkerAttributes": {worker},
-		}
+		form = handlers.PlaceholderForm(task, worker)
 	}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
@@ -240,28 +227,6 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 			fmt.Fprintf(w, "  %s=%s\n", k, v)
 		}
 	}
-}
-
-func writeExplainJSON(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
-	d := ex.Decision
-	params := d.Instruction.Redacted().ParamMap()
-	out := struct {
-		Policy      string          `json:"policy"`
-		Hash        string          `json:"hash"`
-		Steps       []policy.Step   `json:"steps"`
-		Rule        string          `json:"rule"`
-		Index       int             `json:"index"`
-		Mode        policy.Mode     `json:"mode"`
-		Instruction string          `json:"instruction"`
-		Params      map[string]any  `json:"params"`
-		Reply       json.RawMessage `json:"reply"`
-		RESTForm    url.Values      `json:"rest_form,omitempty"`
-		Skipped     []policy.Skip   `json:"skipped,omitempty"`
-	}{p.File(), p.Hash(), ex.Steps, d.Rule, d.RuleIndex + 1, d.Mode, d.Instruction.Name, params, d.JSON, rest, d.Skipped}
-	if out.Reply == nil {
-		out.Reply = json.RawMessage("null")
-	}
-	writeIndentedJSON(w, out)
 }
 
 // writeIndentedJSON writes v as indented JSON for people to read: HTML

@@ -112,7 +112,7 @@ func TestServeHotReload(t *testing.T) {
 // postReload asks serve's admin listener to reload the policy.
 func postReload(t *testing.T, admin string) (int, string) {
 	t.Helper()
-	res, err := http.Post(admin+"/-/reload", "", nil)
+	res, err := http.Post(admin+"/-/reload", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -412,7 +412,7 @@ func TestSoak(t *testing.T) {
 			soakWritePolicy(t, policyFile, src)
 			if n%2 == 0 {
 				reloads.Go(func() {
-					resp, err := http.Post(admin+"/-/reload", "", nil)
+					resp, err := http.Post(admin+"/-/reload", "application/json", nil)
 					if err == nil {
 						io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()

@@ -63,7 +63,9 @@ func (s *Server) AddShadowAdmin(sh ShadowAdmin) {
 // AddPolicyAdmin adds the policy endpoints to the admin listener:
 // GET /-/policy, the running policy's source, hash and load time, and
 // POST /-/reload, which runs reload and answers its error. A nil reload
-// (the embedded policy, which has no file) answers 409.
+// (the embedded policy, which has no file) answers 409. POST /-/reload
+// takes only Content-Type: application/json (the body is ignored and may
+// be empty), so that a cross-site HTML form cannot trigger it.
 func (s *Server) AddPolicyAdmin(reload func(context.Context) error) {
 	s.admin.GET("/-/policy", s.policyInfo)
 	s.admin.POST("/-/reload", func(c echo.Context) error {
@@ -87,7 +89,7 @@ func (s *Server) AddPolicyAdmin(reload func(context.Context) error) {
 			return c.JSON(http.StatusInternalServerError, res)
 		}
 		return c.JSON(http.StatusOK, res)
-	})
+	}, requireJSON)
 }
 
 // reloadResult is the answer for one store's reload, which returned err.

@@ -63,6 +63,9 @@ func newPolicyAdminServer(t *testing.T, src string) (srv *Server, path string, c
 func adminCall(t *testing.T, method, url string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +174,7 @@ func TestCallbacksRaceReloads(t *testing.T) {
 				errs <- err
 				return
 			}
-			res, err := client.Post(admin.URL+"/-/reload", "", nil)
+			res, err := client.Post(admin.URL+"/-/reload", "application/json", nil)
 			if err != nil {
 				errs <- err
 				return

@@ -30,6 +30,8 @@ type Store struct {
 	// "assignd_policy_" for the live policy, "assignd_shadow_policy_" for
 	// the shadow.
 	prefix string
+	// last is the outcome of the last load, for LastLoad.
+	last atomic.Pointer[LoadResult]
 }
 
 type loaded struct {
@@ -126,6 +128,7 @@ func (s *Store) Set(p *Policy) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.swap(p)
+	s.record(nil)
 }
 
 func (s *Store) swap(p *Policy) {
@@ -160,6 +163,7 @@ func (s *Store) swap(p *Policy) {
 func (s *Store) LoadFile(path string) (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.record(err) }()
 	p, err := LoadFile(path)
 	if err != nil {
 		s.fail(err)
