@@ -54,8 +54,8 @@ type Options struct {
 const (
 	// OutcomeApplied: TaskRouter took the update.
 	OutcomeApplied = "applied"
-	// OutcomeGone: the reservation was no longer pending (400 not pending,
-	// 404): accepted, timed out, rescinded or canceled, or taken by an
+	// OutcomeGone: the reservation was no longer pending (400 not pending
+	// or already in another state, 404): accepted, timed out, rescinded or canceled, or taken by an
 	// earlier attempt of ours whose answer was lost.
 	OutcomeGone = "gone"
 	// OutcomeRejected: TaskRouter refused the request (another 4xx); a bug or
@@ -456,8 +456,12 @@ func notPending(re *RESTError) bool {
 		return false
 	}
 	m := strings.ToLower(re.Message)
+	// "is already in state [accepted] and cannot be updated" is what
+	// TaskRouter answers when another party took the reservation first
+	// (twilio-php issue 342): gone, not a request ops must fix.
 	return strings.Contains(m, "not pending") ||
 		strings.Contains(m, "not in expected state") ||
+		strings.Contains(m, "already in state") ||
 		strings.Contains(m, "pending state")
 }
 
