@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -31,7 +32,8 @@ type Options struct {
 	AttemptTimeout time.Duration
 	// ReservationTimeout is the Workflow's TaskReservationTimeout (default
 	// 120s). No attempt starts later than the callback's arrival plus
-	// ReservationTimeout minus SafetyMargin (default 5s).
+	// ReservationTimeout minus SafetyMargin (default
+	// config.UpdateSafetyMargin, which config.Check relies on).
 	ReservationTimeout time.Duration
 	SafetyMargin       time.Duration
 	// BackoffBase and BackoffCap shape the exponential backoff with full
@@ -144,7 +146,7 @@ func New(o Options) (*Updater, error) {
 		o.ReservationTimeout = 120 * time.Second
 	}
 	if o.SafetyMargin <= 0 {
-		o.SafetyMargin = 5 * time.Second
+		o.SafetyMargin = config.UpdateSafetyMargin
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = 200 * time.Millisecond
