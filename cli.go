@@ -166,13 +166,7 @@ func explainPolicy(file string) (*policy.Policy, error) {
 func explainForm(callback, task, worker string, sets []string, stdin io.Reader) (url.Values, error) {
 	var form url.Values
 	if callback != "" {
-		var body []byte
-		var err error
-		if callback == "-" {
-			body, err = io.ReadAll(stdin)
-		} else {
-			body, err = os.ReadFile(callback)
-		}
+		body, err := readCallback(callback, stdin)
 		if err != nil {
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
@@ -193,13 +187,27 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 }
 
 // parseFormBody reads a captured, form-encoded callback body, as explain
-// -callback and replay read one.
+// -callback and replay read one: with serve's parser, limits included, so
+// that what they accept serve accepts. Only the line end a file or a
+// terminal adds is dropped: TaskRouter never sends one.
 func parseFormBody(body []byte) (url.Values, error) {
-	form, err := url.ParseQuery(strings.TrimSpace(string(body)))
-	if err != nil {
-		return nil, fmt.Errorf("not a form-encoded body: %w", err)
+	return handlers.ParseForm(bytes.TrimRight(body, "\r\n"))
+}
+
+// readCallback reads a captured body from file, or stdin for "-", up to
+// one byte beyond handlers.MaxBodyBytes: enough for ParseForm to refuse a
+// larger one without reading all of it.
+func readCallback(file string, stdin io.Reader) ([]byte, error) {
+	r := stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
-	return form, nil
+	return io.ReadAll(io.LimitReader(r, handlers.MaxBodyBytes+1))
 }
 
 func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -125,6 +126,50 @@ func TestExplainNeverPrintsSecrets(t *testing.T) {
 			want := map[string]int{"text": 1, "json": 2}[format] // text shows only the form
 			if n := strings.Count(out, policy.RedactedValue); n != want {
 				t.Errorf("%q appears %d times, want %d:\n%s", policy.RedactedValue, n, want, out)
+			}
+		})
+	}
+}
+
+// TestExplainCallbackServeLimits feeds explain bodies that serve refuses:
+// explain must refuse each with serve's message, so that what explain
+// accepts, serve accepts.
+func TestExplainCallbackServeLimits(t *testing.T) {
+	t.Setenv("ASSIGND_POLICY_FILE", "")
+	good, err := os.ReadFile("testdata/cli/callback.form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good = bytes.TrimRight(good, "\n")
+	tests := []struct {
+		name string
+		body string
+		want string // in stderr; empty: accepted
+	}{
+		{"captured body with a line end", string(good) + "\r\n", ""},
+		{"body over the limit", string(good) + "&Pad=" + strings.Repeat("x", handlers.MaxBodyBytes),
+			"body is larger than " + strconv.Itoa(handlers.MaxBodyBytes) + " bytes"},
+		{"too many fields", string(good) + strings.Repeat("&x=1", handlers.MaxFormFields),
+			"more than " + strconv.Itoa(handlers.MaxFormFields) + " fields"},
+		{"field name too long", string(good) + "&" + strings.Repeat("N", handlers.MaxFieldNameBytes+1) + "=1",
+			"a field name is longer than " + strconv.Itoa(handlers.MaxFieldNameBytes) + " bytes"},
+		{"field without a name", string(good) + "&=orphan", "a field has no name"},
+		{"repeated field", string(good) + "&TaskAge=7", `TaskAge: field is given more than once`},
+		{"semicolon separator", string(good) + ";x=1", "invalid semicolon separator"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := runExplain([]string{"-policy", "testdata/cli/example.yaml", "-now", "2026-11-28T15:00:00Z", "-callback", "-"},
+				strings.NewReader(tt.body), &stdout, &stderr)
+			if tt.want == "" {
+				if code != 0 {
+					t.Fatalf("exit %d, want 0: %s", code, stderr.String())
+				}
+				return
+			}
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr.String(), tt.want)
 			}
 		})
 	}

@@ -71,6 +71,12 @@ type Config struct {
 	ReservationTimeout time.Duration `envconfig:"ASSIGND_RESERVATION_TIMEOUT" default:"120s"`
 }
 
+// UpdateSafetyMargin is how long before a reservation times out the
+// updater stops starting attempts: an attempt started later could land
+// after TaskRouter has already moved on. The updater's default margin, and
+// Check's lower bound on ASSIGND_RESERVATION_TIMEOUT, are this one value.
+const UpdateSafetyMargin = 5 * time.Second
+
 // Load reads the process environment and checks the values that envconfig
 // cannot.
 func Load() (*Config, error) {
@@ -136,6 +142,11 @@ func (c *Config) Check() error {
 	}
 	if c.ReservationTimeout <= 0 || c.ReservationTimeout > 86400*time.Second {
 		bad("ASSIGND_RESERVATION_TIMEOUT", "must be between 1s and 24h (TaskRouter's range), not %s", c.ReservationTimeout)
+	} else if least := UpdateSafetyMargin + c.UpdateAttemptTimeout; c.UpdateAttemptTimeout > 0 && c.ReservationTimeout <= least {
+		// No update could start and finish in time: every one would
+		// expire unsent while TaskRouter got its 200.
+		bad("ASSIGND_RESERVATION_TIMEOUT", "must exceed the updater's safety margin (%s) plus ASSIGND_UPDATE_ATTEMPT_TIMEOUT (%s), that is %s, not %s",
+			UpdateSafetyMargin, c.UpdateAttemptTimeout, least, c.ReservationTimeout)
 	}
 	if c.ShadowPolicyFile != "" && c.PolicyFile == "" {
 		bad("ASSIGND_SHADOW_POLICY_FILE", "needs ASSIGND_POLICY_FILE: a shadow is compared with a live policy file, not the embedded example")

@@ -54,6 +54,10 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"ASSIGND_LOG_LEVEL", "ASSIGND_LOG_FORMAT"}},
 		{"API key without secret", map[string]string{"TWILIO_API_KEY": "SK123"}, []string{"TWILIO_API_KEY and TWILIO_API_SECRET go together"}},
 		{"reservation timeout beyond TaskRouter's", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "25h"}, []string{"ASSIGND_RESERVATION_TIMEOUT"}},
+		{"reservation timeout leaving no time for an update", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "5s"},
+			[]string{"ASSIGND_RESERVATION_TIMEOUT", "safety margin (5s)", "10s"}},
+		{"reservation timeout equal to margin plus attempt", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "12s",
+			"ASSIGND_UPDATE_ATTEMPT_TIMEOUT": "7s"}, []string{"ASSIGND_RESERVATION_TIMEOUT", "12s"}},
 		{"zero concurrency", map[string]string{"ASSIGND_UPDATE_CONCURRENCY": "0"}, []string{"ASSIGND_UPDATE_CONCURRENCY"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
 		{"shadow without a live policy file", map[string]string{"ASSIGND_SHADOW_POLICY_FILE": "/p/new.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: needs ASSIGND_POLICY_FILE"}},
@@ -175,4 +179,15 @@ func validConfig() *Config {
 	return &Config{Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
 		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, Dev: true}
+}
+
+// TestReservationTimeoutJustEnough checks the bound is strict, not
+// off by one: margin plus one attempt plus a second is accepted.
+func TestReservationTimeoutJustEnough(t *testing.T) {
+	c := Config{Dev: true, LogLevel: "info", LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com",
+		ShutdownTimeout: time.Second, UpdateQueue: 1, UpdateConcurrency: 1,
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: UpdateSafetyMargin + 6*time.Second}
+	if err := c.Check(); err != nil {
+		t.Errorf("Check refused %s: %v", c.ReservationTimeout, err)
+	}
 }

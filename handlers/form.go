@@ -135,6 +135,31 @@ func (s *Server) readForm(c echo.Context, sc *formScratch) (bool, error) {
 	return true, nil
 }
 
+// ParseForm parses a callback body as the callback handler does, so that
+// a tool replaying a captured body (explain) accepts what serve accepts: a
+// body over MaxBodyBytes, a form beyond MaxFormFields or
+// MaxFieldNameBytes, a malformed form, a field without a name and a
+// repeated field are refused with the messages serve answers; a repeated
+// field as a *FieldError. The result holds one value per field, for
+// ParseCallback.
+func ParseForm(body []byte) (url.Values, error) {
+	if len(body) > MaxBodyBytes {
+		return nil, errors.New(tooLarge())
+	}
+	sc := &formScratch{body: body}
+	if p := sc.scan(); p.code != 0 {
+		if p.field != "" {
+			return nil, &FieldError{Field: p.field, Problem: p.msg}
+		}
+		return nil, errors.New(p.msg)
+	}
+	form := make(url.Values, len(sc.fields))
+	for k, v := range sc.fieldMap() {
+		form[k] = []string{v}
+	}
+	return form, nil
+}
+
 // tooLarge is the refusal of a body over MaxBodyBytes.
 func tooLarge() string { return "body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes" }
 

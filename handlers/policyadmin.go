@@ -35,7 +35,8 @@ type policyInfo struct {
 	LoadedAt time.Time `json:"loaded_at"`
 	Rules    []string  `json:"rules"`
 	Warnings []string  `json:"warnings"`
-	Source   string    `json:"source"`
+	// Source is the policy file with every secret parameter's value masked.
+	Source string `json:"source"`
 }
 
 // ShadowAdmin is what the admin endpoints need of a shadow policy.
@@ -61,7 +62,8 @@ func (s *Server) AddShadowAdmin(sh ShadowAdmin) {
 }
 
 // AddPolicyAdmin adds the policy endpoints to the admin listener:
-// GET /-/policy, the running policy's source, hash and load time, and
+// GET /-/policy, the running policy's source with secret parameters masked
+// (policy.RedactedSource), its hash and load time, and
 // POST /-/reload, which runs reload and answers its error. A nil reload
 // (the embedded policy, which has no file) answers 409. POST /-/reload
 // takes only Content-Type: application/json (the body is ignored and may
@@ -132,7 +134,7 @@ func (s *Server) policyInfo(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, policyReloadResult{Status: "failed", Error: "no policy loaded"})
 	}
 	info := policyInfo{File: p.File(), Hash: p.Hash(), LoadedAt: store.LoadedAt().UTC(), Rules: p.Rules(),
-		Warnings: []string{}, Source: string(p.Source())}
+		Warnings: []string{}, Source: string(p.RedactedSource())}
 	for _, w := range p.Warnings() {
 		info.Warnings = append(info.Warnings, w.String())
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/policy"
@@ -225,4 +226,67 @@ func TestCallbacksRaceReloads(t *testing.T) {
 		t.Errorf("%d callbacks answered correctly, want 1000", n)
 	}
 	t.Logf("decisions by policy: %v", counts)
+}
+
+// TestPolicyAdminHidesSecrets checks the admin surfaces that show a policy:
+// GET /-/policy masks the SIP password in the source, and a reload refused
+// for a numeric password neither answers nor logs the number, at any level.
+func TestPolicyAdminHidesSecrets(t *testing.T) {
+	const (
+		password = "hunter2-do-not-show"
+		number   = "987654321"
+	)
+	src := func(pw string) string {
+		return "version: 1\nrules:\n  - name: sip\n    when: worker.sip == true\n    instruction: conference\n" +
+			"    params:\n      from: \"+15005550006\"\n      sip_auth_password: " + pw + " # rotated monthly\n" +
+			"  - name: default\n    instruction: accept\n"
+	}
+	core, logs := observer.New(zap.DebugLevel)
+	log := zap.New(core)
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(src(password)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	store, err := policy.NewStore(log.Named("policy"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Store: store, Config: &config.Config{Dev: true}, Registerer: reg, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AddPolicyAdmin(func(context.Context) error { _, err := store.LoadFile(path); return err })
+	if _, err := store.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	admin := httptest.NewServer(srv.Admin())
+	defer admin.Close()
+
+	_, info := adminCall(t, "GET", admin.URL+"/-/policy")
+	want := src(`"` + policy.RedactedValue + `"`)
+	if info["source"] != want {
+		t.Errorf("GET /-/policy source:\n%v\nwant:\n%s", info["source"], want)
+	}
+	if err := os.WriteFile(path, []byte(src(number)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, res := adminCall(t, "POST", admin.URL+"/-/reload")
+	raw, _ := json.Marshal(res)
+	if code != http.StatusInternalServerError || !strings.Contains(string(raw), "sip_auth_password") {
+		t.Errorf("POST /-/reload = %d %s; want 500 naming sip_auth_password", code, raw)
+	}
+	_, info = adminCall(t, "GET", admin.URL+"/-/policy")
+	shown := string(raw) + fmt.Sprint(info)
+	for _, e := range logs.All() {
+		shown += e.Message + fmt.Sprint(e.ContextMap())
+	}
+	if logs.Len() < 3 {
+		t.Errorf("only %d log lines; the test must see the load, the refusal and the admin warning", logs.Len())
+	}
+	for _, secret := range []string{password, number} {
+		if strings.Contains(shown, secret) {
+			t.Errorf("%q is shown:\n%s", secret, shown)
+		}
+	}
 }

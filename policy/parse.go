@@ -294,7 +294,7 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 		}
 		rp, err := compileParam(psp, v)
 		if err != nil {
-			ps.errorf(v.Line, r, key, "%v", err)
+			ps.errorf(v.Line, r, key, "%v", secretSafe(psp, err))
 			rp.bad = true
 		}
 		rp.line = k.Line

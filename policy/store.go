@@ -32,6 +32,9 @@ type Store struct {
 	prefix string
 	// last is the outcome of the last load, for LastLoad.
 	last atomic.Pointer[LoadResult]
+	// failing is whether the last load failed, under mu; a file rolled
+	// back to the running content then clears the failure.
+	failing bool
 }
 
 type loaded struct {
@@ -133,6 +136,7 @@ func (s *Store) Set(p *Policy) {
 
 func (s *Store) swap(p *Policy) {
 	prev := s.Current()
+	s.failing = false
 	now := time.Now()
 	s.cur.Store(&loaded{p: p, at: now})
 	s.m.reloads.WithLabelValues("success").Inc()
@@ -170,6 +174,14 @@ func (s *Store) LoadFile(path string) (changed bool, err error) {
 		return false, err
 	}
 	if cur := s.Current(); cur != nil && cur.file == p.file && bytes.Equal(cur.source, p.source) {
+		// Nothing to swap, but the load succeeded: a refused file rolled
+		// back to the running content must clear the failure, or the
+		// reload alert never resolves.
+		if s.failing {
+			s.failing = false
+			s.m.lastOK.Set(1)
+			s.log.Info("policy file back to the running policy", zap.String("file", p.File()), zap.String("hash", p.Hash()))
+		}
 		return false, nil
 	}
 	if s.check != nil {
@@ -183,6 +195,7 @@ func (s *Store) LoadFile(path string) (changed bool, err error) {
 }
 
 func (s *Store) fail(err error) {
+	s.failing = true
 	s.m.reloads.WithLabelValues("failure").Inc()
 	s.m.lastOK.Set(0)
 	var problems []string

@@ -52,6 +52,8 @@ func TestStoreGoodBadGood(t *testing.T) {
 		{"bad keeps the good one", bad, true, false, "a", 0, 1},
 		{"good again", goodB, false, true, "b", 1, 1},
 		{"unchanged is a no-op", goodB, false, false, "b", 1, 1},
+		{"bad again", bad, true, false, "b", 0, 2},
+		{"rolled back to the running content", goodB, false, false, "b", 1, 2},
 	}
 	for _, st := range steps {
 		if err := os.WriteFile(path, []byte(st.src), 0o644); err != nil {

@@ -606,6 +606,8 @@ func TestRESTFaults(t *testing.T) {
 		{name: "400 not pending", steps: []reply{replyNotPending}, outcome: OutcomeGone, attempts: 1, code: 20001},
 		{name: "400 not in expected state", steps: []reply{{status: 400, code: 20001,
 			message: "Reservation WR… not in expected state [pending] and cannot be updated to [accepted]"}}, outcome: OutcomeGone, attempts: 1, code: 20001},
+		{name: "400 already in state accepted", steps: []reply{{status: 400, code: 20001,
+			message: "Reservation WR… is already in state [accepted] and cannot be updated"}}, outcome: OutcomeGone, attempts: 1, code: 20001},
 		{name: "409 conflict", steps: []reply{{status: 409, code: 20409, message: "Conflict"}}, outcome: OutcomeGone, attempts: 1, code: 20409},
 		{name: "404", steps: []reply{{status: 404, code: 20404, message: "The requested resource was not found"}}, outcome: OutcomeGone, attempts: 1, code: 20404},
 		{name: "401", steps: []reply{{status: 401, code: 20003, message: "Authenticate"}}, outcome: OutcomeRejected, attempts: 1, code: 20003, levelWant: "error"},

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -31,7 +32,8 @@ type Options struct {
 	AttemptTimeout time.Duration
 	// ReservationTimeout is the Workflow's TaskReservationTimeout (default
 	// 120s). No attempt starts later than the callback's arrival plus
-	// ReservationTimeout minus SafetyMargin (default 5s).
+	// ReservationTimeout minus SafetyMargin (default
+	// config.UpdateSafetyMargin, which config.Check relies on).
 	ReservationTimeout time.Duration
 	SafetyMargin       time.Duration
 	// BackoffBase and BackoffCap shape the exponential backoff with full
@@ -54,8 +56,8 @@ type Options struct {
 const (
 	// OutcomeApplied: TaskRouter took the update.
 	OutcomeApplied = "applied"
-	// OutcomeGone: the reservation was no longer pending (400 not pending,
-	// 404): accepted, timed out, rescinded or canceled, or taken by an
+	// OutcomeGone: the reservation was no longer pending (400 not pending
+	// or already in another state, 404): accepted, timed out, rescinded or canceled, or taken by an
 	// earlier attempt of ours whose answer was lost.
 	OutcomeGone = "gone"
 	// OutcomeRejected: TaskRouter refused the request (another 4xx); a bug or
@@ -144,7 +146,7 @@ func New(o Options) (*Updater, error) {
 		o.ReservationTimeout = 120 * time.Second
 	}
 	if o.SafetyMargin <= 0 {
-		o.SafetyMargin = 5 * time.Second
+		o.SafetyMargin = config.UpdateSafetyMargin
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = 200 * time.Millisecond
@@ -456,8 +458,12 @@ func notPending(re *RESTError) bool {
 		return false
 	}
 	m := strings.ToLower(re.Message)
+	// "is already in state [accepted] and cannot be updated" is what
+	// TaskRouter answers when another party took the reservation first
+	// (twilio-php issue 342): gone, not a request ops must fix.
 	return strings.Contains(m, "not pending") ||
 		strings.Contains(m, "not in expected state") ||
+		strings.Contains(m, "already in state") ||
 		strings.Contains(m, "pending state")
 }
 
