@@ -15,6 +15,7 @@ import (
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 )
@@ -29,6 +30,8 @@ type app struct {
 	store   *policy.Store
 	srv     *handlers.Server
 	updater *reservation.Updater
+	// outcomes remembers decisions and counts the outcomes events report.
+	outcomes *outcome.Tracker
 	// sendsUpdates is whether the updater runs: only with REST credentials.
 	sendsUpdates bool
 	// reloader is nil without a policy file: the embedded example never
@@ -80,12 +83,26 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.srv, err = handlers.New(handlers.Options{
-		Store:      a.store,
-		Config:     cfg,
-		Logger:     log,
+	if a.outcomes, err = outcome.New(outcome.Options{
+		Capacity:   cfg.DecisionMemory,
+		TTL:        cfg.ReservationTimeout + outcome.MaxWrapUp,
 		Registerer: reg,
-		Enqueue:    enqueue,
+	}); err != nil {
+		return nil, err
+	}
+	// The observers of every decided callback, each one line; they run in
+	// order after the answer is written.
+	afterDecision := []func(*handlers.Decided){
+		rememberDecision(a.outcomes),
+	}
+	a.srv, err = handlers.New(handlers.Options{
+		Store:         a.store,
+		Config:        cfg,
+		Logger:        log,
+		Registerer:    reg,
+		Enqueue:       enqueue,
+		AfterDecision: allOf(afterDecision),
+		Outcomes:      a.outcomes,
 	})
 	if err != nil {
 		return nil, err
@@ -105,6 +122,29 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// allOf calls every observer in order.
+func allOf(observers []func(*handlers.Decided)) func(*handlers.Decided) {
+	return func(d *handlers.Decided) {
+		for _, o := range observers {
+			o(d)
+		}
+	}
+}
+
+// rememberDecision is the observer that keeps each decision in t, so that
+// the reservation's events can be attributed to its rule.
+func rememberDecision(t *outcome.Tracker) func(*handlers.Decided) {
+	return func(d *handlers.Decided) {
+		t.Remember(d.Callback.ReservationSid, outcome.Entry{
+			Rule:        d.Decision.Rule,
+			Instruction: d.Decision.Instruction.Name,
+			Mode:        string(d.Decision.Mode),
+			PolicyHash:  d.Policy.Hash(),
+			Decided:     d.Received,
+		})
+	}
 }
 
 // loadPolicy loads ASSIGND_POLICY_FILE, or the embedded example without it.

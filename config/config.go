@@ -66,7 +66,14 @@ type Config struct {
 	UpdateAttemptTimeout time.Duration `envconfig:"ASSIGND_UPDATE_ATTEMPT_TIMEOUT" default:"5s"`
 	// ReservationTimeout is the Workflow's TaskReservationTimeout: no update is tried after it.
 	ReservationTimeout time.Duration `envconfig:"ASSIGND_RESERVATION_TIMEOUT" default:"120s"`
+	// DecisionMemory is how many decisions are remembered, by
+	// ReservationSid, to attribute TaskRouter's reservation events to rules.
+	DecisionMemory int `envconfig:"ASSIGND_DECISION_MEMORY" default:"100000"`
 }
+
+// MaxDecisionMemory bounds ASSIGND_DECISION_MEMORY: an entry costs a few
+// hundred bytes, so ten million is already gigabytes.
+const MaxDecisionMemory = 10_000_000
 
 // Load reads the process environment and checks the values that envconfig
 // cannot.
@@ -133,6 +140,9 @@ func (c *Config) Check() error {
 	}
 	if c.ReservationTimeout <= 0 || c.ReservationTimeout > 86400*time.Second {
 		bad("ASSIGND_RESERVATION_TIMEOUT", "must be between 1s and 24h (TaskRouter's range), not %s", c.ReservationTimeout)
+	}
+	if c.DecisionMemory < 1 || c.DecisionMemory > MaxDecisionMemory {
+		bad("ASSIGND_DECISION_MEMORY", "must be between 1 and %d, not %d", MaxDecisionMemory, c.DecisionMemory)
 	}
 	if (c.APIKey == "") != (c.APISecret == "") {
 		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")
