@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -163,6 +164,21 @@ func TestServeEvents(t *testing.T) {
 	}
 	if got, _ := json.Marshal(info.Outcomes); string(got) != mustJSON(t, want) {
 		t.Errorf("GET /-/policy outcomes = %s, want %s", got, mustJSON(t, want))
+	}
+
+	// explain -server prints the running server's counts beside the rules.
+	var stdout, stderr bytes.Buffer
+	code := runExplain([]string{"-policy", r.app.cfg.PolicyFile, "-task", `{"tier":"gold"}`, "-server", r.admin}, nil, &stdout, &stderr)
+	for _, line := range []string{
+		"  vip      remembered accepted=1  recomputed timeout=1 completed=1\n",
+		"  default  remembered rejected=1  recomputed -\n",
+	} {
+		if code != 0 || !strings.Contains(stdout.String(), line) {
+			t.Errorf("explain -server: exit %d, stdout lacks %q:\n%s%s", code, line, stdout.String(), stderr.String())
+		}
+	}
+	if strings.Contains(stdout.String(), "another policy") {
+		t.Errorf("explain -server: the same policy is reported as another:\n%s", stdout.String())
 	}
 }
 
