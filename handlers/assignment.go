@@ -19,15 +19,7 @@ const formContentType = "application/x-www-form-urlencoded"
 // assignment answers one assignment callback, after readSigned's checks.
 // Every answer other than 200 sends the reservation to the Workflow's
 // fallback URL.
-func (s *Server) assignment(c echo.Context) error {
-	// The update deadline counts from arrival, so read the clock first.
-	received := s.now()
-	sc := s.forms.get()
-	defer s.forms.put(sc)
-	if ok, err := s.readSigned(c, sc); !ok {
-		return err
-	}
-
+func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time) error {
 	fields := sc.fieldMap()
 	cb, err := parseFields(fields)
 	if err != nil {
@@ -55,6 +47,22 @@ func (s *Server) assignment(c echo.Context) error {
 		s.afterDecision(&Decided{Callback: cb, Input: in, Policy: pol, Decision: &d, Received: received, Took: took})
 	}
 	return err
+}
+
+// signedForm wraps a handler of TaskRouter's signed forms: it reads the
+// clock first, since deadlines count from arrival, takes the request's
+// working memory from the pool, and calls h only once readSigned has
+// passed the request.
+func (s *Server) signedForm(h func(c echo.Context, sc *formScratch, received time.Time) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		received := s.now()
+		sc := s.forms.get()
+		defer s.forms.put(sc)
+		if ok, err := s.readSigned(c, sc); !ok {
+			return err
+		}
+		return h(c, sc, received)
+	}
 }
 
 // readSigned is the edge every TaskRouter request passes, assignment

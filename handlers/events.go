@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -15,20 +16,14 @@ const EventsPath = "/taskrouter/events"
 
 // event answers one TaskRouter event callback: 204 with Content-Type
 // application/json, as the Events reference asks, once the event is
-// counted. The edge is the assignment callback's (readSigned).
+// counted. The edge is the assignment callback's (signedForm).
 //
 // Only the reservation outcomes are read further: their fields are the
 // assignment callback's, checked by the same parser, and a malformed one is
 // a 400 naming the field. The outcome is attributed to the rule that
 // decided the reservation, remembered if this process decided it, else
 // decided again with the running policy from the event's own fields.
-func (s *Server) event(c echo.Context) error {
-	received := s.now()
-	sc := s.forms.get()
-	defer s.forms.put(sc)
-	if ok, err := s.readSigned(c, sc); !ok {
-		return err
-	}
+func (s *Server) event(c echo.Context, sc *formScratch, received time.Time) error {
 	eventType := sc.get("EventType")
 	if len(eventType) == 0 {
 		return writeError(c, http.StatusBadRequest, "EventType: is required", "EventType")

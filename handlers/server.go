@@ -160,9 +160,9 @@ func New(opts Options) (*Server, error) {
 
 	s.callback = newEcho(s.log)
 	s.callback.Use(s.observe, recoverer(s.log))
-	s.callback.Any(AssignmentPath, s.assignment)
+	s.callback.Any(AssignmentPath, s.signedForm(s.assignment))
 	if s.outcomes != nil {
-		s.callback.Any(EventsPath, s.event)
+		s.callback.Any(EventsPath, s.signedForm(s.event))
 	}
 
 	s.admin = newEcho(s.adminLog)
