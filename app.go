@@ -16,6 +16,7 @@ import (
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/explain"
 	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 	"github.com/assignd/assignd/shadow"
@@ -31,6 +32,8 @@ type app struct {
 	store   *policy.Store
 	srv     *handlers.Server
 	updater *reservation.Updater
+	// outcomes remembers decisions and counts the outcomes events report.
+	outcomes *outcome.Tracker
 	// sendsUpdates is whether the updater runs: only with REST credentials.
 	sendsUpdates bool
 	// reloader is nil without a policy file: the embedded example never
@@ -88,13 +91,23 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.outcomes, err = outcome.New(outcome.Options{
+		Capacity:   cfg.DecisionMemory,
+		TTL:        cfg.ReservationTimeout + outcome.MaxWrapUp,
+		Registerer: reg,
+	}); err != nil {
+		return nil, err
+	}
 	a.decisions = handlers.NewDecisionLog()
 	if err := a.newShadow(reg); err != nil {
 		return nil, err
 	}
 	// Observers of answered callbacks, called in this order after each
 	// answer is written: adding one is one line here.
-	observers := []func(*handlers.Decided){a.decisions.Observe}
+	observers := []func(*handlers.Decided){
+		rememberDecision(a.outcomes),
+		a.decisions.Observe,
+	}
 	if a.shadow != nil {
 		observers = append(observers, a.shadow.Observe)
 	}
@@ -105,6 +118,7 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 		Registerer:    reg,
 		Enqueue:       enqueue,
 		AfterDecision: afterAll(observers),
+		Outcomes:      a.outcomes,
 	})
 	if err != nil {
 		return nil, err
@@ -129,6 +143,20 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// rememberDecision is the observer that keeps each decision in t, so that
+// the reservation's events can be attributed to its rule.
+func rememberDecision(t *outcome.Tracker) func(*handlers.Decided) {
+	return func(d *handlers.Decided) {
+		t.Remember(d.Callback.ReservationSid, outcome.Entry{
+			Rule:        d.Decision.Rule,
+			Instruction: d.Decision.Instruction.Name,
+			Mode:        string(d.Decision.Mode),
+			PolicyHash:  d.Policy.Hash(),
+			Decided:     d.Received,
+		})
+	}
 }
 
 // loadPolicy loads ASSIGND_POLICY_FILE, or the embedded example without it.

@@ -96,17 +96,18 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		expect     = fs.String("expect", "", "exit 1 unless this rule decides")
 		format     = fs.String("format", "text", "text or json")
 		at         = fs.String("now", "", "the callback's arrival time, RFC 3339 (default: now)")
+		server     = fs.String("server", "", "a running server's admin URL: print each rule's outcome counts from its GET /-/policy (text format)")
 		sets       setFlags
 	)
 	fs.Var(&sets, "set", "Field=Value: set a callback form field (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: assignd explain [-policy FILE] (-callback FILE | -task JSON [-worker JSON]) [-set Field=Value]... [-expect RULE] [-format text|json]")
+		fmt.Fprintln(stderr, "usage: assignd explain [-policy FILE] (-callback FILE | -task JSON [-worker JSON]) [-set Field=Value]... [-expect RULE] [-format text|json] [-server ADMIN_URL]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() > 0 || (*callback == "") == (*task == "") || (*format != "text" && *format != "json") {
+	if fs.NArg() > 0 || (*callback == "") == (*task == "") || (*format != "text" && *format != "json") || (*server != "" && *format != "text") {
 		fs.Usage()
 		return 2
 	}
@@ -126,12 +127,10 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "explain: malformed callback: %v\n", err)
 		return 1
 	}
-	now := time.Now()
-	if *at != "" {
-		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			fmt.Fprintf(stderr, "explain: -now: %v\n", err)
-			return 2
-		}
+	now, err := explainNow(*at)
+	if err != nil {
+		fmt.Fprintf(stderr, "explain: -now: %v\n", err)
+		return 2
 	}
 	ex := p.Explain(cb.Input(now))
 	report, err := explain.New(p, ex)
@@ -144,11 +143,25 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		writeExplainText(stdout, p, ex, report.RESTForm)
 	}
+	if *server != "" {
+		if err := writeServerOutcomes(stdout, *server, p.Hash()); err != nil {
+			fmt.Fprintf(stderr, "explain: -server: %v\n", err)
+			return 1
+		}
+	}
 	if *expect != "" && ex.Decision.Rule != *expect {
 		fmt.Fprintf(stderr, "explain: expected rule %q, got %q\n", *expect, ex.Decision.Rule)
 		return 1
 	}
 	return 0
+}
+
+// explainNow is the -now flag's time, or now without it.
+func explainNow(at string) (time.Time, error) {
+	if at == "" {
+		return time.Now(), nil
+	}
+	return time.Parse(time.RFC3339, at)
 }
 
 func explainPolicy(file string) (*policy.Policy, error) {

@@ -69,6 +69,9 @@ type Config struct {
 	UpdateAttemptTimeout time.Duration `envconfig:"ASSIGND_UPDATE_ATTEMPT_TIMEOUT" default:"5s"`
 	// ReservationTimeout is the Workflow's TaskReservationTimeout: no update is tried after it.
 	ReservationTimeout time.Duration `envconfig:"ASSIGND_RESERVATION_TIMEOUT" default:"120s"`
+	// DecisionMemory is how many decisions are remembered, by
+	// ReservationSid, to attribute TaskRouter's reservation events to rules.
+	DecisionMemory int `envconfig:"ASSIGND_DECISION_MEMORY" default:"100000"`
 }
 
 // UpdateSafetyMargin is how long before a reservation times out the
@@ -76,6 +79,10 @@ type Config struct {
 // after TaskRouter has already moved on. The updater's default margin, and
 // Check's lower bound on ASSIGND_RESERVATION_TIMEOUT, are this one value.
 const UpdateSafetyMargin = 5 * time.Second
+
+// MaxDecisionMemory bounds ASSIGND_DECISION_MEMORY: an entry costs a few
+// hundred bytes, so ten million is already gigabytes.
+const MaxDecisionMemory = 10_000_000
 
 // Load reads the process environment and checks the values that envconfig
 // cannot.
@@ -153,6 +160,9 @@ func (c *Config) Check() error {
 	}
 	if c.ShadowPolicyFile != "" && c.ShadowPolicyFile == c.PolicyFile {
 		bad("ASSIGND_SHADOW_POLICY_FILE", "is ASSIGND_POLICY_FILE (%q): a shadow is a candidate, another file", c.PolicyFile)
+	}
+	if c.DecisionMemory < 1 || c.DecisionMemory > MaxDecisionMemory {
+		bad("ASSIGND_DECISION_MEMORY", "must be between 1 and %d, not %d", MaxDecisionMemory, c.DecisionMemory)
 	}
 	if (c.APIKey == "") != (c.APISecret == "") {
 		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")

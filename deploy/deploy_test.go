@@ -47,6 +47,8 @@ const (
 	readyPath    = "/readyz"
 	healthPath   = "/healthz"
 	callbackPath = "/taskrouter/assignment"
+	// eventsPath is where the Workspace's EventCallbackUrl points.
+	eventsPath = "/taskrouter/events"
 )
 
 // strictDecode decodes one JSON value into v, failing on a field that v's
@@ -97,6 +99,30 @@ type serviceMonitor struct {
 	} `json:"spec"`
 }
 
+// prometheusRule mirrors the fields of a Prometheus Operator
+// PrometheusRule (monitoring.coreos.com/v1) that the manifests use.
+type prometheusRule struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace,omitempty"`
+		Labels    map[string]string `json:"labels,omitempty"`
+	} `json:"metadata"`
+	Spec struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			Rules []struct {
+				Alert       string            `json:"alert"`
+				Expr        string            `json:"expr"`
+				For         string            `json:"for,omitempty"`
+				Labels      map[string]string `json:"labels,omitempty"`
+				Annotations map[string]string `json:"annotations,omitempty"`
+			} `json:"rules"`
+		} `json:"groups"`
+	} `json:"spec"`
+}
+
 // typedObject returns a new typed value for a manifest's kind, into which
 // it must decode strictly, or an error for a kind the tests do not know.
 func typedObject(apiVersion, kind string) (any, error) {
@@ -121,6 +147,8 @@ func typedObject(apiVersion, kind string) (any, error) {
 		return &policyv1.PodDisruptionBudget{}, nil
 	case "monitoring.coreos.com/v1 ServiceMonitor":
 		return &serviceMonitor{}, nil
+	case "monitoring.coreos.com/v1 PrometheusRule":
+		return &prometheusRule{}, nil
 	case "kustomize.config.k8s.io/v1beta1 Kustomization", "kustomize.config.k8s.io/v1alpha1 Component":
 		return &kustypes.Kustomization{}, nil
 	}
@@ -184,6 +212,7 @@ type rendered struct {
 	pdbs            []*policyv1.PodDisruptionBudget
 	networkPolicies []*networkingv1.NetworkPolicy
 	serviceMonitors []*serviceMonitor
+	prometheusRules []*prometheusRule
 	// namespaceOf maps "Kind/name" to each object's namespace.
 	namespaceOf map[string]string
 }
@@ -239,6 +268,8 @@ func render(t *testing.T, dir string) *rendered {
 			r.networkPolicies = append(r.networkPolicies, o)
 		case *serviceMonitor:
 			r.serviceMonitors = append(r.serviceMonitors, o)
+		case *prometheusRule:
+			r.prometheusRules = append(r.prometheusRules, o)
 		default:
 			t.Fatalf("kustomize build %s: unexpected %T", dir, obj)
 		}
@@ -549,6 +580,26 @@ func TestRender(t *testing.T) {
 		}
 		if len(withMonitor.deployments) != 1 || len(withMonitor.configMaps) != 1 {
 			t.Error("the overlay lost part of the base")
+		}
+	})
+	t.Run("overlay adds the timeout-rate alert", func(t *testing.T) {
+		if len(base.prometheusRules) != 0 {
+			t.Errorf("the base renders a PrometheusRule; it belongs in the optional component")
+		}
+		pr := only(t, "PrometheusRule", withMonitor.prometheusRules)
+		if got, want := withMonitor.namespaceOf["PrometheusRule/"+pr.Metadata.Name], withMonitor.namespaceOf["Service/assignd"]; got != want {
+			t.Errorf("PrometheusRule in namespace %q, want %q", got, want)
+		}
+		var found bool
+		for _, g := range pr.Spec.Groups {
+			for _, r := range g.Rules {
+				if strings.Contains(r.Expr, `outcome="timeout"`) && strings.Contains(r.Expr, "by (rule)") && r.Alert != "" {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Error("no alert on a rule's timeout rate")
 		}
 	})
 }
@@ -1033,7 +1084,7 @@ func ingressProblems(ing *networkingv1.Ingress, svc *corev1.Service, c *corev1.C
 	if len(ing.Spec.Rules) == 0 {
 		out = append(out, "the Ingress has no rules")
 	}
-	var routesCallback bool
+	routes := map[string]bool{}
 	for _, rule := range ing.Spec.Rules {
 		if rule.Host == "" || !tlsHosts[rule.Host] {
 			out = append(out, fmt.Sprintf("host %q is not covered by TLS", rule.Host))
@@ -1066,13 +1117,17 @@ func ingressProblems(ing *networkingv1.Ingress, svc *corev1.Service, c *corev1.C
 			if got := containerPort(c, sp.TargetPort); got != callbackPort {
 				out = append(out, fmt.Sprintf("path %q routes to container port %d, not the callback port %d", p.Path, got, callbackPort))
 			}
-			if p.PathType != nil && strings.HasPrefix(callbackPath, p.Path) && (*p.PathType == networkingv1.PathTypePrefix || p.Path == callbackPath) {
-				routesCallback = true
+			for _, want := range []string{callbackPath, eventsPath} {
+				if p.PathType != nil && strings.HasPrefix(want, p.Path) && (*p.PathType == networkingv1.PathTypePrefix || p.Path == want) {
+					routes[want] = true
+				}
 			}
 		}
 	}
-	if !routesCallback {
-		out = append(out, "no path routes "+callbackPath)
+	for _, want := range []string{callbackPath, eventsPath} {
+		if !routes[want] {
+			out = append(out, "no path routes "+want)
+		}
 	}
 	return out
 }
@@ -1117,6 +1172,9 @@ func TestIngress(t *testing.T) {
 		}},
 		{"root path", func(ing *networkingv1.Ingress) {
 			ing.Spec.Rules[0].HTTP.Paths[0].Path = "/"
+		}},
+		{"events not routed", func(ing *networkingv1.Ingress) {
+			ing.Spec.Rules[0].HTTP.Paths[0].Path = callbackPath
 		}},
 		{"metrics path added", func(ing *networkingv1.Ingress) {
 			paths := &ing.Spec.Rules[0].HTTP.Paths

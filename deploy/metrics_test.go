@@ -220,6 +220,40 @@ func (in *instance) postCallback(t *testing.T, taskAttrs string, reservation str
 	return resp.StatusCode
 }
 
+// postEvent posts a reservation event callback, as the TaskRouter Events
+// reference describes it, unsigned (the instance runs in dev mode), and
+// returns the status.
+func (in *instance) postEvent(t *testing.T, eventType, reservation string) int {
+	t.Helper()
+	form := url.Values{
+		"EventType":        {eventType},
+		"AccountSid":       {"AC0123456789abcdef0123456789abcdef"},
+		"WorkspaceSid":     {"WS0123456789abcdef0123456789abcdef"},
+		"WorkspaceName":    {"Support"},
+		"EventDescription": {"Reservation accepted"},
+		"ResourceType":     {"Reservation"},
+		"ResourceSid":      {reservation},
+		"Timestamp":        {"1767268800"},
+		"TaskSid":          {"WT0123456789abcdef0123456789abcdef"},
+		"TaskAttributes":   {`{"language":"en"}`},
+		"TaskAge":          {"9"},
+		"TaskPriority":     {"1"},
+		"TaskQueueSid":     {"WQ0123456789abcdef0123456789abcdef"},
+		"WorkflowSid":      {"WW0123456789abcdef0123456789abcdef"},
+		"WorkerSid":        {"WK0123456789abcdef0123456789abcdef"},
+		"WorkerName":       {"alice"},
+		"WorkerAttributes": {`{"contact_uri":"client:alice"}`},
+		"ReservationSid":   {reservation},
+	}
+	resp, err := http.PostForm(in.callbackURL+eventsPath, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // metricFamilies parses the Prometheus text exposition format into family
 // names and their types, from the # TYPE lines.
 func metricFamilies(r io.Reader) (map[string]string, error) {
@@ -433,6 +467,11 @@ func TestDashboard(t *testing.T) {
 		{"queue depth", "assignd_update_queue_depth", ""},
 		{"reloads", "assignd_policy_reloads_total", ""},
 		{"last reload successful", "assignd_policy_last_reload_successful", ""},
+		{"accept rate by rule", "assignd_reservation_outcomes_total", `by \(rule\) \(rate\(assignd_reservation_outcomes_total\{[^}]*outcome="accepted"`},
+		{"timeout rate by rule", "assignd_reservation_outcomes_total", `by \(rule\) \(rate\(assignd_reservation_outcomes_total\{[^}]*outcome="timeout"`},
+		{"time to accept by rule", "assignd_reservation_outcome_seconds_bucket", `histogram_quantile\(.*by \(rule, le\).*assignd_reservation_outcome_seconds_bucket\{[^}]*outcome="accepted"`},
+		{"events by type", "assignd_events_total", ""},
+		{"decision memory", "assignd_decision_memory_evictions_total", ""},
 	} {
 		t.Run(tt.what, func(t *testing.T) {
 			if !slices.Contains(queried, tt.metric) {
@@ -533,9 +572,26 @@ func TestDashboardMetricsExported(t *testing.T) {
 		t.Error("the update-mode callback sent no reservation update to ASSIGND_TASKROUTER_URL")
 	}
 
+	// Outcome series exist once an event has been counted: one for a
+	// remembered reservation (with its duration), one for another
+	// replica's.
+	for _, reservation := range []string{"WR00000000000000000000000000000001", "WR00000000000000000000000000000009"} {
+		if code := in.postEvent(t, "reservation.accepted", reservation); code != http.StatusNoContent {
+			t.Errorf("event for %s: status %d, want 204", reservation, code)
+		}
+	}
+
 	families := in.scrape(t)
 	raw, _ := loadDashboard(t)
 	queried := queriedMetrics(dashboardQueries(raw))
+	// The example alert's queries must name exported metrics too.
+	for _, pr := range render(t, monitorOverlayDir).prometheusRules {
+		for _, g := range pr.Spec.Groups {
+			for _, rule := range g.Rules {
+				queried = append(queried, queriedMetrics([]string{rule.Expr})...)
+			}
+		}
+	}
 	if len(queried) == 0 {
 		t.Fatal("the dashboard queries no assignd metric")
 	}

@@ -16,56 +16,14 @@ import (
 // formContentType is the only body TaskRouter sends.
 const formContentType = "application/x-www-form-urlencoded"
 
-// assignment answers one assignment callback.
-//
-// The checks run cheapest and least trusting first: nothing from the body
-// is believed before the signature is checked, and the signature cannot be
-// checked before the body is read as a form. Every answer other than 200
-// sends the reservation to the Workflow's fallback URL.
-func (s *Server) assignment(c echo.Context) error {
-	// The update deadline counts from arrival, so read the clock first.
-	received := s.now()
-	r := c.Request()
-	if r.Method != http.MethodPost {
-		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
-		return s.refuse(c, http.StatusMethodNotAllowed, "method not allowed: use POST", "")
-	}
-	// TaskRouter's exact Content-Type needs no parsing.
-	if ct := r.Header.Get(echo.HeaderContentType); ct != formContentType && !isFormType(ct) {
-		return s.refuse(c, http.StatusUnsupportedMediaType, "content type must be "+formContentType, "")
-	}
-	sc := s.forms.get()
-	defer s.forms.put(sc)
-	if ok, err := s.readForm(c, sc); !ok {
-		return err
-	}
-
-	if s.verify != nil && !s.verify.valid(sc, r.Header.Get(SignatureHeader)) {
-		s.metrics.signatureFailures.Inc()
-		if s.warnLimit.Allow() {
-			s.log.Warn("invalid signature",
-				zap.String("url", truncateBytes(sc.signedURL(), maxLoggedURL)),
-				zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
-				zap.String("remote_addr", r.RemoteAddr),
-				zap.String("reservation_sid", truncateBytes(sc.get("ReservationSid"), 40)))
-		}
-		return writeError(c, http.StatusForbidden, "invalid signature", "")
-	}
-
+// assignment answers one assignment callback, after readSigned's checks.
+// Every answer other than 200 sends the reservation to the Workflow's
+// fallback URL.
+func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time) error {
 	fields := sc.fieldMap()
 	cb, err := parseFields(fields)
 	if err != nil {
-		var fe *FieldError
-		if !errors.As(err, &fe) {
-			fe = &FieldError{Problem: err.Error()}
-		}
-		// The request is signed, so this is TaskRouter (or a replay of it)
-		// sending something we cannot read: worth a warning every time.
-		s.log.Warn("malformed callback",
-			zap.String("field", fe.Field),
-			zap.String("problem", fe.Problem),
-			zap.String("reservation_sid", truncate(fields["ReservationSid"], 40)))
-		return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
+		return s.malformed(c, "malformed callback", err, fields)
 	}
 
 	pol := s.store.Current()
@@ -89,6 +47,75 @@ func (s *Server) assignment(c echo.Context) error {
 		s.afterDecision(&Decided{Callback: cb, Input: in, Policy: pol, Decision: &d, Received: received, Took: took})
 	}
 	return err
+}
+
+// signedForm wraps a handler of TaskRouter's signed forms: it reads the
+// clock first, since deadlines count from arrival, takes the request's
+// working memory from the pool, and calls h only once readSigned has
+// passed the request.
+func (s *Server) signedForm(h func(c echo.Context, sc *formScratch, received time.Time) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		received := s.now()
+		sc := s.forms.get()
+		defer s.forms.put(sc)
+		if ok, err := s.readSigned(c, sc); !ok {
+			return err
+		}
+		return h(c, sc, received)
+	}
+}
+
+// readSigned is the edge every TaskRouter request passes, assignment
+// callbacks and event callbacks alike: a POST of a form within the limits,
+// read into sc and signed by one of the auth tokens. If the request fails
+// any check, readSigned answers it and returns false and the error of
+// answering it.
+//
+// The checks run cheapest and least trusting first: nothing from the body
+// is believed before the signature is checked, and the signature cannot be
+// checked before the body is read as a form.
+func (s *Server) readSigned(c echo.Context, sc *formScratch) (bool, error) {
+	r := c.Request()
+	if r.Method != http.MethodPost {
+		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
+		return false, s.refuse(c, http.StatusMethodNotAllowed, "method not allowed: use POST", "")
+	}
+	// TaskRouter's exact Content-Type needs no parsing.
+	if ct := r.Header.Get(echo.HeaderContentType); ct != formContentType && !isFormType(ct) {
+		return false, s.refuse(c, http.StatusUnsupportedMediaType, "content type must be "+formContentType, "")
+	}
+	if ok, err := s.readForm(c, sc); !ok {
+		return false, err
+	}
+	if s.verify != nil && !s.verify.valid(sc, r.Header.Get(SignatureHeader)) {
+		s.metrics.signatureFailures.Inc()
+		if s.warnLimit.Allow() {
+			s.log.Warn("invalid signature",
+				zap.String("path", r.URL.Path),
+				zap.String("url", truncateBytes(sc.signedURL(), maxLoggedURL)),
+				zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
+				zap.String("remote_addr", r.RemoteAddr),
+				zap.String("reservation_sid", truncateBytes(sc.get("ReservationSid"), 40)))
+		}
+		return false, writeError(c, http.StatusForbidden, "invalid signature", "")
+	}
+	return true, nil
+}
+
+// malformed answers a signed request whose fields parseFields refused:
+// a 400 naming the field. The request is signed, so this is TaskRouter (or
+// a replay of it) sending something we cannot read: worth a warning every
+// time.
+func (s *Server) malformed(c echo.Context, msg string, err error, fields map[string]string) error {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		fe = &FieldError{Problem: err.Error()}
+	}
+	s.log.Warn(msg,
+		zap.String("field", fe.Field),
+		zap.String("problem", fe.Problem),
+		zap.String("reservation_sid", truncate(fields["ReservationSid"], 40)))
+	return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
 }
 
 // answer writes the decision: the instruction JSON in respond mode, or in
@@ -192,14 +219,18 @@ func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
 	return writeError(c, code, msg, field)
 }
 
-// observe counts and times every request on the callback listener. It
-// settles errors here, rather than leaving them to Echo, so that the status
-// it records is the one sent.
+// observe counts and times every request on the callback listener but
+// event callbacks, which assignd_events_total counts. It settles errors
+// here, rather than leaving them to Echo, so that the status it records is
+// the one sent.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		if err := next(c); err != nil {
 			c.Error(err)
+		}
+		if c.Path() == EventsPath {
+			return nil
 		}
 		s.metrics.answered(c.Response().Status)
 		s.metrics.callbackDuration.Observe(time.Since(start).Seconds())

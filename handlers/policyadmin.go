@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -37,6 +38,11 @@ type policyInfo struct {
 	Warnings []string  `json:"warnings"`
 	// Source is the policy file with every secret parameter's value masked.
 	Source string `json:"source"`
+	// Outcomes holds each rule's reservation outcome counts since start,
+	// as this process saw them: every rule of the running policy, and
+	// rules of earlier policies that still have counts. It is absent
+	// without an events endpoint.
+	Outcomes map[string]outcome.RuleCounts `json:"outcomes,omitempty"`
 }
 
 // ShadowAdmin is what the admin endpoints need of a shadow policy.
@@ -137,6 +143,14 @@ func (s *Server) policyInfo(c echo.Context) error {
 		Warnings: []string{}, Source: string(p.RedactedSource())}
 	for _, w := range p.Warnings() {
 		info.Warnings = append(info.Warnings, w.String())
+	}
+	if s.outcomes != nil {
+		info.Outcomes = s.outcomes.Counts()
+		for _, r := range info.Rules {
+			if _, ok := info.Outcomes[r]; !ok {
+				info.Outcomes[r] = outcome.RuleCounts{Remembered: map[outcome.Outcome]uint64{}, Recomputed: map[outcome.Outcome]uint64{}}
+			}
+		}
 	}
 	return c.JSON(http.StatusOK, info)
 }

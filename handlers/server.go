@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 )
@@ -76,6 +77,11 @@ type Options struct {
 	// decisions) can never change or delay what TaskRouter is told. It must
 	// be quick and must not keep the pointers it is given.
 	AfterDecision func(*Decided)
+	// Outcomes, when set, serves POST /taskrouter/events, which counts the
+	// reservation outcomes TaskRouter's event callbacks report, by the rule
+	// that decided each; GET /-/policy then shows each rule's counts.
+	// Remembering decisions is an AfterDecision observer's job.
+	Outcomes *outcome.Tracker
 
 	// beforeDecide, when set, runs after a callback is parsed and before the
 	// policy decides: a test seam to hold a callback in flight.
@@ -103,6 +109,8 @@ type Server struct {
 	afterDecision func(*Decided)
 	// shadow is set by AddShadowAdmin; nil without a shadow policy.
 	shadow *ShadowAdmin
+	// outcomes is nil without an events endpoint.
+	outcomes *outcome.Tracker
 	// forms holds the callback handler's per-request working memory.
 	forms scratchPool
 	// replyType is the Content-Type header value of every 200 reply.
@@ -144,6 +152,7 @@ func New(opts Options) (*Server, error) {
 		warnLimit:     rate.NewLimiter(rate.Every(time.Second), 5),
 		beforeDecide:  opts.beforeDecide,
 		afterDecision: opts.AfterDecision,
+		outcomes:      opts.Outcomes,
 		replyType:     []string{echo.MIMEApplicationJSON},
 	}
 	cfg := opts.Config
@@ -153,7 +162,10 @@ func New(opts Options) (*Server, error) {
 
 	s.callback = newEcho(s.log)
 	s.callback.Use(s.observe, recoverer(s.log))
-	s.callback.Any(AssignmentPath, s.assignment)
+	s.callback.Any(AssignmentPath, s.signedForm(s.assignment))
+	if s.outcomes != nil {
+		s.callback.Any(EventsPath, s.signedForm(s.event))
+	}
 
 	s.admin = newEcho(s.adminLog)
 	s.admin.Use(recoverer(s.adminLog))
@@ -242,7 +254,7 @@ func newEcho(log *zap.Logger) *echo.Echo {
 		} else {
 			log.Error("request failed", zap.String("path", c.Request().URL.Path), zap.Error(err))
 		}
-		if code == http.StatusMethodNotAllowed && c.Request().URL.Path == AssignmentPath {
+		if p := c.Request().URL.Path; code == http.StatusMethodNotAllowed && (p == AssignmentPath || p == EventsPath) {
 			c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
 		}
 		if err := writeError(c, code, msg, ""); err != nil {

@@ -52,7 +52,7 @@ var (
 	rulesFlag    = flag.Int("rules", 10, "rules in the policy; only the last matches")
 	cpuFlag      = flag.String("cpu", "0", "taskset CPU list for the servers; empty runs them unpinned")
 	serversFlag  = flag.String("servers", "floor,assignd", "servers to test, in order")
-	runsFlag     = flag.String("runs", "constant,saturation", "runs to make against each server")
+	runsFlag     = flag.String("runs", "constant,saturation,events", "runs to make against each server (events: reservation event callbacks, assignd only)")
 	shadowFlag   = flag.Bool("shadow", false, "run assignd with a shadow policy of the same size (ASSIGND_SHADOW_POLICY_FILE), to measure what shadow evaluation costs")
 	logLevelFlag = flag.String("loglevel", "info", "assignd's ASSIGND_LOG_LEVEL; warn drops the per-callback line, to see what it costs")
 )
@@ -68,6 +68,7 @@ const (
 	accountSid = "AC11111111111111111111111111111111"
 	publicBase = "https://assignd.example.com/routing"
 	callPath   = "/taskrouter/assignment"
+	eventsPath = "/taskrouter/events"
 	poolSize   = 1024
 )
 
@@ -130,7 +131,10 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := signedPool(t)
+	pool := signedPool(t, callPath, callbackForm)
+	// Event callbacks for the same reservations: those the runs before
+	// decided are remembered, the rest (and any evicted) recomputed.
+	events := signedPool(t, eventsPath, eventForm)
 	t.Logf("load generator: GOMAXPROCS %d, CPUs allowed %s; servers pinned to CPU %q", runtime.GOMAXPROCS(0), cpusAllowed("self"), *cpuFlag)
 	if *cpuFlag != "" {
 		if _, err := exec.LookPath("taskset"); err != nil {
@@ -153,6 +157,9 @@ func TestLoad(t *testing.T) {
 		t.Logf("%s: pid %d, CPUs allowed %s", name, s.cmd.Process.Pid, cpusAllowed(strconv.Itoa(s.cmd.Process.Pid)))
 		closedLoop(s, pool, *connsFlag, *warmupFlag)
 		for _, run := range strings.Split(*runsFlag, ",") {
+			if run == "events" && name != "assignd" {
+				continue // the floor serves assignment callbacks only
+			}
 			r := result{server: name, run: run}
 			mon := s.monitor()
 			start := time.Now()
@@ -163,6 +170,9 @@ func TestLoad(t *testing.T) {
 			case "saturation":
 				r.stats = closedLoop(s, pool, *connsFlag, *durationFlag)
 				r.run = fmt.Sprintf("saturation %d conns", *connsFlag)
+			case "events":
+				r.stats = closedLoop(s, events, *connsFlag, *durationFlag)
+				r.run = fmt.Sprintf("events, %d conns", *connsFlag)
 			default:
 				t.Fatalf("unknown run %q", run)
 			}
@@ -482,7 +492,7 @@ func openLoop(s *server, pool [][]byte, rate, workers int, d time.Duration) *sta
 				switch {
 				case err != nil:
 					st.errs++
-				case code != http.StatusOK:
+				case code != http.StatusOK && code != http.StatusNoContent: // 204 answers events
 					st.non200++
 				default:
 					st.ok++
@@ -530,7 +540,7 @@ func closedLoop(s *server, pool [][]byte, conns int, d time.Duration) *stats {
 				case err != nil:
 					st.errs++
 					time.Sleep(time.Millisecond) // do not spin on a refused connection
-				case code != http.StatusOK:
+				case code != http.StatusOK && code != http.StatusNoContent: // 204 answers events
 					st.non200++
 				default:
 					st.ok++
@@ -591,33 +601,53 @@ func (c *conn) close() {
 	}
 }
 
-// signedPool returns poolSize distinct assignment callbacks, each signed
-// for publicBase+callPath as Twilio signs them, as raw HTTP/1.1 requests.
-func signedPool(t *testing.T) [][]byte {
+// signedPool returns poolSize distinct requests to path, the form of each
+// from formFor, signed for publicBase+path as Twilio signs them, as raw
+// HTTP/1.1 requests.
+func signedPool(t *testing.T, path string, formFor func(i int) url.Values) [][]byte {
 	t.Helper()
 	pool := make([][]byte, poolSize)
 	for i := range pool {
-		form := url.Values{
-			"AccountSid":       {accountSid},
-			"WorkspaceSid":     {"WS22222222222222222222222222222222"},
-			"WorkflowSid":      {"WW33333333333333333333333333333333"},
-			"TaskQueueSid":     {"WQ44444444444444444444444444444444"},
-			"TaskSid":          {fmt.Sprintf("WT%032x", i)},
-			"WorkerSid":        {fmt.Sprintf("WK%032x", i%50)},
-			"ReservationSid":   {fmt.Sprintf("WR%032x", i)},
-			"TaskAge":          {strconv.Itoa(i % 300)},
-			"TaskPriority":     {"10"},
-			"Timestamp":        {strconv.Itoa(1764371000 + i)},
-			"TaskAttributes":   {fmt.Sprintf(`{"language":"es","tier":"gold","call_sid":"CA%032x","customer":{"name":"Ana","accounts":[{"tier":"gold"}]}}`, i)},
-			"WorkerAttributes": {`{"contact_uri":"client:alice","skills":["billing","vip"],"languages":["en","es"],"level":3}`},
-		}
+		form := formFor(i)
 		body := form.Encode()
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: assignd.internal:8080\r\nUser-Agent: TwilioProxy/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: %s\r\nContent-Length: %d\r\n\r\n%s",
-			callPath, sign(authToken, publicBase+callPath, form), len(body), body)
+			path, sign(authToken, publicBase+path, form), len(body), body)
 		pool[i] = b.Bytes()
 	}
 	return pool
+}
+
+// callbackForm is the i-th assignment callback of the pool.
+func callbackForm(i int) url.Values {
+	return url.Values{
+		"AccountSid":       {accountSid},
+		"WorkspaceSid":     {"WS22222222222222222222222222222222"},
+		"WorkflowSid":      {"WW33333333333333333333333333333333"},
+		"TaskQueueSid":     {"WQ44444444444444444444444444444444"},
+		"TaskSid":          {fmt.Sprintf("WT%032x", i)},
+		"WorkerSid":        {fmt.Sprintf("WK%032x", i%50)},
+		"ReservationSid":   {fmt.Sprintf("WR%032x", i)},
+		"TaskAge":          {strconv.Itoa(i % 300)},
+		"TaskPriority":     {"10"},
+		"Timestamp":        {strconv.Itoa(1764371000 + i)},
+		"TaskAttributes":   {fmt.Sprintf(`{"language":"es","tier":"gold","call_sid":"CA%032x","customer":{"name":"Ana","accounts":[{"tier":"gold"}]}}`, i)},
+		"WorkerAttributes": {`{"contact_uri":"client:alice","skills":["billing","vip"],"languages":["en","es"],"level":3}`},
+	}
+}
+
+// eventForm is the i-th callback's reservation as an event callback, with
+// the fields the TaskRouter Events reference lists; outcomes rotate.
+func eventForm(i int) url.Values {
+	form := callbackForm(i)
+	types := []string{"reservation.accepted", "reservation.rejected", "reservation.timeout", "reservation.completed"}
+	form.Set("EventType", types[i%len(types)])
+	form.Set("WorkspaceName", "Support")
+	form.Set("EventDescription", "Reservation event")
+	form.Set("ResourceType", "Reservation")
+	form.Set("ResourceSid", form.Get("ReservationSid"))
+	form.Set("WorkerName", "alice")
+	return form
 }
 
 // sign computes X-Twilio-Signature as Twilio does: base64 of

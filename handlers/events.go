@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/outcome"
+)
+
+// EventsPath is where TaskRouter POSTs the Workspace's event callbacks
+// (its EventCallbackUrl), below the service root.
+const EventsPath = "/taskrouter/events"
+
+// event answers one TaskRouter event callback: 204 with Content-Type
+// application/json, as the Events reference asks, once the event is
+// counted. The edge is the assignment callback's (signedForm).
+//
+// Only the reservation outcomes are read further: their fields are the
+// assignment callback's, checked by the same parser, and a malformed one is
+// a 400 naming the field. The outcome is attributed to the rule that
+// decided the reservation, remembered if this process decided it, else
+// decided again with the running policy from the event's own fields.
+func (s *Server) event(c echo.Context, sc *formScratch, received time.Time) error {
+	eventType := sc.get("EventType")
+	if len(eventType) == 0 {
+		return writeError(c, http.StatusBadRequest, "EventType: is required", "EventType")
+	}
+	o, isOutcome := outcome.Parse(eventType)
+	if !isOutcome {
+		// Counted by type and nothing else: the Workspace's EventsFilter
+		// should keep these away.
+		s.outcomes.CountEvent(eventType)
+		return s.noContent(c)
+	}
+	fields := sc.fieldMap()
+	cb, err := parseFields(fields)
+	if err != nil {
+		return s.malformed(c, "malformed event", err, fields)
+	}
+	s.outcomes.CountEvent(eventType)
+	if e, ok := s.outcomes.Lookup(cb.ReservationSid); ok {
+		s.outcomes.Record(o, e.Rule, e.Instruction, outcome.Remembered, received.Sub(e.Decided))
+		return s.noContent(c)
+	}
+	pol := s.store.Current()
+	if pol == nil {
+		s.log.Error("event before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
+		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")
+	}
+	// Another replica decided this reservation, or this process forgot
+	// it: decide again. The event carries the task and worker as they are
+	// now, so a rule that reads TaskAge or attributes that changed since may
+	// differ from the one that decided.
+	d := pol.Decide(cb.Input(received))
+	s.outcomes.Record(o, d.Rule, d.Instruction.Name, outcome.Recomputed, 0)
+	return s.noContent(c)
+}
+
+// noContent is the answer to every accepted event callback.
+func (s *Server) noContent(c echo.Context) error {
+	c.Response().Header()[echo.HeaderContentType] = s.replyType
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,172 @@
+package outcome
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options are what New needs. Capacity, TTL and Registerer are required.
+type Options struct {
+	// Capacity bounds the decisions remembered: ASSIGND_DECISION_MEMORY.
+	Capacity int
+	// TTL is how long a decision is remembered: ASSIGND_RESERVATION_TIMEOUT
+	// plus MaxWrapUp.
+	TTL time.Duration
+	// Registerer takes the metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Tracker remembers decisions and counts the outcomes that events report,
+// by rule. It is safe for concurrent use.
+type Tracker struct {
+	mem *Memory
+	now func() time.Time
+
+	outcomes *prometheus.CounterVec
+	seconds  *prometheus.HistogramVec
+	// events holds the assignd_events_total child of every known EventType
+	// and of OtherType; it is never written after New.
+	events map[string]prometheus.Counter
+	// counts maps a rule name to its *ruleCounts, for GET /-/policy. Rule
+	// names come from policies, so the map grows only with reloads.
+	counts sync.Map
+}
+
+// ruleCounts counts one rule's outcomes, by source and outcome.
+type ruleCounts struct {
+	n [2][7]atomic.Uint64 // [source][outcomeIndex]
+}
+
+// outcomeIndex numbers the outcomes for ruleCounts.
+var outcomeIndex = map[Outcome]int{Accepted: 0, Rejected: 1, Timeout: 2, Canceled: 3, Rescinded: 4, Wrapup: 5, Completed: 6}
+
+// RuleCounts are one rule's outcome counts, as GET /-/policy shows them;
+// outcomes never seen are absent.
+type RuleCounts struct {
+	Remembered map[Outcome]uint64 `json:"remembered"`
+	Recomputed map[Outcome]uint64 `json:"recomputed"`
+}
+
+// New builds a Tracker and registers its metrics.
+func New(opts Options) (*Tracker, error) {
+	switch {
+	case opts.Capacity < 1:
+		return nil, fmt.Errorf("outcome.New: capacity must be at least 1, not %d", opts.Capacity)
+	case opts.TTL <= 0:
+		return nil, fmt.Errorf("outcome.New: TTL must be positive, not %s", opts.TTL)
+	case opts.Registerer == nil:
+		return nil, errors.New("outcome.New: no prometheus registerer")
+	}
+	t := &Tracker{mem: NewMemory(opts.Capacity, opts.TTL), now: opts.Now}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if err := t.register(opts.Registerer); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// register builds and registers the metrics.
+func (t *Tracker) register(reg prometheus.Registerer) error {
+	t.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assignd_reservation_outcomes_total",
+		Help: "Reservation outcomes reported by TaskRouter events, by the rule that decided the reservation, its instruction, the outcome, and whether the decision was remembered or recomputed.",
+	}, []string{"rule", "instruction", "outcome", "source"})
+	t.seconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "assignd_reservation_outcome_seconds",
+		Help: "Time from a remembered decision to the event reporting its outcome, by rule and outcome.",
+		// From a quick accept to the end of a long call's wrap-up.
+		Buckets: []float64{1, 2.5, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600},
+	}, []string{"rule", "outcome"})
+	eventsVec := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assignd_events_total",
+		Help: "TaskRouter event callbacks accepted, by EventType; types the Events reference does not list are \"other\".",
+	}, []string{"type"})
+	entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "assignd_decision_memory_entries",
+		Help: "Decisions remembered for attributing reservation events (ASSIGND_DECISION_MEMORY bounds it).",
+	}, func() float64 { return float64(t.mem.Len()) })
+	evictions := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "assignd_decision_memory_evictions_total",
+		Help: "Remembered decisions dropped, because the memory was full or the entry outlived the reservation timeout plus the longest wrap-up.",
+	}, func() float64 { return float64(t.mem.Evictions()) })
+	for _, c := range []prometheus.Collector{t.outcomes, t.seconds, eventsVec, entries, evictions} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("registering outcome metrics: %w", err)
+		}
+	}
+	t.events = make(map[string]prometheus.Counter, len(EventTypes)+1)
+	for _, et := range slices.Concat(EventTypes, []string{OtherType}) {
+		t.events[et] = eventsVec.WithLabelValues(et)
+	}
+	return nil
+}
+
+// Remember records the decision for a reservation.
+func (t *Tracker) Remember(reservationSid string, e Entry) {
+	t.mem.Put(reservationSid, e, t.now())
+}
+
+// Lookup returns the remembered decision for a reservation, if any.
+func (t *Tracker) Lookup(reservationSid string) (Entry, bool) {
+	return t.mem.Get(reservationSid, t.now())
+}
+
+// Memory is the decision memory, for tests and the console.
+func (t *Tracker) Memory() *Memory { return t.mem }
+
+// CountEvent counts one accepted event callback by its EventType.
+func (t *Tracker) CountEvent(eventType []byte) {
+	c, ok := t.events[string(eventType)]
+	if !ok {
+		c = t.events[OtherType]
+	}
+	c.Inc()
+}
+
+// Record counts one outcome for rule and instruction. For a remembered
+// decision, elapsed is the time from the decision to the event.
+func (t *Tracker) Record(o Outcome, rule, instruction string, src Source, elapsed time.Duration) {
+	t.outcomes.WithLabelValues(rule, instruction, string(o), string(src)).Inc()
+	i := 0
+	if src == Remembered {
+		t.seconds.WithLabelValues(rule, string(o)).Observe(elapsed.Seconds())
+	} else {
+		i = 1
+	}
+	rc, ok := t.counts.Load(rule)
+	if !ok {
+		rc, _ = t.counts.LoadOrStore(rule, &ruleCounts{})
+	}
+	rc.(*ruleCounts).n[i][outcomeIndex[o]].Add(1)
+}
+
+// Counts returns the outcome counts of every rule that has one, by rule
+// name.
+func (t *Tracker) Counts() map[string]RuleCounts {
+	out := map[string]RuleCounts{}
+	t.counts.Range(func(k, v any) bool {
+		rc := v.(*ruleCounts)
+		c := RuleCounts{Remembered: map[Outcome]uint64{}, Recomputed: map[Outcome]uint64{}}
+		for o, i := range outcomeIndex {
+			if n := rc.n[0][i].Load(); n > 0 {
+				c.Remembered[o] = n
+			}
+			if n := rc.n[1][i].Load(); n > 0 {
+				c.Recomputed[o] = n
+			}
+		}
+		out[k.(string)] = c
+		return true
+	})
+	return out
+}
