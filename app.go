@@ -123,7 +123,11 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.srv.AddConsole(handlers.ConsoleOptions{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now()})
+	console := handlers.ConsoleOptions{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now(), Outcomes: a.outcomes.Summary}
+	if a.shadow != nil {
+		console.Shadow = a.shadow.Summary
+	}
+	a.srv.AddConsole(console)
 	// Every reload trigger goes through the one Reloader goroutine: file
 	// events in the policy's directory, SIGHUP, and POST /-/reload.
 	if cfg.PolicyFile != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,4 +170,23 @@ func (t *Tracker) Counts() map[string]RuleCounts {
 		return true
 	})
 	return out
+}
+
+// Summary describes, for the console, how the reservations of rule ended,
+// remembered and recomputed together, in the order of Outcomes: "" when
+// none has an event yet.
+func (t *Tracker) Summary(rule string) string {
+	v, ok := t.counts.Load(rule)
+	if !ok {
+		return ""
+	}
+	rc := v.(*ruleCounts)
+	var parts []string
+	for _, o := range Outcomes {
+		i := outcomeIndex[o]
+		if n := rc.n[0][i].Load() + rc.n[1][i].Load(); n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", o, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -282,3 +282,26 @@ func (t *Table) sort() {
 			cmp.Compare(a.ShadowRule, b.ShadowRule), cmp.Compare(a.Outcome, b.Outcome))
 	})
 }
+
+// Summary describes, for the console, how the shadow policy now running
+// compares on callbacks the live rule decided: "" when it has seen none.
+func (e *Evaluator) Summary(liveRule string) string {
+	var same, params, other uint64
+	for _, r := range e.Agreement().SinceLoad.Rows {
+		if r.LiveRule != liveRule {
+			continue
+		}
+		switch r.Outcome {
+		case policy.Same:
+			same += r.Count
+		case policy.Params:
+			params += r.Count
+		default:
+			other += r.Count
+		}
+	}
+	if same+params+other == 0 {
+		return ""
+	}
+	return fmt.Sprintf("same %d, other params %d, other instruction %d", same, params, other)
+}
