@@ -296,6 +296,10 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 		if err != nil {
 			ps.errorf(v.Line, r, key, "%v", err)
 			rp.bad = true
+		} else if c, isString := rp.value.(string); isString && psp.kind == kContact {
+			if w := contactWarning(c); w != "" {
+				ps.warnf(v.Line, r, key, "%s", w)
+			}
 		}
 		rp.line = k.Line
 		out = append(out, rp)
@@ -499,11 +503,30 @@ func (ps *parser) checkRule(r *rule, line int) {
 			}
 		}
 	}
+	ps.checkTaskRouterRequires(r, line, has)
 	switch {
-	case r.instruction == Reject && !has("activity_sid"):
+	case r.instruction == Reject && r.mode == Update && !has("activity_sid"):
 		ps.warnf(line, r, "params", "reject without activity_sid leaves the worker available, so TaskRouter can offer the task straight back")
+	case r.instruction == Redirect && !has("accept"):
+		ps.warnf(line, r, "params", "redirect without accept leaves the reservation pending: the call has left the queue and assignd never accepts later; set accept: true, or accept: false if something else accepts it")
 	case r.mode == Respond && (r.instruction == Dequeue || r.instruction == Call) && !has("to") &&
 		(r.when == nil || !strings.Contains(r.when.Canonical(), "worker.contact_uri")):
 		ps.warnf(line, r, "params", "%s without to dials worker.contact_uri; workers whose attributes lack it fail the instruction", r.instruction)
+	}
+}
+
+// checkTaskRouterRequires refuses what TaskRouter refuses: parameters its
+// pages mark required, in the mode that sends them.
+func (ps *parser) checkTaskRouterRequires(r *rule, line int, has func(string) bool) {
+	switch {
+	case r.instruction == Reject && r.mode == Respond && !has("activity_sid"):
+		// The callback-response table marks it required; error 40100.
+		ps.errorf(line, r, "params", "a respond-mode reject needs activity_sid, or TaskRouter refuses the reply (error 40100); add it, or use mode: update, where the worker keeps its previous activity")
+	case r.instruction == Dequeue && r.mode == Update && !has("from"):
+		// The Reservations REST page marks DequeueFrom required; error 40132.
+		ps.errorf(line, r, "params", "an update-mode dequeue needs from, or TaskRouter refuses the update (error 40132); add it, or use mode: respond, where TaskRouter uses the number the caller dialed")
+	case r.instruction == Conference && !has("from"):
+		// Errors 40138 and 40141 list a conference without from.
+		ps.errorf(line, r, "params", "conference needs from, the caller ID of the call to the worker, or TaskRouter refuses it (errors 40138, 40141)")
 	}
 }
