@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	_ "time/tzdata" // the policy's timezone must resolve on a distroless image too
 
@@ -114,6 +116,21 @@ func (ps *parser) warnf(line int, r *rule, field, format string, args ...any) {
 	ps.warnings = append(ps.warnings, p)
 }
 
+// loadError returns the problems found so far as a *LoadError, keeping the
+// first MaxProblems: a file with thousands of problems, such as a wrong
+// file given as the policy, still gives a short, readable answer.
+func (ps *parser) loadError() *LoadError {
+	if n := len(ps.problems); n > MaxProblems {
+		more := n - MaxProblems
+		problems := append(ps.problems[:MaxProblems:MaxProblems], Problem{
+			File: ps.file,
+			Msg:  fmt.Sprintf("and %d more problems not shown; fix these first", more),
+		})
+		return &LoadError{Problems: problems, More: more}
+	}
+	return &LoadError{Problems: ps.problems}
+}
+
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // LoadFile reads and parses the policy file at path. It is the one way a
@@ -121,12 +138,66 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 // validate and explain use it, so all of them accept and refuse the same
 // files with the same messages. A file that does not parse returns a
 // *LoadError; one that cannot be read, an error that says so.
+//
+// The file must be a regular file of at most MaxFileSize bytes: a FIFO
+// would block every reload until something writes to it, and a device
+// such as /dev/zero would never end.
 func LoadFile(path string) (*Policy, error) {
-	src, err := os.ReadFile(path)
+	src, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// MaxFileSize is the largest policy file LoadFile reads, 1 MiB: far more
+// than any policy needs, and small enough to hold and hash twice.
+const MaxFileSize = 1 << 20
+
+// readFile reads a policy file within LoadFile's limits.
+func readFile(path string) ([]byte, error) {
+	// O_NONBLOCK, so that opening a FIFO returns at once instead of
+	// waiting for a writer; it does not change how a regular file reads.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading policy: %w", err)
 	}
-	return Parse(path, src)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("reading policy: %q is %s, not a regular file", path, fileKind(fi.Mode()))
+	}
+	tooLarge := fmt.Errorf("reading policy: %q is larger than the limit of 1 MiB (%d bytes)", path, MaxFileSize)
+	if fi.Size() > MaxFileSize {
+		return nil, tooLarge
+	}
+	// The limit holds even if the file grows after Stat.
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	if len(src) > MaxFileSize {
+		return nil, tooLarge
+	}
+	return src, nil
+}
+
+// fileKind names what a non-regular file is, for LoadFile's message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a plain file (" + m.Type().String() + ")"
 }
 
 // Parse compiles a policy file. It reports every problem at once, as a
@@ -143,16 +214,16 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		msg = yamlLine.ReplaceAllString(msg, "")
 		msg = strings.TrimLeft(msg, ": ")
 		ps.errorf(line, nil, "", "not valid YAML: %s", msg)
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		ps.errorf(0, nil, "", "empty policy: it needs version: 1 and rules")
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 	top := resolve(doc.Content[0])
 	if top.Kind != yaml.MappingNode {
 		ps.errorf(top.Line, nil, "", "the policy must be a mapping with version and rules")
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 
 	sum := sha256.Sum256(src)
@@ -183,7 +254,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		ps.rules(p, rulesNode, defaultMode, defaults)
 	}
 	if len(ps.problems) > 0 {
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 	p.warnings = ps.warnings
 	return p, nil

@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -339,5 +340,30 @@ func TestParseTaskRouterRequires(t *testing.T) {
 				t.Errorf("Parse: %v, want an error containing %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestParseFirstHundredProblems checks issue 12, point 16: a file with very
+// many problems lists the first MaxProblems and says how many more.
+func TestParseFirstHundredProblems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nrules:\n")
+	for i := range 130 {
+		fmt.Fprintf(&b, "  - {name: r%d, when: task.x == %d, instruction: dial}\n", i, i)
+	}
+	b.WriteString("  - {name: d, instruction: accept}\n")
+	_, err := Parse("p.yaml", []byte(b.String()))
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("Parse: %v, want a *LoadError", err)
+	}
+	if len(le.Problems) != MaxProblems+1 || le.More != 30 {
+		t.Fatalf("got %d problems and More %d, want %d and 30", len(le.Problems), le.More, MaxProblems+1)
+	}
+	if got, want := le.Problems[MaxProblems].String(), "p.yaml: and 30 more problems not shown; fix these first"; got != want {
+		t.Errorf("last problem %q, want %q", got, want)
+	}
+	if !strings.Contains(le.Problems[MaxProblems-1].String(), `rule "r99" (#100)`) {
+		t.Errorf("problem %d is %q, want rule r99's", MaxProblems, le.Problems[MaxProblems-1])
 	}
 }
