@@ -8,16 +8,12 @@ import (
 	"github.com/assignd/assignd/policy/expr"
 )
 
-var weekdays = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
-
 // env builds the expression environment on the stack: now.* are read once,
-// in the policy's time zone.
+// in the policy's time zone, and taskrouter.* in UTC.
 func (p *Policy) env(in *Input) expr.Env {
-	t := in.Now.In(p.loc)
-	return expr.Env{
-		Task: in.Task, Worker: in.Worker, Callback: in.Callback,
-		Hour: t.Hour(), Minute: t.Minute(), Weekday: weekdays[t.Weekday()],
-	}
+	env := expr.Env{Task: in.Task, Worker: in.Worker, Callback: in.Callback}
+	env.SetClock(in.Now, p.loc)
+	return env
 }
 
 // Decide picks the instruction for one callback: the first rule whose

@@ -240,3 +240,44 @@ func BenchmarkDecide(b *testing.B) {
 		})
 	}
 }
+
+// TestDecideTwilioClock checks issue 12, points 8 to 11 end to end:
+// now.weekday uses Twilio's Mon..Sun in the policy's zone, taskrouter.* is
+// read in UTC whatever the zone, bare keys read the task, and a large
+// integer attribute is rendered exactly as sent.
+func TestDecideTwilioClock(t *testing.T) {
+	p := mustParse(t, `
+version: 1
+timezone: America/New_York
+rules:
+  - name: monday-local
+    when: now.weekday == "Mon" AND customer_value == "Gold"
+    instruction: redirect
+    params: {call_sid: "{{call_sid}}", url: "https://h/acct/{{task.account}}?n={{account}}", accept: true}
+  - name: tuesday-utc
+    when: taskrouter.dayOfWeek == "Tue" AND taskrouter.currentTime < 0500
+    instruction: accept
+  - name: default
+    instruction: reject
+    params: {activity_sid: WA0123456789abcdef0123456789abcdef}
+`)
+	task := map[string]any{
+		"customer_value": "Gold",
+		"call_sid":       "CA0123456789abcdef0123456789abcdef",
+		"account":        json.Number("12345678901234567890"),
+	}
+	// 2026-01-06 02:00 UTC is Tuesday in UTC and Monday 21:00 in New York.
+	now := time.Date(2026, 1, 6, 2, 0, 0, 0, time.UTC)
+	d := p.Decide(&Input{Task: task, Now: now})
+	if d.Rule != "monday-local" {
+		t.Fatalf("rule %q, want monday-local", d.Rule)
+	}
+	want := `{"instruction":"redirect","call_sid":"CA0123456789abcdef0123456789abcdef","url":"https://h/acct/12345678901234567890?n=12345678901234567890","accept":true}`
+	if string(d.JSON) != want {
+		t.Errorf("reply\n%s\nwant\n%s", d.JSON, want)
+	}
+	task["customer_value"] = "Silver"
+	if d := p.Decide(&Input{Task: task, Now: now}); d.Rule != "tuesday-utc" {
+		t.Errorf("rule %q, want tuesday-utc: taskrouter.* reads UTC", d.Rule)
+	}
+}

@@ -1,12 +1,14 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // kind is how a parameter's value is typed and checked.
@@ -14,7 +16,7 @@ type kind int
 
 const (
 	kString   kind = iota // free text
-	kContact              // E.164, client:identity or sip:uri
+	kContact              // what TaskRouter dials: E.164, client:, sip: or an identity
 	kURL                  // absolute http(s) URL
 	kBool                 // true or false
 	kInt                  // integer within [min, max]
@@ -171,6 +173,9 @@ func ParamNames(instruction string) []string {
 var (
 	e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 	sidPattern  = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+	// identityPattern is a Twilio Client identity, which TaskRouter dials
+	// as client:identity when it is given bare.
+	identityPattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 )
 
 // check types and checks a parameter value, whether a literal from the
@@ -273,15 +278,34 @@ func (ps *paramSpec) checkList(v any) (any, error) {
 	return items, nil
 }
 
+// checkContact accepts what TaskRouter may dial: any non-empty value
+// without whitespace or control characters. Twilio's own examples answer
+// "to": "joey" (a client identity) and "from": "18001234567", so the forms
+// it documents are only warned about (contactWarning), never refused.
 func checkContact(s string) error {
-	switch {
-	case e164Pattern.MatchString(s):
-	case strings.HasPrefix(s, "client:") && len(s) > len("client:") && !strings.ContainsAny(s, " \t\r\n"):
-	case strings.HasPrefix(s, "sip:") && strings.Contains(s[4:], "@") && !strings.ContainsAny(s, " \t\r\n"):
-	default:
-		return fmt.Errorf("%q is not a contact URI: use E.164 (+15005550006), client:identity or sip:user@host", s)
+	if s == "" {
+		return fmt.Errorf("must not be empty")
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return fmt.Errorf("%q holds whitespace or control characters; a contact is E.164 (+15005550006), client:identity, sip:user@host or a client identity", s)
 	}
 	return nil
+}
+
+// contactWarning says why a literal contact that checkContact accepts may
+// still not be what was meant, or returns "".
+func contactWarning(s string) string {
+	switch {
+	case e164Pattern.MatchString(s):
+	case strings.HasPrefix(s, "client:") && len(s) > len("client:"):
+	case strings.HasPrefix(s, "sip:") && strings.Contains(s[len("sip:"):], "@"):
+	case identityPattern.MatchString(s) && strings.Trim(s, "0123456789") != "":
+	case strings.Trim(s, "0123456789") == "":
+		return fmt.Sprintf("%q has no leading +: TaskRouter may not read it as a phone number; write E.164, as in \"+%s\"", s, s)
+	default:
+		return fmt.Sprintf("%q is none of E.164 (+15005550006), client:identity, sip:user@host or a client identity (letters, digits and _); check that TaskRouter can dial it", s)
+	}
+	return ""
 }
 
 func checkURL(s string) error {
@@ -313,6 +337,10 @@ func asInt(v any) (int64, bool) {
 		if i, err := strconv.ParseInt(n, 10, 64); err == nil {
 			return i, true
 		}
+	case json.Number:
+		if i, err := n.Int64(); err == nil {
+			return i, true
+		}
 	}
 	return 0, false
 }
@@ -339,6 +367,8 @@ func describe(v any) string {
 		return fmt.Sprintf("%d", x)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
 	case []any, []string:
 		return "a list"
 	case map[string]any:

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -114,20 +113,22 @@ func (ps *parser) warnf(line int, r *rule, field, format string, args ...any) {
 	ps.warnings = append(ps.warnings, p)
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
-
-// LoadFile reads and parses the policy file at path. It is the one way a
-// policy file is read: Store uses it on start and on every reload, and
-// validate and explain use it, so all of them accept and refuse the same
-// files with the same messages. A file that does not parse returns a
-// *LoadError; one that cannot be read, an error that says so.
-func LoadFile(path string) (*Policy, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
+// loadError returns the problems found so far as a *LoadError, keeping the
+// first MaxProblems: a file with thousands of problems, such as a wrong
+// file given as the policy, still gives a short, readable answer.
+func (ps *parser) loadError() *LoadError {
+	if n := len(ps.problems); n > MaxProblems {
+		more := n - MaxProblems
+		problems := append(ps.problems[:MaxProblems:MaxProblems], Problem{
+			File: ps.file,
+			Msg:  fmt.Sprintf("and %d more problems not shown; fix these first", more),
+		})
+		return &LoadError{Problems: problems, More: more}
 	}
-	return Parse(path, src)
+	return &LoadError{Problems: ps.problems}
 }
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // Parse compiles a policy file. It reports every problem at once, as a
 // *LoadError, each with file, line, rule and field.
@@ -143,16 +144,16 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		msg = yamlLine.ReplaceAllString(msg, "")
 		msg = strings.TrimLeft(msg, ": ")
 		ps.errorf(line, nil, "", "not valid YAML: %s", msg)
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		ps.errorf(0, nil, "", "empty policy: it needs version: 1 and rules")
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 	top := resolve(doc.Content[0])
 	if top.Kind != yaml.MappingNode {
 		ps.errorf(top.Line, nil, "", "the policy must be a mapping with version and rules")
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 
 	sum := sha256.Sum256(src)
@@ -183,7 +184,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		ps.rules(p, rulesNode, defaultMode, defaults)
 	}
 	if len(ps.problems) > 0 {
-		return nil, &LoadError{Problems: ps.problems}
+		return nil, ps.loadError()
 	}
 	p.warnings = ps.warnings
 	return p, nil
@@ -296,6 +297,10 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 		if err != nil {
 			ps.errorf(v.Line, r, key, "%v", secretSafe(psp, err))
 			rp.bad = true
+		} else if c, isString := rp.value.(string); isString && psp.kind == kContact {
+			if w := contactWarning(c); w != "" {
+				ps.warnf(v.Line, r, key, "%s", w)
+			}
 		}
 		rp.line = k.Line
 		out = append(out, rp)
@@ -499,11 +504,30 @@ func (ps *parser) checkRule(r *rule, line int) {
 			}
 		}
 	}
+	ps.checkTaskRouterRequires(r, line, has)
 	switch {
-	case r.instruction == Reject && !has("activity_sid"):
+	case r.instruction == Reject && r.mode == Update && !has("activity_sid"):
 		ps.warnf(line, r, "params", "reject without activity_sid leaves the worker available, so TaskRouter can offer the task straight back")
+	case r.instruction == Redirect && !has("accept"):
+		ps.warnf(line, r, "params", "redirect without accept leaves the reservation pending: the call has left the queue and assignd never accepts later; set accept: true, or accept: false if something else accepts it")
 	case r.mode == Respond && (r.instruction == Dequeue || r.instruction == Call) && !has("to") &&
 		(r.when == nil || !strings.Contains(r.when.Canonical(), "worker.contact_uri")):
 		ps.warnf(line, r, "params", "%s without to dials worker.contact_uri; workers whose attributes lack it fail the instruction", r.instruction)
+	}
+}
+
+// checkTaskRouterRequires refuses what TaskRouter refuses: parameters its
+// pages mark required, in the mode that sends them.
+func (ps *parser) checkTaskRouterRequires(r *rule, line int, has func(string) bool) {
+	switch {
+	case r.instruction == Reject && r.mode == Respond && !has("activity_sid"):
+		// The callback-response table marks it required; error 40100.
+		ps.errorf(line, r, "params", "a respond-mode reject needs activity_sid, or TaskRouter refuses the reply (error 40100); add it, or use mode: update, where the worker keeps its previous activity")
+	case r.instruction == Dequeue && r.mode == Update && !has("from"):
+		// The Reservations REST page marks DequeueFrom required; error 40132.
+		ps.errorf(line, r, "params", "an update-mode dequeue needs from, or TaskRouter refuses the update (error 40132); add it, or use mode: respond, where TaskRouter uses the number the caller dialed")
+	case r.instruction == Conference && !has("from"):
+		// Errors 40138 and 40141 list a conference without from.
+		ps.errorf(line, r, "params", "conference needs from, the caller ID of the call to the worker, or TaskRouter refuses it (errors 40138, 40141)")
 	}
 }

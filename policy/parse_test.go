@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,12 +107,13 @@ rules:
   - name: default
     instruction: accept
 `, []string{`rule "mixed" (#1): when: AND and OR mixed without parentheses`}},
-		{"reject without activity", `
+		{"update-mode reject without activity", `
 version: 1
 rules:
   - name: no
     when: task.x == 1
     instruction: reject
+    mode: update
   - name: default
     instruction: accept
 `, []string{`rule "no" (#1): params: reject without activity_sid`}},
@@ -135,7 +138,49 @@ rules:
   - name: default
     instruction: dequeue
     mode: update
+    params: {from: "+15005550006"}
 `, nil},
+		// Issue 12, point 5.
+		{"redirect without accept", `
+version: 1
+rules:
+  - name: voicemail
+    when: task.x == 1
+    instruction: redirect
+    params: {call_sid: "{{task.call_sid}}", url: "https://h/vm"}
+  - name: default
+    instruction: accept
+`, []string{`rule "voicemail" (#1): params: redirect without accept leaves the reservation pending`}},
+		{"redirect with accept false is a choice", `
+version: 1
+rules:
+  - name: voicemail
+    when: task.x == 1
+    instruction: redirect
+    params: {call_sid: "{{task.call_sid}}", url: "https://h/vm", accept: false}
+  - name: default
+    instruction: accept
+`, nil},
+		// Issue 12, point 4: accepted, but warned about.
+		{"contacts TaskRouter documents are not warned", `
+version: 1
+defaults:
+  dequeue: {from: "+15005550006"}
+rules:
+  - {name: e164, when: task.x == 1, instruction: dequeue, params: {to: "+15005550007"}}
+  - {name: client, when: task.x == 2, instruction: dequeue, params: {to: "client:joey"}}
+  - {name: sip, when: task.x == 3, instruction: dequeue, params: {to: "sip:joey@example.com"}}
+  - {name: identity, when: task.x == 4, instruction: dequeue, params: {to: "joey"}}
+  - {name: default, instruction: accept}
+`, nil},
+		{"contacts TaskRouter may not dial are warned", `
+version: 1
+rules:
+  - {name: digits, when: task.x == 1, instruction: dequeue, params: {from: "18001234567", to: "client:a"}}
+  - {name: odd, when: task.x == 2, instruction: dequeue, params: {from: "bob@example.com", to: "client:a"}}
+  - {name: default, instruction: accept}
+`, []string{`rule "digits" (#1): params.from: "18001234567" has no leading +`,
+			`rule "odd" (#2): params.from: "bob@example.com" is none of E.164`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +204,7 @@ func TestParseModes(t *testing.T) {
 		want       Mode
 		hasUpdates bool
 	}{
-		{"auto conference is update", "version: 1\nrules:\n  - name: d\n    instruction: conference\n", Update, true},
+		{"auto conference is update", "version: 1\nrules:\n  - name: d\n    instruction: conference\n    params: {from: \"+15005550006\"}\n", Update, true},
 		{"auto dequeue is respond", "version: 1\nrules:\n  - name: d\n    instruction: accept\n", Respond, false},
 		{"default mode applies", "version: 1\ndefaults: {mode: update}\nrules:\n  - name: d\n    instruction: accept\n", Update, true},
 		{"rule mode wins", "version: 1\ndefaults: {mode: update}\nrules:\n  - name: d\n    instruction: accept\n    mode: respond\n", Respond, false},
@@ -188,7 +233,15 @@ func TestParamChecks(t *testing.T) {
 		{Dequeue, "from", 15005550006, "quote phone numbers"},
 		{Dequeue, "to", "client:alice", ""},
 		{Dequeue, "to", "sip:alice@example.com", ""},
-		{Dequeue, "to", "alice", "not a contact URI"},
+		{Dequeue, "to", "alice", ""},
+		{Dequeue, "from", "bob", ""},
+		{Dequeue, "from", "18001234567", ""},
+		{Dequeue, "to", "", "must not be empty"},
+		{Dequeue, "to", "client:ali ce", "whitespace or control characters"},
+		{Dequeue, "to", "+1 500 555 0006", "whitespace or control characters"},
+		{Dequeue, "to", "sip:a@b\r\nX-Evil: 1", "whitespace or control characters"},
+		{Dequeue, "timeout", json.Number("20"), ""},
+		{Dequeue, "timeout", json.Number("12345678901234567890"), "whole number"},
 		{Dequeue, "timeout", 0, "between 1 and 999"},
 		{Dequeue, "timeout", 999, ""},
 		{Dequeue, "timeout", 1000, "between 1 and 999"},
@@ -251,4 +304,66 @@ func TestExamplePolicyLoads(t *testing.T) {
 		t.Errorf("empty callback: got rule %q reply %s, want the default dequeue", d.Rule, d.JSON)
 	}
 	t.Logf("%s", d.JSON)
+}
+
+// TestParseTaskRouterRequires checks issue 12, points 1 to 3: what
+// TaskRouter's pages mark required is a load error in the mode that sends
+// it, whether the rule or the defaults leave it out.
+func TestParseTaskRouterRequires(t *testing.T) {
+	const (
+		rejectErr     = "a respond-mode reject needs activity_sid, or TaskRouter refuses the reply (error 40100)"
+		dequeueErr    = "an update-mode dequeue needs from, or TaskRouter refuses the update (error 40132)"
+		conferenceErr = "conference needs from, the caller ID of the call to the worker, or TaskRouter refuses it (errors 40138, 40141)"
+	)
+	tests := []struct {
+		name, src, wantErr string // wantErr "" means the policy loads
+	}{
+		{"respond reject without activity", "rules:\n  - {name: d, instruction: reject}\n", rejectErr},
+		{"auto reject without activity is respond", "defaults: {mode: auto}\nrules:\n  - {name: d, instruction: reject}\n", rejectErr},
+		{"respond reject with activity", "rules:\n  - {name: d, instruction: reject, params: {activity_sid: WA0123456789abcdef0123456789abcdef}}\n", ""},
+		{"respond reject with activity from defaults", "defaults: {reject: {activity_sid: WA0123456789abcdef0123456789abcdef}}\nrules:\n  - {name: d, instruction: reject}\n", ""},
+		{"update reject without activity loads", "rules:\n  - {name: d, instruction: reject, mode: update}\n", ""},
+		{"update dequeue without from", "rules:\n  - {name: d, instruction: dequeue, mode: update}\n", dequeueErr},
+		{"update dequeue from defaults", "defaults: {mode: update, dequeue: {from: \"+15005550006\"}}\nrules:\n  - {name: d, instruction: dequeue}\n", ""},
+		{"respond dequeue without from loads", "rules:\n  - {name: d, instruction: dequeue, params: {to: \"client:a\"}}\n", ""},
+		{"conference without from", "rules:\n  - {name: d, instruction: conference}\n", conferenceErr},
+		{"respond conference without from", "rules:\n  - {name: d, instruction: conference, mode: respond}\n", conferenceErr},
+		{"conference from defaults", "defaults: {conference: {from: \"{{task.to}}\"}}\nrules:\n  - {name: c, when: task.x == 1, instruction: conference}\n  - {name: d, instruction: accept}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte("version: 1\n"+tt.src))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Parse: %v, want it to load", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Parse: %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestParseFirstHundredProblems checks issue 12, point 16: a file with very
+// many problems lists the first MaxProblems and says how many more.
+func TestParseFirstHundredProblems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nrules:\n")
+	for i := range 130 {
+		fmt.Fprintf(&b, "  - {name: r%d, when: task.x == %d, instruction: dial}\n", i, i)
+	}
+	b.WriteString("  - {name: d, instruction: accept}\n")
+	_, err := Parse("p.yaml", []byte(b.String()))
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("Parse: %v, want a *LoadError", err)
+	}
+	if len(le.Problems) != MaxProblems+1 || le.More != 30 {
+		t.Fatalf("got %d problems and More %d, want %d and 30", len(le.Problems), le.More, MaxProblems+1)
+	}
+	if got, want := le.Problems[MaxProblems].String(), "p.yaml: and 30 more problems not shown; fix these first"; got != want {
+		t.Errorf("last problem %q, want %q", got, want)
+	}
+	if !strings.Contains(le.Problems[MaxProblems-1].String(), `rule "r99" (#100)`) {
+		t.Errorf("problem %d is %q, want rule r99's", MaxProblems, le.Problems[MaxProblems-1])
+	}
 }

@@ -44,9 +44,16 @@ func (p Problem) String() string {
 	return b.String()
 }
 
-// LoadError lists every problem that stopped a policy from loading.
+// MaxProblems is how many problems a LoadError lists at most.
+const MaxProblems = 100
+
+// LoadError lists the problems that stopped a policy from loading: all of
+// them, or the first MaxProblems followed by one more Problem that says how
+// many were left out, so that whoever prints the list shows the count.
 type LoadError struct {
 	Problems []Problem
+	// More is how many problems were left out, or 0.
+	More int
 }
 
 // Error renders every problem, one a line.

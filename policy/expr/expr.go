@@ -1,6 +1,7 @@
 // Package expr implements TaskRouter's expression language: the SQL-like
-// conditions of Workflow filters and TaskQueue target_workers, with every
-// reference rooted at task., worker., callback. or now., and the {{ ref }}
+// conditions of Workflow filters and TaskQueue target_workers, with
+// references rooted at task., worker., callback., now. or taskrouter. (a
+// bare key reads the task's attributes, as in a Workflow), and the {{ ref }}
 // templates of policy parameters. It is split the way Alertmanager splits
 // its matcher language: lex.go, parse.go and ref.go turn text into a tree,
 // value.go and eval.go evaluate it without allocating, explain.go says why
@@ -16,7 +17,7 @@
 //	             "CONTAINS" | "HAS" | "IN" | "NOT" "IN"
 //	operand    = string | number | "true" | "false" | list | ref
 //	list       = "[" [ constant { "," constant } ] "]"
-//	ref        = root ( "." key ) { "." key | "[" index "]" }
+//	ref        = ( root "." key | key ) { "." key | "[" index "]" }
 //
 // AND binds tighter than OR, as in SQL; TaskRouter does not document its
 // precedence, so mixing the two without parentheses compiles but produces a
@@ -27,7 +28,10 @@
 // negative, with an optional fraction: -1, 3.5; there are no exponents.
 package expr
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Limits that keep hostile input (a fuzzer, a careless config) from
 // exhausting the stack or memory. Nesting only grows through parentheses,
@@ -43,13 +47,61 @@ const (
 )
 
 // Env is what expressions and templates are evaluated against: the roots
-// task, worker, callback and now.
+// task, worker, callback, now and taskrouter.
 type Env struct {
 	Task, Worker, Callback map[string]any
-	// Hour (0-23), Minute (0-59) and Weekday ("mon".."sun") are now.hour,
-	// now.minute and now.weekday.
+	// Hour (0-23), Minute (0-59) and Weekday ("Mon".."Sun", Twilio's
+	// spelling) are now.hour, now.minute and now.weekday, in the policy's
+	// time zone.
 	Hour, Minute int
 	Weekday      string
+	// UTCHour, UTCMinute and UTCWeekday are the same clock in UTC, which
+	// Twilio's time-of-day roots read: taskrouter.currentHour,
+	// taskrouter.currentMin and taskrouter.dayOfWeek, and
+	// taskrouter.currentTime is UTCHour*100+UTCMinute.
+	UTCHour, UTCMinute int
+	UTCWeekday         string
+}
+
+// weekdays are Twilio's names of the days, indexed by time.Weekday.
+var weekdays = [...]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+
+// SetClock fills the clock fields from t: now.* in loc and taskrouter.* in
+// UTC, whatever loc is, as TaskRouter reads them.
+func (env *Env) SetClock(t time.Time, loc *time.Location) {
+	l := t.In(loc)
+	env.Hour, env.Minute, env.Weekday = l.Hour(), l.Minute(), weekdays[l.Weekday()]
+	u := t.UTC()
+	env.UTCHour, env.UTCMinute, env.UTCWeekday = u.Hour(), u.Minute(), weekdays[u.Weekday()]
+}
+
+// clock returns one of the clock fields as a value.
+func (env *Env) clock(f clockField) value {
+	switch f {
+	case clockHour:
+		return value{k: jNum, n: float64(env.Hour)}
+	case clockMinute:
+		return value{k: jNum, n: float64(env.Minute)}
+	case clockWeekday:
+		return value{k: jStr, s: env.Weekday}
+	case clockUTCTime:
+		return value{k: jNum, n: float64(env.UTCHour*100 + env.UTCMinute)}
+	case clockUTCHour:
+		return value{k: jNum, n: float64(env.UTCHour)}
+	case clockUTCMinute:
+		return value{k: jNum, n: float64(env.UTCMinute)}
+	}
+	return value{k: jStr, s: env.UTCWeekday}
+}
+
+// isWeekday reports whether s is one of Twilio's day names.
+func isWeekday(s string) bool {
+	for _, d := range weekdays {
+		if s == d {
+			return true
+		}
+	}
+	return false
 }
 
 // Expr is a compiled TaskRouter expression. It is immutable and safe for

@@ -15,7 +15,7 @@ func FuzzExpr(f *testing.F) {
 		`1 == 1`,
 		`task.language IN ["en", 'es'] AND worker.skills HAS "support"`,
 		`(task.a == 1 OR task.b != "x") && task.c.d[0].e >= -3.5`,
-		`task.a = 'it\'s' || now.hour < 9 and now.weekday not in ["sat","sun"]`,
+		`task.a = 'it\'s' || now.hour < 9 and now.weekday not in ["Sat","Sun"] and taskrouter.currentTime > 0800 and customer_value == "Gold"`,
 		`task.x CONTAINS "y" OR callback.TaskAge > 30`,
 		`((((task.a == 1))))`,
 		`task.in == task.and`,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // decodeDoc decodes a JSON object the way the server does, so that tests see
@@ -36,7 +37,7 @@ func testEnv(t testing.TB) *Env {
 		Callback: decodeDoc(t, `{"TaskSid": "WT123", "TaskAge": 30, "WorkerSid": "WK1"}`),
 		Hour:     14,
 		Minute:   5,
-		Weekday:  "tue",
+		Weekday:  "Tue",
 	}
 }
 
@@ -201,8 +202,9 @@ func TestExprEval(t *testing.T) {
 		{"now hour", `now.hour == 14`, true},
 		{"now hour range", `now.hour >= 9 AND now.hour < 17`, true},
 		{"now minute", `now.minute == 5`, true},
-		{"now weekday", `now.weekday IN ["mon", "tue"]`, true},
-		{"now weekday false", `now.weekday == "mon"`, false},
+		{"now weekday", `now.weekday IN ["Mon", "Tue"]`, true},
+		{"now weekday false", `now.weekday == "Mon"`, false},
+		{"now weekday lower case never matches", `now.weekday == "tue"`, false},
 
 		// Logic and precedence.
 		{"and", `1 == 1 AND 2 == 2`, true},
@@ -308,10 +310,10 @@ func TestExprSyntaxErrors(t *testing.T) {
 		{"not without in", `task.x NOT "a"`, 12, `expected IN after NOT, found "a"`},
 		{"chained comparison", `1 == 1 == 1`, 8, `expected AND, OR or the end of the expression, found "=="`},
 		{"two comparisons", `1 == 1 2 == 2`, 8, `expected AND, OR or the end of the expression, found "2"`},
-		{"unknown root", `foo.bar == 1`, 1, `unknown root "foo"; use task., worker., callback. or now.`},
-		{"bare key has no root", `language == "en"`, 1, `unknown root "language"; use task., worker., callback. or now.`},
-		{"root is case-sensitive", `Task.x == 1`, 1, `unknown root "Task"; use task., worker., callback. or now.`},
-		{"unknown root on right", `1 == tasks.x`, 6, `unknown root "tasks"; use task., worker., callback. or now.`},
+		{"taskrouter unknown key", `taskrouter.currentDay == "Mon"`, 1, `unknown taskrouter.currentDay; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek`},
+		{"taskrouter case-sensitive", `taskrouter.currenttime > 800`, 1, `unknown taskrouter.currenttime; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek`},
+		{"taskrouter nested", `taskrouter.dayOfWeek.x == 1`, 1, `unknown taskrouter.dayOfWeek.x; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek`},
+		{"bare taskrouter", `taskrouter == 1`, 11, `expected "." and a key after "taskrouter"`},
 		{"bare root", `task == 1`, 5, `expected "." and a key after "task"`},
 		{"root then index", `task[0] == 1`, 5, `expected "." and a key after "task"`},
 		{"dot without key", `task. == 1`, 6, `expected a key after "."`},
@@ -487,6 +489,21 @@ func TestExprWarnings(t *testing.T) {
 		{`task.x IN "abc"`, []string{`task.x IN "abc" is always false: IN needs an array on the right`}},
 		{`task.x NOT IN 1`, []string{`task.x NOT IN 1 is always false: NOT IN needs an array on the right`}},
 		{`"a" HAS task.x`, []string{`"a" HAS task.x is always false: HAS needs an array on the left`}},
+		// Issue 12, point 9: Twilio's day names are Mon..Sun; any other
+		// string never matches.
+		{`now.weekday == "Mon"`, nil},
+		{`now.weekday == "mon"`, []string{`now.weekday == "mon": "mon" is not a day name; now.weekday is one of "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"`}},
+		{`"Monday" != now.weekday`, []string{`"Monday" != now.weekday: "Monday" is not a day name; now.weekday is one of "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"`}},
+		{`taskrouter.dayOfWeek IN ["Mon", "Tue", "THU"]`, []string{`taskrouter.dayOfWeek IN ["Mon", "Tue", "THU"]: "THU" is not a day name; taskrouter.dayOfWeek is one of "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"`}},
+		{`taskrouter.dayOfWeek NOT IN ["Sat", "Sun"]`, nil},
+		{`now.weekday == task.day`, nil},
+		// Issue 12, point 10: a bare key that looks like a misspelt root
+		// still reads the task, but says so.
+		{`tsk.language == "es"`, []string{`tsk.language reads the task attribute "tsk"; did you mean task.language?`}},
+		{`Task.x == 1`, []string{`Task.x reads the task attribute "Task"; did you mean task.x?`}},
+		{`1 == tasks.x`, []string{`tasks.x reads the task attribute "tasks"; did you mean task.x?`}},
+		{`foo.bar == 1`, nil},
+		{`language == "en"`, nil},
 	}
 	for _, tt := range tests {
 		got := mustCompile(t, tt.src).Warnings()
@@ -560,7 +577,7 @@ func TestExprEvalNoAllocs(t *testing.T) {
 		{"or", `task.language == "fr" OR task.vip == true`},
 		{"mix", `(task.language == "en" OR task.language == "fr") AND worker.skill_rating >= 5.1 AND task.skills HAS "support"`},
 		{"deep path", `task.object.nested.deep[0].x == 1`},
-		{"now", `now.hour >= 9 AND now.weekday != "sun"`},
+		{"now", `now.hour >= 9 AND now.weekday != "Sun"`},
 		{"missing", `task.nope == 1 OR task.nope NOT IN [1]`},
 	}
 	for _, tt := range tests {
@@ -600,7 +617,10 @@ func TestParseRef(t *testing.T) {
 		{"task.", "", `column 6: expected a key after "."`},
 		{"1", "", `column 1: expected a reference such as task.key, found "1"`},
 		{"", "", `column 1: expected a reference such as task.key, found the end`},
-		{"foo.x", "", `column 1: unknown root "foo"; use task., worker., callback. or now.`},
+		{"foo.x", "task.foo.x", ""},
+		{"language", "task.language", ""},
+		{"taskrouter.dayOfWeek", "taskrouter.dayOfWeek", ""},
+		{"taskrouter.x", "", `column 1: unknown taskrouter.x; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek`},
 	} {
 		r, err := ParseRef(tt.src)
 		switch {
@@ -616,19 +636,60 @@ func TestParseRef(t *testing.T) {
 
 var updateExpr = flag.Bool("update-expr", false, "rewrite the expected results in testdata/expr/*.txtar")
 
-// goldenResult is what a golden case line records for src.
-func goldenResult(src string, env *Env) string {
+// goldenResult is what a golden case line records for src: its result in
+// each environment, separated by spaces.
+func goldenResult(src string, envs []*Env) string {
 	e, err := Compile(src)
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	return strconv.FormatBool(e.Eval(env))
+	out := make([]string, len(envs))
+	for i, env := range envs {
+		out[i] = strconv.FormatBool(e.Eval(env))
+	}
+	return strings.Join(out, " ")
+}
+
+// goldenEnvs returns one environment per line of the clocks section (an
+// RFC 3339 time, with now.* read in the timezone section's zone, UTC by
+// default), or the one fixed environment when there is no clocks section.
+func goldenEnvs(t *testing.T, sections map[string]string) []*Env {
+	base := Env{Hour: 10, Minute: 30, Weekday: "Wed", UTCHour: 14, UTCMinute: 30, UTCWeekday: "Wed"}
+	if s, ok := sections["task.json"]; ok {
+		base.Task = decodeDoc(t, s)
+	}
+	if s, ok := sections["worker.json"]; ok {
+		base.Worker = decodeDoc(t, s)
+	}
+	clocks, ok := sections["clocks"]
+	if !ok {
+		return []*Env{&base}
+	}
+	loc := time.UTC
+	if tz := strings.TrimSpace(sections["timezone"]); tz != "" {
+		var err error
+		if loc, err = time.LoadLocation(tz); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var envs []*Env
+	for _, line := range strings.Fields(clocks) {
+		at, err := time.Parse(time.RFC3339, line)
+		if err != nil {
+			t.Fatalf("clocks: %v", err)
+		}
+		env := base
+		env.SetClock(at, loc)
+		envs = append(envs, &env)
+	}
+	return envs
 }
 
 // TestExprGolden evaluates the cases of each testdata/expr/*.txtar file
-// against its task.json and worker.json. The files are txtar archives: a
-// comment, then "-- name --" sections; the cases section holds lines
-// `expression => result`, blank lines and # comments.
+// against its task.json and worker.json, at each time of its clocks
+// section. The files are txtar archives: a comment, then "-- name --"
+// sections; the cases section holds lines `expression => result`, blank
+// lines and # comments, where result has one true or false per clock.
 func TestExprGolden(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "expr", "*.txtar"))
 	if err != nil {
@@ -644,13 +705,7 @@ func TestExprGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			sections := splitTxtar(string(data))
-			env := &Env{Hour: 10, Minute: 30, Weekday: "wed"}
-			if s, ok := sections["task.json"]; ok {
-				env.Task = decodeDoc(t, s)
-			}
-			if s, ok := sections["worker.json"]; ok {
-				env.Worker = decodeDoc(t, s)
-			}
+			envs := goldenEnvs(t, sections)
 			cases, ok := sections["cases"]
 			if !ok {
 				t.Fatal("no cases section")
@@ -667,7 +722,7 @@ func TestExprGolden(t *testing.T) {
 					t.Fatalf("cases line %d: no \" => \" in %q", i+1, line)
 				}
 				n++
-				got := goldenResult(src, env)
+				got := goldenResult(src, envs)
 				if got != want && !*updateExpr {
 					t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
 				}

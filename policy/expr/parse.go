@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -371,6 +372,10 @@ func (n *node) warn(out *[]string) {
 		for _, k := range n.kids {
 			k.warn(out)
 		}
+	default:
+		n.warnOperands(out)
+	}
+	switch n.op {
 	case opHas:
 		if n.l.ref == nil && !n.l.isLst {
 			*out = append(*out, n.text+" is always false: HAS needs an array on the left")
@@ -380,4 +385,48 @@ func (n *node) warn(out *[]string) {
 			*out = append(*out, n.text+" is always false: "+n.op.String()+" needs an array on the right")
 		}
 	}
+}
+
+// warnOperands warns about a comparison's operands: a bare key that looks
+// like a misspelt root, and a day name Twilio never produces.
+func (n *node) warnOperands(out *[]string) {
+	for _, o := range [...]*operand{&n.l, &n.r} {
+		if o.ref == nil {
+			continue
+		}
+		if root := o.ref.rootLookalike(); root != "" {
+			*out = append(*out, o.ref.text[len("task."):]+" reads the task attribute "+
+				strconv.Quote(o.ref.steps[0].key)+"; did you mean "+root+"."+
+				o.ref.text[len("task.")+len(o.ref.steps[0].key)+1:]+"?")
+		}
+	}
+	day, other := &n.l, &n.r
+	if !day.isDay() {
+		day, other = other, day
+	}
+	if !day.isDay() || other.ref != nil {
+		return
+	}
+	var bad []string
+	switch c := other.raw.(type) {
+	case string:
+		if !isWeekday(c) {
+			bad = append(bad, strconv.Quote(c))
+		}
+	case []any:
+		for _, e := range c {
+			if s, ok := e.(string); ok && !isWeekday(s) {
+				bad = append(bad, strconv.Quote(s))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		*out = append(*out, n.text+": "+strings.Join(bad, ", ")+" is not a day name; "+
+			day.ref.text+" is one of \"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\", \"Sun\"")
+	}
+}
+
+// isDay reports whether the operand is now.weekday or taskrouter.dayOfWeek.
+func (o *operand) isDay() bool {
+	return o.ref != nil && (o.ref.clock == clockWeekday || o.ref.clock == clockUTCWeekday)
 }

@@ -13,22 +13,36 @@ const (
 	refWorker
 	refCallback
 	refNow
+	refTaskRouter
 )
 
-// refNowField selects one of the now.* values.
-type refNowField uint8
+// clockField selects one of the clock values: now.* in the policy's time
+// zone, or taskrouter.* in UTC.
+type clockField uint8
 
 const (
-	refNowHour refNowField = iota + 1
-	refNowMinute
-	refNowWeekday
+	clockHour clockField = iota + 1
+	clockMinute
+	clockWeekday
+	clockUTCTime
+	clockUTCHour
+	clockUTCMinute
+	clockUTCWeekday
 )
 
-// refRoots and nowFields name the roots a reference may start with and
-// the fields of now. They are read-only.
+// refRoots, nowFields and taskRouterFields name the roots a reference may
+// start with and the fields of now and taskrouter. The taskrouter keys are
+// exactly those of Twilio's time-of-day-routing page. They are read-only.
 var (
-	refRoots  = map[string]refRoot{"task": refTask, "worker": refWorker, "callback": refCallback, "now": refNow}
-	nowFields = map[string]refNowField{"hour": refNowHour, "minute": refNowMinute, "weekday": refNowWeekday}
+	refRoots = map[string]refRoot{
+		"task": refTask, "worker": refWorker, "callback": refCallback,
+		"now": refNow, "taskrouter": refTaskRouter,
+	}
+	nowFields        = map[string]clockField{"hour": clockHour, "minute": clockMinute, "weekday": clockWeekday}
+	taskRouterFields = map[string]clockField{
+		"currentTime": clockUTCTime, "currentHour": clockUTCHour,
+		"currentMin": clockUTCMinute, "dayOfWeek": clockUTCWeekday,
+	}
 )
 
 type refStep struct {
@@ -36,17 +50,23 @@ type refStep struct {
 	index int // the array index, or -1 for a key
 }
 
-// Ref is a parsed reference path: a root (task, worker, callback or now)
-// followed by keys and array indices, such as task.object.array[2]. It is
+// Ref is a parsed reference path: a root (task, worker, callback, now or
+// taskrouter) followed by keys and array indices, such as
+// task.object.array[2]. A path whose first key is not a root reads the
+// task's attributes, as bare keys do in Workflow expressions. It is
 // immutable after parsing and safe for concurrent use.
 type Ref struct {
 	root  refRoot
-	now   refNowField
+	clock clockField
 	steps []refStep
 	text  string
+	// bare is set when the reference was written without a root, so that
+	// a misspelt root (tsk.language) can be warned about.
+	bare bool
 }
 
-// String returns the reference in canonical form, e.g. task.a[0].b.
+// String returns the reference in canonical form, e.g. task.a[0].b; a bare
+// key is written with its task. root.
 func (r *Ref) String() string { return r.text }
 
 // ParseRef parses a reference such as "worker.contact_uri" or "now.hour".
@@ -88,15 +108,8 @@ func (r *Ref) eval(env *Env) value {
 	if env == nil {
 		return value{}
 	}
-	if r.root == refNow {
-		switch r.now {
-		case refNowHour:
-			return value{k: jNum, n: float64(env.Hour)}
-		case refNowMinute:
-			return value{k: jNum, n: float64(env.Minute)}
-		default:
-			return value{k: jStr, s: env.Weekday}
-		}
+	if r.clock != 0 {
+		return env.clock(r.clock)
 	}
 	cur, ok := r.rootMap(env)[r.steps[0].key]
 	if !ok {
@@ -129,15 +142,12 @@ func (r *Ref) lookup(env *Env) (any, string) {
 	if env == nil {
 		return nil, "no environment"
 	}
-	if r.root == refNow {
-		switch r.now {
-		case refNowHour:
-			return float64(env.Hour), ""
-		case refNowMinute:
-			return float64(env.Minute), ""
-		default:
-			return env.Weekday, ""
+	if r.clock != 0 {
+		v := env.clock(r.clock)
+		if v.k == jStr {
+			return v.s, ""
 		}
+		return v.n, ""
 	}
 	prefix := r.text[:strings.IndexByte(r.text, '.')]
 	var cur any = r.rootMap(env)
@@ -186,13 +196,19 @@ func (r *Ref) lookup(env *Env) (any, string) {
 // reference reads as one word.
 func (p *parser) parseRef() (*Ref, error) {
 	rootTok := p.next()
-	root, ok := refRoots[rootTok.text]
-	if !ok {
-		return nil, p.errAt(rootTok.pos, "unknown root %q; use task., worker., callback. or now.", rootTok.text)
-	}
-	ref := &Ref{root: root}
+	ref := &Ref{}
 	var sb strings.Builder
-	sb.WriteString(rootTok.text)
+	root, ok := refRoots[rootTok.text]
+	if ok {
+		ref.root = root
+		sb.WriteString(rootTok.text)
+	} else {
+		// A bare key reads the task's attributes, as in a Workflow's
+		// filter expression (customer_value == 'Gold').
+		ref.root, ref.bare = refTask, true
+		ref.steps = append(ref.steps, refStep{key: rootTok.text, index: -1})
+		sb.WriteString("task." + rootTok.text)
+	}
 	end := rootTok.end
 	for {
 		t := p.peek()
@@ -235,14 +251,56 @@ func (p *parser) parseRef() (*Ref, error) {
 	if len(ref.steps) == 0 {
 		return nil, p.errAt(rootTok.end, "expected \".\" and a key after %q", rootTok.text)
 	}
-	if ref.root == refNow {
+	switch ref.root {
+	case refNow:
 		if len(ref.steps) == 1 {
-			ref.now = nowFields[ref.steps[0].key]
+			ref.clock = nowFields[ref.steps[0].key]
 		}
-		if ref.now == 0 {
+		if ref.clock == 0 {
 			return nil, p.errAt(rootTok.pos, "unknown %s; now has only now.hour, now.minute and now.weekday", sb.String())
+		}
+	case refTaskRouter:
+		if len(ref.steps) == 1 {
+			ref.clock = taskRouterFields[ref.steps[0].key]
+		}
+		if ref.clock == 0 {
+			return nil, p.errAt(rootTok.pos, "unknown %s; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek", sb.String())
 		}
 	}
 	ref.text = sb.String()
 	return ref, nil
+}
+
+// rootLookalike returns the root that a bare reference's first key looks
+// like a misspelling of (Task, tsk, tasks), or "".
+func (r *Ref) rootLookalike() string {
+	if !r.bare || len(r.steps) < 2 {
+		return ""
+	}
+	k := r.steps[0].key
+	for name := range refRoots {
+		if strings.EqualFold(k, name) || (len(k) >= 3 && oneEditApart(k, name)) {
+			return name
+		}
+	}
+	return ""
+}
+
+// oneEditApart reports whether a and b differ by exactly one inserted,
+// deleted or replaced byte.
+func oneEditApart(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) > 1 || a == b {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if len(a) == len(b) {
+		return a[i+1:] == b[i+1:]
+	}
+	return a[i:] == b[i+1:]
 }

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -23,20 +24,52 @@ type Template struct {
 type tmplPart struct {
 	lit string
 	ref *Ref
-	// escape is set for a placeholder in the query of a URL, whose value
-	// must not be able to add parameters or end the query.
-	escape bool
+	// escape says how a placeholder in a URL is escaped, so that its value
+	// can neither leave its path segment nor add query parameters.
+	escape urlPart
+}
+
+// urlPart is where in a URL a placeholder stands.
+type urlPart uint8
+
+const (
+	notURL    urlPart = iota
+	urlPath           // path-escaped: a value is one segment
+	urlQuery          // query-escaped, after "?" (or "#")
+	urlOrigin         // scheme, user info, host or port: not allowed
+)
+
+// urlPartAt says where a placeholder after the literal text lit stands:
+// in the origin until "://" and the first "/", "?" or "#" after it.
+func urlPartAt(lit string) urlPart {
+	i := strings.Index(lit, "://")
+	if i < 0 {
+		return urlOrigin
+	}
+	rest := lit[i+3:]
+	j := strings.IndexAny(rest, "/?#")
+	switch {
+	case j < 0:
+		return urlOrigin
+	case strings.ContainsAny(rest[j:], "?#"):
+		return urlQuery
+	}
+	return urlPath
 }
 
 // CompileTemplate parses src. Placeholders are {{ ref }}, where ref is a
-// reference such as task.x, worker.contact_uri, callback.TaskSid or
-// now.hour, with optional spaces inside the braces. When isURL is true,
-// placeholders after the first "?" of the literal text are query-escaped
-// when rendered. An unterminated "{{", an empty placeholder and a reference
-// that does not parse are errors naming the placeholder.
+// reference such as task.x, worker.contact_uri, callback.TaskSid,
+// now.hour or a bare task key, with optional spaces inside the braces.
+// When isURL is true, a placeholder must stand in the path or the query of
+// the literal URL around it, never in its scheme, host or port, so that no
+// value can send the request to another host; when rendered, a value in
+// the path is escaped as one path segment and a value after the first "?"
+// is query-escaped. An unterminated "{{", an empty placeholder, a
+// reference that does not parse and a placeholder in a URL's origin are
+// errors naming the placeholder.
 func CompileTemplate(src string, isURL bool) (*Template, error) {
 	t := &Template{src: src}
-	inQuery := false
+	var lits strings.Builder // the literal text so far, to place URL placeholders
 	rest := src
 	for n := 1; ; n++ {
 		i := strings.Index(rest, "{{")
@@ -48,9 +81,7 @@ func CompileTemplate(src string, isURL bool) (*Template, error) {
 		}
 		if lit := rest[:i]; lit != "" {
 			t.parts = append(t.parts, tmplPart{lit: lit})
-			if isURL && strings.Contains(lit, "?") {
-				inQuery = true
-			}
+			lits.WriteString(lit)
 		}
 		j := strings.Index(rest[i+2:], "}}")
 		if j < 0 {
@@ -70,7 +101,13 @@ func CompileTemplate(src string, isURL bool) (*Template, error) {
 			}
 			return nil, fmt.Errorf("placeholder %d %q: %s", n, shorten(ph), msg)
 		}
-		t.parts = append(t.parts, tmplPart{ref: ref, escape: inQuery})
+		part := tmplPart{ref: ref}
+		if isURL {
+			if part.escape = urlPartAt(lits.String()); part.escape == urlOrigin {
+				return nil, fmt.Errorf("placeholder %d %q: not allowed in the scheme, host or port of a URL, where a value could send the request elsewhere; write the origin literally (https://host/) and use placeholders in the path or query", n, shorten(ph))
+			}
+		}
+		t.parts = append(t.parts, part)
 		rest = rest[i+2+j+2:]
 	}
 	t.whole = len(t.parts) == 1 && t.parts[0].ref != nil
@@ -108,10 +145,12 @@ func (t *Template) Source() string { return t.src }
 
 // Render fills the placeholders from env. A template that is exactly one
 // placeholder returns the referenced value with its JSON type unchanged:
-// string, float64, bool, map[string]any or []any. Otherwise the result is a
-// string, with strings inserted as they are, numbers in plain decimal (42,
-// not 4.2e+01) and booleans as true or false; inserting an object or array is
-// an error. A reference that is absent or null returns a *MissingError.
+// string, float64 (or json.Number, when the attributes were decoded with
+// UseNumber), bool, map[string]any or []any. Otherwise the result is a
+// string, with strings inserted as they are (escaped in a URL, see
+// CompileTemplate), numbers in plain decimal (42, not 4.2e+01; a
+// json.Number exactly as sent) and booleans as true or false; inserting an
+// object or array is an error. A reference that is absent or null returns a *MissingError.
 func (t *Template) Render(env *Env) (any, error) {
 	if t.whole {
 		ref := t.parts[0].ref
@@ -140,12 +179,20 @@ func (t *Template) Render(env *Env) (any, error) {
 			s = x.s
 		case jNum:
 			s = formatJSONNumber(x.n)
+			if num, isNumber := v.(json.Number); isNumber {
+				// Written as sent: an ID such as 12345678901234567890
+				// does not survive float64.
+				s = num.String()
+			}
 		case jBool:
 			s = strconv.FormatBool(x.b)
 		default:
 			return nil, fmt.Errorf("%s is %s; only a string, number or boolean can be inserted into text", p.ref.text, x.k)
 		}
-		if p.escape {
+		switch p.escape {
+		case urlPath:
+			s = url.PathEscape(s)
+		case urlQuery:
 			s = url.QueryEscape(s)
 		}
 		sb.WriteString(s)

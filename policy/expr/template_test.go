@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -12,6 +13,10 @@ func TestTemplateRender(t *testing.T) {
 	env.Task["url_unsafe"] = "a b&c=d/é?#"
 	env.Task["big"] = 12345678901.0
 	env.Task["frac"] = 0.000001
+	env.Task["tenant"] = "../../admin"
+	// Issue 12, point 11: attributes decoded with UseNumber keep their text.
+	env.Task["account"] = json.Number("12345678901234567890")
+	env.Task["ratio"] = json.Number("0.10")
 	tests := []struct {
 		name  string
 		src   string
@@ -27,10 +32,9 @@ func TestTemplateRender(t *testing.T) {
 		{"typed object", `{{task.object.nested}}`, false, map[string]any{"deep": []any{map[string]any{"x": 1.0}}}},
 		{"typed with spaces", `{{  worker.contact_uri }}`, false, "client:alice"},
 		{"typed now hour", `{{now.hour}}`, false, 14.0},
-		{"typed now weekday", `{{now.weekday}}`, false, "tue"},
+		{"typed now weekday", `{{now.weekday}}`, false, "Tue"},
 		{"typed callback", `{{callback.TaskSid}}`, false, "WT123"},
 		{"typed index", `{{task.object.array[1]}}`, false, "b"},
-		{"typed in a url", `{{task.language}}`, true, "en"},
 
 		// Embedded placeholders produce text.
 		{"literal", `hello`, false, "hello"},
@@ -44,15 +48,24 @@ func TestTemplateRender(t *testing.T) {
 		{"large number not exponent", `n={{task.big}}`, false, "n=12345678901"},
 		{"small number not exponent", `n={{task.frac}}`, false, "n=0.000001"},
 		{"float formatting", `s={{task.score}}`, false, "s=5.1"},
+		{"large integer exact", `acct={{task.account}}`, false, "acct=12345678901234567890"},
+		{"large integer exact in a url query", `https://h/x?acct={{task.account}}`, true, "https://h/x?acct=12345678901234567890"},
+		{"large integer exact in a url path", `https://h/acct/{{task.account}}`, true, "https://h/acct/12345678901234567890"},
+		{"json number as written", `r={{task.ratio}}`, false, "r=0.10"},
+		{"typed json number", `{{task.account}}`, false, json.Number("12345678901234567890")},
 		{"bool formatting", `{{task.vip}}/{{task.off}}`, false, "true/false"},
 		{"now minute text", `{{now.hour}}:{{now.minute}}`, false, "14:5"},
 		{"string not escaped outside url", `x={{task.url_unsafe}}`, false, "x=a b&c=d/é?#"},
 
-		// URLs: query-escape only after the first "?".
-		{"url path not escaped", `https://h/{{task.url_unsafe}}`, true, "https://h/a b&c=d/é?#"},
+		// URLs: path-escape as one segment before the first "?",
+		// query-escape after it (issue 12, point 13).
+		{"url path escaped as a segment", `https://h/{{task.url_unsafe}}`, true, "https://h/a%20b&c=d%2F%C3%A9%3F%23"},
+		{"url path traversal stays in its segment", `https://h/tenants/{{task.tenant}}/ivr`, true, "https://h/tenants/..%2F..%2Fadmin/ivr"},
 		{"url query escaped", `https://h/x?q={{task.url_unsafe}}`, true, "https://h/x?q=a+b%26c%3Dd%2F%C3%A9%3F%23"},
 		{"url path and query", `https://h/{{task.language}}?a={{worker.contact_uri}}&b={{task.age}}`, true, "https://h/en?a=client%3Aalice&b=42"},
-		{"question mark from a value does not start the query", `https://h/{{task.url_unsafe}}/{{task.url_unsafe}}`, true, "https://h/a b&c=d/é?#/a b&c=d/é?#"},
+		{"question mark from a value does not start the query", `https://h/{{task.url_unsafe}}/{{task.url_unsafe}}`, true, "https://h/a%20b&c=d%2F%C3%A9%3F%23/a%20b&c=d%2F%C3%A9%3F%23"},
+		{"fragment is query-escaped", `https://h/x#{{task.url_unsafe}}`, true, "https://h/x#a+b%26c%3Dd%2F%C3%A9%3F%23"},
+		{"user info before the host is literal", `https://u@h/{{task.language}}`, true, "https://u@h/en"},
 		{"question mark in earlier literal", `https://h?x=1/{{task.language}}`, true, "https://h?x=1/en"},
 		{"not a url keeps text", `https://h/x?q={{task.url_unsafe}}`, false, "https://h/x?q=a b&c=d/é?#"},
 	}
@@ -136,8 +149,7 @@ func TestTemplateCompileErrors(t *testing.T) {
 		{`{{task.x}`, `placeholder 1 "{{task.x}": missing "}}"`},
 		{`{{}}`, `placeholder 1 "{{}}": empty placeholder; write a reference such as {{task.key}}`},
 		{`{{   }}`, `placeholder 1 "{{   }}": empty placeholder; write a reference such as {{task.key}}`},
-		{`{{foo.bar}}`, `placeholder 1 "{{foo.bar}}": unknown root "foo"; use task., worker., callback. or now.`},
-		{`{{language}}`, `placeholder 1 "{{language}}": unknown root "language"; use task., worker., callback. or now.`},
+		{`{{taskrouter.hour}}`, `placeholder 1 "{{taskrouter.hour}}": unknown taskrouter.hour; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek`},
 		{`{{task}}`, `placeholder 1 "{{task}}": expected "." and a key after "task"`},
 		{`{{now.year}}`, `placeholder 1 "{{now.year}}": unknown now.year; now has only now.hour, now.minute and now.weekday`},
 		{`{{task.x == 1}}`, `placeholder 1 "{{task.x == 1}}": unexpected "==" after "task.x"`},
@@ -146,7 +158,7 @@ func TestTemplateCompileErrors(t *testing.T) {
 		{`{{task.first-name}}`, `placeholder 1 "{{task.first-name}}": unexpected "-"; hyphens are not supported in expressions`},
 	}
 	for _, tt := range tests {
-		tmpl, err := CompileTemplate(tt.src, true)
+		tmpl, err := CompileTemplate(tt.src, false)
 		if err == nil {
 			t.Errorf("CompileTemplate(%q) succeeded (%d parts), want an error", tt.src, len(tmpl.parts))
 			continue
@@ -154,5 +166,44 @@ func TestTemplateCompileErrors(t *testing.T) {
 		if err.Error() != tt.want {
 			t.Errorf("CompileTemplate(%q) error =\n%s\nwant\n%s", tt.src, err, tt.want)
 		}
+	}
+}
+
+// TestTemplateURLOrigin checks issue 12, point 13: no placeholder may stand
+// in a URL's scheme, user info, host or port, where a value such as
+// "evil.example/x?" would move the request to another host.
+func TestTemplateURLOrigin(t *testing.T) {
+	const msg = `: not allowed in the scheme, host or port of a URL, where a value could send the request elsewhere; write the origin literally (https://host/) and use placeholders in the path or query`
+	tests := []struct{ name, src, want string }{
+		{"whole value", `{{task.url}}`, `placeholder 1 "{{task.url}}"` + msg},
+		{"host", `https://{{task.tenant}}.twiml.example.com/x`, `placeholder 1 "{{task.tenant}}"` + msg},
+		{"port", `https://h:{{task.port}}/x`, `placeholder 1 "{{task.port}}"` + msg},
+		{"scheme", `{{task.scheme}}://h/x`, `placeholder 1 "{{task.scheme}}"` + msg},
+		{"user info", `https://{{task.user}}@h/x`, `placeholder 1 "{{task.user}}"` + msg},
+		{"second placeholder in the host", `https://h{{task.a}}/{{task.b}}`, `placeholder 1 "{{task.a}}"` + msg},
+		{"path and query", `https://h/{{task.a}}?x={{task.b}}&{{task.c}}`, ""},
+		{"text parameters are not URLs", `{{task.a}}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := CompileTemplate(tt.src, tt.name != "text parameters are not URLs")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("CompileTemplate(%q) error =\n%s\nwant\n%s", tt.src, got, tt.want)
+			}
+		})
+	}
+	// The issue's example renders in its own path segment once the tenant
+	// moves out of the host.
+	tmpl, err := CompileTemplate(`https://twiml.example.com/{{task.tenant}}/x`, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tmpl.Render(&Env{Task: map[string]any{"tenant": "evil.example/x?"}})
+	if want := "https://twiml.example.com/evil.example%2Fx%3F/x"; err != nil || got != want {
+		t.Errorf("Render = %v, %v; want %q", got, err, want)
 	}
 }
