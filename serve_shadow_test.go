@@ -35,6 +35,7 @@ rules:
   - name: fr
     when: task.language == "fr"
     instruction: reject
+    params: {activity_sid: "WA0123456789abcdef0123456789abcdef"}
   - name: fallback
     instruction: dequeue
     params: {from: "+15005550006", to: "client:b"}

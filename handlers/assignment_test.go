@@ -513,6 +513,7 @@ rules:
   - name: sip
     instruction: conference
     params:
+      from: "+15005550006"
       sip_auth_username: agent
       sip_auth_password: `+password+`
 `))
