@@ -52,8 +52,11 @@ func (s *Server) assignment(c echo.Context) error {
 		return writeError(c, http.StatusForbidden, "invalid signature", "")
 	}
 
+	// The policy is read before the fields because it says which
+	// attributes to decode; a callback without one still gets its 400.
+	pol := s.store.Current()
 	fields := sc.fieldMap()
-	cb, err := parseFields(fields)
+	cb, err := parseFields(fields, s.readsFor(pol))
 	if err != nil {
 		var fe *FieldError
 		if !errors.As(err, &fe) {
@@ -68,7 +71,6 @@ func (s *Server) assignment(c echo.Context) error {
 		return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
 	}
 
-	pol := s.store.Current()
 	if pol == nil {
 		s.log.Error("callback before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")
@@ -166,10 +168,11 @@ func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, took
 			zap.String("detail", sk.Detail))
 	}
 	if ce := s.log.Check(zap.DebugLevel, "callback detail"); ce != nil {
+		task, worker := cb.Attributes()
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
-			zap.Any("task_attributes", cb.TaskAttributes),
-			zap.Any("worker_attributes", cb.WorkerAttributes),
+			zap.Any("task_attributes", task),
+			zap.Any("worker_attributes", worker),
 			zap.Any("params", d.Instruction.Redacted().ParamMap()),
 			zap.Any("fields", cb.Fields))
 	}

@@ -103,6 +103,8 @@ type Server struct {
 	afterDecision func(*Decided)
 	// forms holds the callback handler's per-request working memory.
 	forms scratchPool
+	// reads caches what the current policy reads (see readsFor).
+	reads atomic.Pointer[policyReads]
 	// replyType is the Content-Type header value of every 200 reply.
 	replyType []string
 
