@@ -52,6 +52,7 @@ func testConfig() *config.Config {
 		UpdateConcurrency:    16,
 		UpdateAttemptTimeout: 5 * time.Second,
 		ReservationTimeout:   120 * time.Second,
+		MaxConnections:       4096,
 	}
 }
 

@@ -66,6 +66,10 @@ type Config struct {
 	UpdateAttemptTimeout time.Duration `envconfig:"ASSIGND_UPDATE_ATTEMPT_TIMEOUT" default:"5s"`
 	// ReservationTimeout is the Workflow's TaskReservationTimeout: no update is tried after it.
 	ReservationTimeout time.Duration `envconfig:"ASSIGND_RESERVATION_TIMEOUT" default:"120s"`
+	// MaxConnections caps the callback listener's open connections; the
+	// next one waits to be accepted. Idle keep-alive connections cost
+	// memory, and anyone can open them.
+	MaxConnections int `envconfig:"ASSIGND_MAX_CONNECTIONS" default:"4096"`
 }
 
 // Load reads the process environment and checks the values that envconfig
@@ -127,6 +131,9 @@ func (c *Config) Check() error {
 	}
 	if c.UpdateConcurrency < 1 {
 		bad("ASSIGND_UPDATE_CONCURRENCY", "must be at least 1, not %d", c.UpdateConcurrency)
+	}
+	if c.MaxConnections < 1 {
+		bad("ASSIGND_MAX_CONNECTIONS", "must be at least 1, not %d", c.MaxConnections)
 	}
 	if c.UpdateAttemptTimeout <= 0 {
 		bad("ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "must be positive, not %s", c.UpdateAttemptTimeout)

@@ -17,7 +17,8 @@ func clearEnv(t *testing.T) {
 		"TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_API_KEY", "TWILIO_API_SECRET", "ASSIGND_PUBLIC_BASE_URL",
 		"ASSIGND_TRUST_FORWARDED", "ASSIGND_POLICY_FILE", "ASSIGND_SHUTDOWN_TIMEOUT", "ASSIGND_LOG_LEVEL",
 		"ASSIGND_LOG_FORMAT", "ASSIGND_DEV", "ASSIGND_TASKROUTER_URL", "ASSIGND_UPDATE_QUEUE",
-		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY"} {
+		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY",
+		"ASSIGND_MAX_CONNECTIONS"} {
 		t.Setenv(name, "") // restores the variable after the test
 		os.Unsetenv(name)
 	}
@@ -32,7 +33,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Config{AuthToken: "tok", Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
-		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second}
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, MaxConnections: 4096}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
 	}
@@ -55,6 +56,8 @@ func TestLoadErrors(t *testing.T) {
 		{"API key without secret", map[string]string{"TWILIO_API_KEY": "SK123"}, []string{"TWILIO_API_KEY and TWILIO_API_SECRET go together"}},
 		{"reservation timeout beyond TaskRouter's", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "25h"}, []string{"ASSIGND_RESERVATION_TIMEOUT"}},
 		{"zero concurrency", map[string]string{"ASSIGND_UPDATE_CONCURRENCY": "0"}, []string{"ASSIGND_UPDATE_CONCURRENCY"}},
+		{"zero connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "0"}, []string{"ASSIGND_MAX_CONNECTIONS", "at least 1"}},
+		{"negative connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "-5"}, []string{"ASSIGND_MAX_CONNECTIONS"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
 		{"no token outside development mode", map[string]string{}, []string{
 			"TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"}},
@@ -172,5 +175,5 @@ func TestLevel(t *testing.T) {
 func validConfig() *Config {
 	return &Config{Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
-		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, Dev: true}
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, Dev: true, MaxConnections: 4096}
 }
