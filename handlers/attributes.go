@@ -137,19 +137,8 @@ func (sc *attrScanner) object(depth int, want []string, found []valSpan) bool {
 				found[k] = valSpan{valStart, sc.i}
 			}
 		}
-		sc.ws()
-		if sc.i >= len(sc.s) {
-			return false
-		}
-		switch sc.s[sc.i] {
-		case ',':
-			sc.i++
-			sc.ws()
-		case '}':
-			sc.i++
-			return true
-		default:
-			return false
+		if done, ok := sc.after('}'); done {
+			return ok
 		}
 	}
 }
@@ -168,21 +157,29 @@ func (sc *attrScanner) array(depth int) bool {
 		if !sc.value(depth + 1) {
 			return false
 		}
-		sc.ws()
-		if sc.i >= len(sc.s) {
-			return false
-		}
-		switch sc.s[sc.i] {
-		case ',':
-			sc.i++
-			sc.ws()
-		case ']':
-			sc.i++
-			return true
-		default:
-			return false
+		if done, ok := sc.after(']'); done {
+			return ok
 		}
 	}
+}
+
+// after reads what follows a member or element: a comma, after which done
+// is false, or end, which closes the container (done and ok).
+func (sc *attrScanner) after(end byte) (done, ok bool) {
+	sc.ws()
+	if sc.i >= len(sc.s) {
+		return true, false
+	}
+	switch sc.s[sc.i] {
+	case ',':
+		sc.i++
+		sc.ws()
+		return false, false
+	case end:
+		sc.i++
+		return true, true
+	}
+	return true, false
 }
 
 // str checks a string at sc.i. UTF-8 was checked for the whole document.
