@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/assignd/assignd/config"
@@ -297,6 +298,10 @@ func (a *app) listen(listen, adminListen string) error {
 	if a.cbLn, err = net.Listen("tcp", listen); err != nil {
 		return fmt.Errorf("ASSIGND_LISTEN: %w", err)
 	}
+	// Anyone can open connections to the callback listener and hold them
+	// idle; past the cap they wait in the kernel's backlog instead of
+	// costing memory. config.Check makes the cap at least 1.
+	a.cbLn = netutil.LimitListener(a.cbLn, a.cfg.MaxConnections)
 	if a.adminLn, err = net.Listen("tcp", adminListen); err != nil {
 		a.cbLn.Close()
 		return fmt.Errorf("ASSIGND_ADMIN_LISTEN: %w", err)

@@ -53,6 +53,7 @@ func testConfig() *config.Config {
 		UpdateAttemptTimeout: 5 * time.Second,
 		ReservationTimeout:   120 * time.Second,
 		DecisionMemory:       100000,
+		MaxConnections:       4096,
 	}
 }
 

@@ -72,6 +72,10 @@ type Config struct {
 	// DecisionMemory is how many decisions are remembered, by
 	// ReservationSid, to attribute TaskRouter's reservation events to rules.
 	DecisionMemory int `envconfig:"ASSIGND_DECISION_MEMORY" default:"100000"`
+	// MaxConnections caps the callback listener's open connections; the
+	// next one waits to be accepted. Idle keep-alive connections cost
+	// memory, and anyone can open them.
+	MaxConnections int `envconfig:"ASSIGND_MAX_CONNECTIONS" default:"4096"`
 }
 
 // UpdateSafetyMargin is how long before a reservation times out the
@@ -143,6 +147,9 @@ func (c *Config) Check() error {
 	}
 	if c.UpdateConcurrency < 1 {
 		bad("ASSIGND_UPDATE_CONCURRENCY", "must be at least 1, not %d", c.UpdateConcurrency)
+	}
+	if c.MaxConnections < 1 {
+		bad("ASSIGND_MAX_CONNECTIONS", "must be at least 1, not %d", c.MaxConnections)
 	}
 	if c.UpdateAttemptTimeout <= 0 {
 		bad("ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "must be positive, not %s", c.UpdateAttemptTimeout)

@@ -17,7 +17,8 @@ func clearEnv(t *testing.T) {
 		"TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_API_KEY", "TWILIO_API_SECRET", "ASSIGND_PUBLIC_BASE_URL",
 		"ASSIGND_TRUST_FORWARDED", "ASSIGND_POLICY_FILE", "ASSIGND_SHUTDOWN_TIMEOUT", "ASSIGND_LOG_LEVEL",
 		"ASSIGND_LOG_FORMAT", "ASSIGND_DEV", "ASSIGND_TASKROUTER_URL", "ASSIGND_UPDATE_QUEUE",
-		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY", "ASSIGND_DECISION_MEMORY"} {
+		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY", "ASSIGND_DECISION_MEMORY",
+		"ASSIGND_MAX_CONNECTIONS"} {
 		t.Setenv(name, "") // restores the variable after the test
 		os.Unsetenv(name)
 	}
@@ -32,7 +33,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Config{AuthToken: "tok", Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
-		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000}
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, MaxConnections: 4096}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
 	}
@@ -61,6 +62,8 @@ func TestLoadErrors(t *testing.T) {
 		{"no decision memory", map[string]string{"ASSIGND_DECISION_MEMORY": "0"}, []string{"ASSIGND_DECISION_MEMORY: must be between 1 and"}},
 		{"decision memory beyond the bound", map[string]string{"ASSIGND_DECISION_MEMORY": "10000001"}, []string{"ASSIGND_DECISION_MEMORY"}},
 		{"zero concurrency", map[string]string{"ASSIGND_UPDATE_CONCURRENCY": "0"}, []string{"ASSIGND_UPDATE_CONCURRENCY"}},
+		{"zero connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "0"}, []string{"ASSIGND_MAX_CONNECTIONS", "at least 1"}},
+		{"negative connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "-5"}, []string{"ASSIGND_MAX_CONNECTIONS"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
 		{"shadow without a live policy file", map[string]string{"ASSIGND_SHADOW_POLICY_FILE": "/p/new.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: needs ASSIGND_POLICY_FILE"}},
 		{"shadow is the live file", map[string]string{"ASSIGND_POLICY_FILE": "/p/p.yaml", "ASSIGND_SHADOW_POLICY_FILE": "/p/p.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: is ASSIGND_POLICY_FILE"}},
@@ -180,7 +183,7 @@ func TestLevel(t *testing.T) {
 func validConfig() *Config {
 	return &Config{Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
-		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, Dev: true}
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, Dev: true, MaxConnections: 4096}
 }
 
 // TestReservationTimeoutJustEnough checks the bound is strict, not
@@ -188,7 +191,7 @@ func validConfig() *Config {
 func TestReservationTimeoutJustEnough(t *testing.T) {
 	c := Config{Dev: true, LogLevel: "info", LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com",
 		ShutdownTimeout: time.Second, UpdateQueue: 1, UpdateConcurrency: 1,
-		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: UpdateSafetyMargin + 6*time.Second, DecisionMemory: 1}
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: UpdateSafetyMargin + 6*time.Second, DecisionMemory: 1, MaxConnections: 1}
 	if err := c.Check(); err != nil {
 		t.Errorf("Check refused %s: %v", c.ReservationTimeout, err)
 	}

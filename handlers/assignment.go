@@ -20,13 +20,15 @@ const formContentType = "application/x-www-form-urlencoded"
 // Every answer other than 200 sends the reservation to the Workflow's
 // fallback URL.
 func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time) error {
+	// The policy is read before the fields because it says which
+	// attributes to decode; a callback without one still gets its 400.
+	pol := s.store.Current()
 	fields := sc.fieldMap()
-	cb, err := parseFields(fields)
+	cb, err := parseFields(fields, s.readsFor(pol))
 	if err != nil {
 		return s.malformed(c, "malformed callback", err, fields)
 	}
 
-	pol := s.store.Current()
 	if pol == nil {
 		s.log.Error("callback before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")
@@ -195,12 +197,13 @@ func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, rece
 			zap.String("detail", sk.Detail))
 	}
 	if ce := s.log.Check(zap.DebugLevel, "callback detail"); ce != nil {
+		task, worker := cb.Attributes()
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
 			zap.Time("received", received),
 			zap.String("rule", d.Rule),
-			zap.Any("task_attributes", cb.TaskAttributes),
-			zap.Any("worker_attributes", cb.WorkerAttributes),
+			zap.Any("task_attributes", task),
+			zap.Any("worker_attributes", worker),
 			zap.Any("params", d.Instruction.Redacted().ParamMap()),
 			zap.Any("fields", cb.Fields))
 	}

@@ -652,3 +652,25 @@ func TestAfterDecisionSeesEveryAnsweredCallback(t *testing.T) {
 		t.Errorf("AfterDecision saw %q, want %q", seen, want)
 	}
 }
+
+// TestCallbackListenerCountsOtherPaths: the callback listener's handlers
+// are wrapped per route, not with Echo's Use, so a path other than the
+// assignment callback must still be answered 404 and counted.
+func TestCallbackListenerCountsOtherPaths(t *testing.T) {
+	env := newTestServer(t, nil)
+	for i, tc := range []struct{ method, path string }{
+		{http.MethodGet, "/"},
+		{http.MethodPost, "/nope"},
+		{http.MethodDelete, AssignmentPath + "/more"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			rec := serve(env.srv.Callback(), httptest.NewRequest(tc.method, tc.path, nil))
+			if rec.Code != http.StatusNotFound || rec.Body.String() != `{"error":"not found"}` {
+				t.Errorf("got %d %s, want 404 {\"error\":\"not found\"}", rec.Code, rec.Body)
+			}
+			if got := metricValue(t, env.reg, "assignd_callbacks_total", map[string]string{"code": "404"}); got != float64(i+1) {
+				t.Errorf("assignd_callbacks_total{code=404} = %v, want %d", got, i+1)
+			}
+		})
+	}
+}

@@ -38,7 +38,9 @@ type Callback struct {
 
 	// TaskAttributes and WorkerAttributes are the decoded attribute JSON
 	// objects; numbers are float64, as encoding/json decodes them. An empty
-	// attribute string decodes as an empty object.
+	// attribute string decodes as an empty object. ParseCallback fills them;
+	// the callback handler, which decodes only what the policy reads, leaves
+	// them nil, and Attributes decodes them when a person wants them.
 	TaskAttributes   map[string]any
 	WorkerAttributes map[string]any
 
@@ -46,6 +48,13 @@ type Callback struct {
 	// that undocumented fields (WorkerName, TimestampMs, ...) reach the policy
 	// as callback.Name.
 	Fields map[string]string
+
+	// projected is set when the handler decoded only the keys in reads:
+	// task and worker then hold those top-level values, and Input passes
+	// only the callback fields in reads.Callback.
+	projected    bool
+	task, worker map[string]any
+	reads        *policy.Reads
 }
 
 // FieldError says which callback field is malformed and how. The callback
@@ -121,12 +130,14 @@ func ParseCallback(form url.Values) (*Callback, error) {
 			fields[name] = values[0]
 		}
 	}
-	return parseFields(fields)
+	return parseFields(fields, nil)
 }
 
 // parseFields is ParseCallback for a form already known to give each field
-// once, as the callback handler's scan makes sure; c.Fields is fields.
-func parseFields(fields map[string]string) (*Callback, error) {
+// once, as the callback handler's scan makes sure; c.Fields is fields. With
+// reads, it checks the attribute documents whole but decodes only the
+// top-level keys reads names (see Callback.projected).
+func parseFields(fields map[string]string, reads *policy.Reads) (*Callback, error) {
 	c := &Callback{Fields: fields}
 	for _, f := range sidFields {
 		v, ok := c.Fields[f.name]
@@ -149,6 +160,16 @@ func parseFields(fields map[string]string) (*Callback, error) {
 	if c.TaskPriority, err = parseCount(c.Fields, "TaskPriority"); err != nil {
 		return nil, err
 	}
+	if reads != nil {
+		c.projected, c.reads = true, reads
+		if c.task, err = projectField(c.Fields, "TaskAttributes", reads.Task); err != nil {
+			return nil, err
+		}
+		if c.worker, err = projectField(c.Fields, "WorkerAttributes", reads.Worker); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 	if c.TaskAttributes, err = parseAttributes(c.Fields, "TaskAttributes"); err != nil {
 		return nil, err
 	}
@@ -156,6 +177,37 @@ func parseFields(fields map[string]string) (*Callback, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// projectField checks a required attributes field whole and decodes the
+// top-level keys in want. What the scanner refuses, parseAttributes
+// refuses too, and its error is the one reported.
+func projectField(fields map[string]string, name string, want []string) (map[string]any, error) {
+	v, ok := fields[name]
+	if ok {
+		if m, ok := projectAttributes(v, want); ok {
+			return m, nil
+		}
+	}
+	if _, err := parseAttributes(fields, name); err != nil {
+		return nil, err
+	}
+	// Unreachable while FuzzAttributeScanner holds: the scanner and
+	// parseAttributes accept the same documents.
+	return nil, &FieldError{Field: name, Problem: "is not valid JSON"}
+}
+
+// Attributes returns the task and worker attributes decoded whole, for
+// people (explain, the debug log line): the callback handler decodes only
+// what its policy reads. The documents were checked when the callback was
+// parsed.
+func (c *Callback) Attributes() (task, worker map[string]any) {
+	if !c.projected {
+		return c.TaskAttributes, c.WorkerAttributes
+	}
+	task, _ = parseAttributes(c.Fields, "TaskAttributes")
+	worker, _ = parseAttributes(c.Fields, "WorkerAttributes")
+	return task, worker
 }
 
 // parseCount reads a non-negative integer field; absent or empty is 0.
@@ -285,7 +337,13 @@ func checkJSONObject(data []byte, maxDepth int) error {
 // Input is the callback as the policy sees it, received at now. Callback
 // holds every form field as a string, except TaskAge and TaskPriority, which
 // are float64 (0 when absent) so that expressions can compare them as numbers.
+//
+// For a callback the handler parsed, Task, Worker and Callback hold only the
+// top-level keys the policy reads, which is all Decide looks at.
 func (c *Callback) Input(now time.Time) *policy.Input {
+	if c.projected {
+		return &policy.Input{Task: c.task, Worker: c.worker, Callback: c.callbackFields(c.reads.Callback), Now: now}
+	}
 	fields := make(map[string]any, len(c.Fields)+2)
 	for k, v := range c.Fields {
 		fields[k] = v
@@ -300,10 +358,67 @@ func (c *Callback) Input(now time.Time) *policy.Input {
 	}
 }
 
+// callbackFields is Input's callback document for the keys in want only.
+func (c *Callback) callbackFields(want []string) map[string]any {
+	if len(want) == 0 {
+		return nil
+	}
+	fields := make(map[string]any, len(want))
+	for _, k := range want {
+		switch k {
+		case "TaskAge":
+			fields[k] = float64(c.TaskAge)
+		case "TaskPriority":
+			fields[k] = float64(c.TaskPriority)
+		default:
+			if v, ok := c.Fields[k]; ok {
+				fields[k] = v
+			}
+		}
+	}
+	return fields
+}
+
 // truncate shortens s for an error message.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// policyReads is the keys one policy reads, kept while it is current.
+type policyReads struct {
+	pol, shadow *policy.Policy
+	reads       policy.Reads
+}
+
+// readsFor returns what pol reads, for parseFields: the first callback
+// after a reload walks the policy's rules, the others reuse the answer.
+// Without a policy nothing is decoded, but the attributes are still
+// checked. It is nil, decode everything, for a policy that reads a root
+// the projection does not know.
+//
+// With a shadow policy, it is what either policy reads: the shadow decides
+// on the same Input after the answer, and must see every key it reads.
+func (s *Server) readsFor(pol *policy.Policy) *policy.Reads {
+	var shadow *policy.Policy
+	if s.shadow != nil {
+		shadow = s.shadow.Store.Current()
+	}
+	cached := s.reads.Load()
+	if cached == nil || cached.pol != pol || cached.shadow != shadow {
+		cached = &policyReads{pol: pol, shadow: shadow}
+		if pol != nil {
+			cached.reads = pol.Reads()
+		}
+		if shadow != nil {
+			cached.reads = cached.reads.Union(shadow.Reads())
+		}
+		s.reads.Store(cached)
+	}
+	if cached.reads.All {
+		return nil
+	}
+	return &cached.reads
 }

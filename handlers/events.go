@@ -35,8 +35,9 @@ func (s *Server) event(c echo.Context, sc *formScratch, received time.Time) erro
 		s.outcomes.CountEvent(eventType)
 		return s.noContent(c)
 	}
+	pol := s.store.Current()
 	fields := sc.fieldMap()
-	cb, err := parseFields(fields)
+	cb, err := parseFields(fields, s.readsFor(pol))
 	if err != nil {
 		return s.malformed(c, "malformed event", err, fields)
 	}
@@ -45,7 +46,6 @@ func (s *Server) event(c echo.Context, sc *formScratch, received time.Time) erro
 		s.outcomes.Record(o, e.Rule, e.Instruction, outcome.Remembered, received.Sub(e.Decided))
 		return s.noContent(c)
 	}
-	pol := s.store.Current()
 	if pol == nil {
 		s.log.Error("event before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")

@@ -113,6 +113,8 @@ type Server struct {
 	outcomes *outcome.Tracker
 	// forms holds the callback handler's per-request working memory.
 	forms scratchPool
+	// reads caches what the current policy reads (see readsFor).
+	reads atomic.Pointer[policyReads]
 	// replyType is the Content-Type header value of every 200 reply.
 	replyType []string
 
@@ -160,12 +162,17 @@ func New(opts Options) (*Server, error) {
 		s.verify = newVerifier(cfg.PublicBaseURL, cfg.TrustForwarded, cfg.AuthToken, cfg.AuthTokenSecondary)
 	}
 
+	// The callback listener's handlers are wrapped once here, not with
+	// Use: Echo applies Use's middleware on every request, two closures
+	// per callback. Every other path is a 404 through the same wrapping,
+	// so that it is counted and timed too.
 	s.callback = newEcho(s.log)
-	s.callback.Use(s.observe, recoverer(s.log))
-	s.callback.Any(AssignmentPath, s.signedForm(s.assignment))
+	wrap := func(h echo.HandlerFunc) echo.HandlerFunc { return s.observe(recoverer(s.log)(h)) }
+	s.callback.Any(AssignmentPath, wrap(s.signedForm(s.assignment)))
 	if s.outcomes != nil {
-		s.callback.Any(EventsPath, s.signedForm(s.event))
+		s.callback.Any(EventsPath, wrap(s.signedForm(s.event)))
 	}
+	s.callback.RouteNotFound("/*", wrap(func(echo.Context) error { return echo.ErrNotFound }))
 
 	s.admin = newEcho(s.adminLog)
 	s.admin.Use(recoverer(s.adminLog))

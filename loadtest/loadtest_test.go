@@ -51,9 +51,15 @@ var (
 	workersFlag  = flag.Int("workers", 64, "most callbacks in flight (and connections) in the constant-rate run")
 	rulesFlag    = flag.Int("rules", 10, "rules in the policy; only the last matches")
 	cpuFlag      = flag.String("cpu", "0", "taskset CPU list for the servers; empty runs them unpinned")
+<<<<<<< HEAD
 	serversFlag  = flag.String("servers", "floor,assignd", "servers to test, in order")
 	runsFlag     = flag.String("runs", "constant,saturation,events", "runs to make against each server (events: reservation event callbacks, assignd only)")
 	shadowFlag   = flag.Bool("shadow", false, "run assignd with a shadow policy of the same size (ASSIGND_SHADOW_POLICY_FILE), to measure what shadow evaluation costs")
+=======
+	serversFlag  = flag.String("servers", "floor,assignd", "servers to test, in order: floor, assignd, express (with -peer)")
+	peerFlag     = flag.String("peer", "", "directory of the Express peer (server.js, after npm install), for -servers express")
+	runsFlag     = flag.String("runs", "constant,saturation", "runs to make against each server")
+>>>>>>> wip-b11b
 	logLevelFlag = flag.String("loglevel", "info", "assignd's ASSIGND_LOG_LEVEL; warn drops the per-callback line, to see what it costs")
 )
 
@@ -151,6 +157,8 @@ func TestLoad(t *testing.T) {
 			s = startAssignd(t, root, dir)
 		case "floor":
 			s = startFloor(t, dir)
+		case "express":
+			s = startExpress(t, dir)
 		default:
 			t.Fatalf("unknown server %q", name)
 		}
@@ -245,7 +253,27 @@ func startFloor(t *testing.T, dir string) *server {
 	return start(t, "floor", dir, env, addr, "http://"+addr+"/goroutines", "http://"+addr+"/readyz", os.Args[0], "-test.run=^$")
 }
 
-// start runs argv, pinned with taskset when asked, and waits for ready.
+// startExpress starts the Express peer from -peer: the same job done the
+// way Twilio's quickstarts teach it, with twilio-node's validateRequest.
+// It has no readiness or metrics endpoint, so it is ready when it accepts
+// a connection, and its goroutines are reported as -1.
+func startExpress(t *testing.T, dir string) *server {
+	t.Helper()
+	if *peerFlag == "" {
+		t.Fatal("-servers express needs -peer, the Express peer's directory")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("express: %v", err)
+	}
+	addr := freePort(t)
+	_, port, _ := net.SplitHostPort(addr)
+	env := append(os.Environ(), "PORT="+port, "TWILIO_AUTH_TOKEN="+authToken, "PUBLIC_URL="+publicBase+callPath)
+	return start(t, "express", dir, env, addr, "http://"+addr+"/no-metrics", "", node, filepath.Join(*peerFlag, "server.js"))
+}
+
+// start runs argv, pinned with taskset when asked, and waits for ready:
+// a 200 from readyURL, or with no readyURL an accepted connection.
 func start(t *testing.T, name, dir string, env []string, addr, statsURL, readyURL string, argv ...string) *server {
 	t.Helper()
 	if *cpuFlag != "" {
@@ -266,8 +294,12 @@ func start(t *testing.T, name, dir string, env []string, addr, statsURL, readyUR
 	t.Cleanup(func() { s.kill() })
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(readyURL)
-		if err == nil {
+		if readyURL == "" {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				return s
+			}
+		} else if resp, err := http.Get(readyURL); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return s
@@ -293,7 +325,8 @@ func (s *server) stop(t *testing.T) {
 	select {
 	case err := <-s.exited:
 		s.exited <- err
-		if err != nil {
+		// Node ends on SIGTERM by the signal; only the Go servers drain.
+		if err != nil && s.name != "express" {
 			t.Errorf("%s exited: %v\n%s", s.name, err, tail(readFile(s.logFile.Name()), 2000))
 		}
 	case <-time.After(30 * time.Second):

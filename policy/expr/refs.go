@@ -1,0 +1,59 @@
+package expr
+
+// Refs returns the references the expression reads, in source order, so
+// that a caller can decode only the attributes a policy looks at.
+func (e *Expr) Refs() []*Ref {
+	var refs []*Ref
+	e.root.refs(&refs)
+	return refs
+}
+
+func (n *node) refs(out *[]*Ref) {
+	for _, k := range n.kids {
+		k.refs(out)
+	}
+	for _, o := range []*operand{&n.l, &n.r} {
+		if o.ref != nil {
+			*out = append(*out, o.ref)
+		}
+	}
+}
+
+// Refs returns the references the template's placeholders read, in order.
+func (t *Template) Refs() []*Ref {
+	var refs []*Ref
+	for _, p := range t.parts {
+		if p.ref != nil {
+			refs = append(refs, p.ref)
+		}
+	}
+	return refs
+}
+
+// Root names the document the reference starts in: "task", "worker",
+// "callback" or "now". It is empty for a root this method does not know,
+// which a caller must treat as possibly reading anything.
+func (r *Ref) Root() string {
+	switch r.root {
+	case refTask:
+		return "task"
+	case refWorker:
+		return "worker"
+	case refCallback:
+		return "callback"
+	case refNow:
+		return "now"
+	case refTaskRouter:
+		return "taskrouter"
+	}
+	return ""
+}
+
+// Key returns the first key after the root: "language" in
+// task.language.primary.
+func (r *Ref) Key() string {
+	if len(r.steps) == 0 {
+		return ""
+	}
+	return r.steps[0].key
+}
