@@ -51,15 +51,10 @@ var (
 	workersFlag  = flag.Int("workers", 64, "most callbacks in flight (and connections) in the constant-rate run")
 	rulesFlag    = flag.Int("rules", 10, "rules in the policy; only the last matches")
 	cpuFlag      = flag.String("cpu", "0", "taskset CPU list for the servers; empty runs them unpinned")
-<<<<<<< HEAD
-	serversFlag  = flag.String("servers", "floor,assignd", "servers to test, in order")
-	runsFlag     = flag.String("runs", "constant,saturation,events", "runs to make against each server (events: reservation event callbacks, assignd only)")
-	shadowFlag   = flag.Bool("shadow", false, "run assignd with a shadow policy of the same size (ASSIGND_SHADOW_POLICY_FILE), to measure what shadow evaluation costs")
-=======
 	serversFlag  = flag.String("servers", "floor,assignd", "servers to test, in order: floor, assignd, express (with -peer)")
 	peerFlag     = flag.String("peer", "", "directory of the Express peer (server.js, after npm install), for -servers express")
-	runsFlag     = flag.String("runs", "constant,saturation", "runs to make against each server")
->>>>>>> wip-b11b
+	runsFlag     = flag.String("runs", "constant,saturation,events", "runs to make against each server (events: reservation event callbacks, assignd only)")
+	shadowFlag   = flag.Bool("shadow", false, "run assignd with a shadow policy of the same size (ASSIGND_SHADOW_POLICY_FILE), to measure what shadow evaluation costs")
 	logLevelFlag = flag.String("loglevel", "info", "assignd's ASSIGND_LOG_LEVEL; warn drops the per-callback line, to see what it costs")
 )
 
