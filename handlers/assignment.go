@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -151,7 +152,7 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 		TaskSid:        strings.Clone(cb.TaskSid),
 		ReservationSid: strings.Clone(cb.ReservationSid),
 		Rule:           d.Rule,
-		Instruction:    d.Instruction,
+		Instruction:    detached(d.Instruction),
 		Received:       received,
 	})
 	switch {
@@ -239,4 +240,22 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		s.metrics.callbackDuration.Observe(time.Since(start).Seconds())
 		return nil
 	}
+}
+
+// detached copies an instruction's parameters for the update queue. A
+// parameter rendered from an attribute may share the memory of the whole
+// form, which a queued update should not keep alive, as with the SIDs.
+func detached(in policy.Instruction) policy.Instruction {
+	params := make([]policy.Param, len(in.Params))
+	for i, p := range in.Params {
+		switch v := p.Value.(type) {
+		case string:
+			p.Value = strings.Clone(v)
+		case json.Number:
+			p.Value = json.Number(strings.Clone(string(v)))
+		}
+		params[i] = p
+	}
+	in.Params = params
+	return in
 }

@@ -388,9 +388,9 @@ func isNumberByte(c byte) bool {
 }
 
 // decodeNumber is the one place attribute numbers get their Go type:
-// float64, as encoding/json decodes into an interface and as policy/expr
-// compares them. attrScanner has checked the range.
+// json.Number, the text as sent, as encoding/json's UseNumber decodes
+// them, so that a template renders 12345678901234567890 exactly;
+// policy/expr compares them as float64. attrScanner has checked the range.
 func decodeNumber(s string) any {
-	f, _ := strconv.ParseFloat(s, 64)
-	return f
+	return json.Number(s)
 }

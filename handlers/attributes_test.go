@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -64,7 +65,7 @@ func TestProjectAttributes(t *testing.T) {
 		out  map[string]any
 		ok   bool
 	}{
-		{"only wanted keys", `{"language":"es","tier":"gold","n":1}`, []string{"language", "n"}, map[string]any{"language": "es", "n": 1.0}, true},
+		{"only wanted keys", `{"language":"es","tier":"gold","n":1}`, []string{"language", "n"}, map[string]any{"language": "es", "n": json.Number("1")}, true},
 		{"last duplicate wins", `{"a":1,"a":[true,null]}`, []string{"a"}, map[string]any{"a": []any{true, nil}}, true},
 		{"escaped key", `{"l\u0061ng":"x"}`, []string{"lang"}, map[string]any{"lang": "x"}, true},
 		{"missing key is absent", `{"a":1}`, []string{"b"}, map[string]any{}, true},

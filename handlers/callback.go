@@ -241,8 +241,7 @@ func parseAttributes(fields map[string]string, name string) (map[string]any, err
 	// passed them: one object (Unmarshal refuses trailing data), with the
 	// depth shallowObject counted.
 	if utf8.Valid(data) && shallowObject(data, maxAttributeDepth) {
-		var m map[string]any
-		if json.Unmarshal(data, &m) == nil {
+		if m, err := decodeObject(data); err == nil {
 			return m, nil
 		}
 	}
@@ -250,9 +249,29 @@ func parseAttributes(fields map[string]string, name string) (map[string]any, err
 	if err := checkJSONObject(data, maxAttributeDepth); err != nil {
 		return nil, &FieldError{Field: name, Problem: err.Error()}
 	}
+	m, err := decodeObject(data)
+	if err != nil {
+		return nil, &FieldError{Field: name, Problem: "is not valid JSON: " + err.Error()}
+	}
+	return m, nil
+}
+
+// decodeObject decodes one JSON object with numbers as json.Number (see
+// decodeNumber). json.Unmarshal checks it first, so that what is refused,
+// and the words of the refusal, stay those of encoding/json: its number
+// range among them, which UseNumber alone does not check. It decodes
+// twice, which only explain, the debug log and policies that read whole
+// documents pay: callbacks decode only the keys their policy reads.
+func decodeObject(data []byte) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, &FieldError{Field: name, Problem: "is not valid JSON: " + err.Error()}
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	m = nil
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -240,7 +240,8 @@ func benchPost(c *http.Client, target string, cb benchCallback) error {
 }
 
 // referenceAttributes is how parseAttributes decoded attributes before its
-// fast path: checkJSONObject, then json.Unmarshal.
+// fast path: checkJSONObject, then json.Unmarshal, then numbers as
+// json.Number.
 func referenceAttributes(v string) (map[string]any, error) {
 	if v == "" {
 		return map[string]any{}, nil
@@ -251,6 +252,14 @@ func referenceAttributes(v string) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal([]byte(v), &m); err != nil {
 		return nil, &FieldError{Field: "TaskAttributes", Problem: "is not valid JSON: " + err.Error()}
+	}
+	// Numbers as json.Number, their text as sent (issue 12: large
+	// integers stay exact): encoding/json's UseNumber.
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.UseNumber()
+	m = nil
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

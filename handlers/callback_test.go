@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"reflect"
@@ -24,8 +25,8 @@ func TestParseCallback(t *testing.T) {
 		Timestamp:        "1764371000",
 		TaskAge:          42,
 		TaskPriority:     10,
-		TaskAttributes:   map[string]any{"tier": "gold", "skills": []any{"billing"}, "n": 1.0},
-		WorkerAttributes: map[string]any{"contact_uri": "client:alice", "languages": []any{"en", "es"}, "level": 3.0},
+		TaskAttributes:   map[string]any{"tier": "gold", "skills": []any{"billing"}, "n": json.Number("1")},
+		WorkerAttributes: map[string]any{"contact_uri": "client:alice", "languages": []any{"en", "es"}, "level": json.Number("3")},
 	}
 	want.Fields = map[string]string{}
 	for k, v := range callbackForm(`{"tier":"gold","skills":["billing"],"n":1}`) {

@@ -30,8 +30,9 @@ const (
 // Input is one assignment callback as Decide sees it.
 type Input struct {
 	// Task and Worker are the decoded TaskAttributes and WorkerAttributes:
-	// JSON objects whose values are map[string]any, []any, string, float64,
-	// bool or nil, as encoding/json decodes them.
+	// JSON objects whose values are map[string]any, []any, string,
+	// json.Number (or float64), bool or nil, as encoding/json decodes them
+	// with UseNumber, so that a template renders a large integer as sent.
 	Task   map[string]any
 	Worker map[string]any
 	// Callback holds every form field of the callback by name, as strings,
