@@ -14,8 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/policy/policytest"
 	"github.com/assignd/assignd/reservation"
 )
 
@@ -83,10 +83,6 @@ type setFlags []string
 func (s *setFlags) String() string     { return strings.Join(*s, ",") }
 func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
-// explainSid fills the SIDs a hand-written explain input leaves out; any
-// well-formed SID will do, since only the policy reads them.
-const explainSid = "00000000000000000000000000000000"
-
 // runExplain implements "assignd explain": one callback through the same
 // ParseCallback and Decide as serve, with every rule's part in the outcome.
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -125,11 +121,6 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
 		return 2
 	}
-	cb, err := handlers.ParseCallback(form)
-	if err != nil {
-		fmt.Fprintf(stderr, "explain: malformed callback: %v\n", err)
-		return 1
-	}
 	now := time.Now()
 	if *at != "" {
 		if now, err = time.Parse(time.RFC3339, *at); err != nil {
@@ -137,7 +128,12 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	ex := p.Explain(cb.Input(now))
+	in, err := policytest.Input(form, now)
+	if err != nil {
+		fmt.Fprintf(stderr, "explain: %v\n", err)
+		return 1
+	}
+	ex := p.Explain(in)
 	var rest url.Values
 	if ex.Decision.Mode == policy.Update {
 		// The form is built from the redacted instruction, so that a secret
@@ -184,16 +180,11 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 		if err != nil {
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
-		if form, err = url.ParseQuery(strings.TrimSpace(string(body))); err != nil {
-			return nil, fmt.Errorf("reading callback: not a form-encoded body: %w", err)
+		if form, err = policytest.ParseForm(body); err != nil {
+			return nil, fmt.Errorf("reading callback: %w", err)
 		}
 	} else {
-		form = url.Values{
-			"AccountSid": {"AC" + explainSid}, "WorkspaceSid": {"WS" + explainSid}, "WorkflowSid": {"WW" + explainSid},
-			"TaskQueueSid": {"WQ" + explainSid}, "TaskSid": {"WT" + explainSid}, "WorkerSid": {"WK" + explainSid},
-			"ReservationSid": {"WR" + explainSid}, "TaskAge": {"0"}, "TaskPriority": {"0"},
-			"TaskAttributes": {task}, "WorkerAttributes": {worker},
-		}
+		form = policytest.PlaceholderForm(task, worker)
 	}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
@@ -208,11 +199,7 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
 	d := ex.Decision
 	fmt.Fprintf(w, "policy %s (%s)\n", p.File(), policy.Summary(p))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, s := range ex.Steps {
-		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\n", s.Index, s.Rule, s.Outcome, s.Why)
-	}
-	tw.Flush()
+	writeSteps(w, "  ", ex.Steps)
 	fmt.Fprintf(w, "=> rule %q (#%d): %s, %s mode\n", d.Rule, d.RuleIndex+1, d.Instruction.Name, d.Mode)
 	if d.Mode == policy.Respond {
 		fmt.Fprintf(w, "callback reply: %s\n", d.JSON)
@@ -230,6 +217,15 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 			fmt.Fprintf(w, "  %s=%s\n", k, v)
 		}
 	}
+}
+
+// writeSteps prints each rule's part in a decision as an aligned table.
+func writeSteps(w io.Writer, indent string, steps []policy.Step) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range steps {
+		fmt.Fprintf(tw, "%s#%d\t%s\t%s\t%s\n", indent, s.Index, s.Rule, s.Outcome, s.Why)
+	}
+	tw.Flush()
 }
 
 func writeExplainJSON(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
