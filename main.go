@@ -6,6 +6,8 @@
 //	assignd [serve]               run the service (configuration from the environment)
 //	assignd validate FILE...      check policy files
 //	assignd explain [flags]       show which rule a callback would meet, and why
+//	assignd test FILE|DIR...      run policy test files
+//	assignd schema                print the JSON Schema of policy files
 //	assignd version               print the version
 package main
 
@@ -39,6 +41,9 @@ commands:
   validate FILE...    check policy files and report every problem
   explain [flags]     show which rule a callback would meet, and why
                       (assignd explain -h for its flags)
+  test FILE|DIR...    run policy test files (*_test.yaml below a DIR);
+                      assignd test -h for its flags
+  schema              print the JSON Schema of policy files, for editors
   version             print the version
 `
 
@@ -55,6 +60,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runValidate(args, stdout, stderr)
 	case "explain":
 		return runExplain(args, stdin, stdout, stderr)
+	case "test":
+		return runTest(args, stdout, stderr)
+	case "schema":
+		return runSchema(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "assignd", version)
 		return 0

@@ -2,13 +2,10 @@ package policytest
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/assignd/assignd/policy"
 )
 
 // Detail says how a failed case differs from its expectations, one item a
@@ -78,7 +75,7 @@ func WriteJUnit(w io.Writer, reports []Report) error {
 		if rep.Err != nil {
 			s.Errors, s.Tests = 1, 1
 			s.Cases = append(s.Cases, junitCase{Name: "load", Classname: rep.File, File: rep.File,
-				Error: &junitProblem{Message: "the test file or its policy did not load", Text: loadErrorText(rep.Err)}})
+				Error: &junitProblem{Message: "the test file or its policy did not load", Text: rep.Err.Error()}})
 		}
 		for i := range rep.Results {
 			r := &rep.Results[i]
@@ -105,16 +102,4 @@ func WriteJUnit(w io.Writer, reports []Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
-}
-
-func loadErrorText(err error) string {
-	var le *policy.LoadError
-	if !errors.As(err, &le) {
-		return err.Error()
-	}
-	lines := make([]string, len(le.Problems))
-	for i, p := range le.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
 }
