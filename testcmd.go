@@ -162,11 +162,18 @@ func runTestFiles(files []string, match func(string) bool, verbose bool, stdout,
 		if fileFailed > 0 {
 			fmt.Fprintf(stdout, "FAIL\t%s\t%d of %d cases failed\n", file, fileFailed, len(results))
 		} else {
-			fmt.Fprintf(stdout, "ok  \t%s\t%d cases\n", file, len(results))
+			fmt.Fprintf(stdout, "ok  \t%s\t%s\n", file, plural(len(results), "case"))
 		}
 		reports = append(reports, policytest.Report{File: file, Results: results})
 	}
 	return reports, passed, failed
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func hasLoadError(reports []policytest.Report) bool {

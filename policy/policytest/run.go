@@ -107,6 +107,8 @@ func compareParam(p ExpectParam, ins policy.Instruction) string {
 	switch {
 	case !ok:
 		return fmt.Sprintf("expected %s, got none: the rule does not set it", show(want))
+	case !reflect.DeepEqual(want, got) && policy.IsSecretParam(ins.Name, p.Name):
+		return "differs from the expected value; a secret, so neither is shown"
 	case !reflect.DeepEqual(want, got):
 		return fmt.Sprintf("expected %s, got %s", show(want), show(got))
 	}

@@ -30,8 +30,9 @@ func (l *loader) testCase(n *yaml.Node, field string, p *policy.Policy) Case {
 	if t, ok := fields["now"]; ok {
 		c.Now = l.time(t, field+".now")
 	}
+	before := len(l.problems)
 	form := l.form(fields, field)
-	if _, err := Input(form, c.Now); err != nil {
+	if _, err := Input(form, c.Now); err != nil && len(l.problems) == before {
 		l.errorf(n.Line, field, "%v", err)
 	}
 	c.Form = form
