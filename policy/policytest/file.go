@@ -161,28 +161,20 @@ func (l *loader) mapping(n *yaml.Node, field string, allowed []string) map[strin
 		l.errorf(n.Line, field, "must be a mapping")
 		return out
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		key := join(field, k.Value)
-		switch {
-		case allowed != nil && !slices.Contains(allowed, k.Value):
+	for i, k := range keys(n) {
+		key := strings.TrimPrefix(field+"."+k.Value, ".")
+		if allowed != nil && !slices.Contains(allowed, k.Value) {
 			l.errorf(k.Line, key, "unknown key; expected one of %s", strings.Join(allowed, ", "))
-		case out[k.Value] != nil:
+		} else if out[k.Value] != nil {
 			l.errorf(k.Line, key, "given twice")
-		default:
-			out[k.Value] = v
+		} else {
+			out[k.Value] = n.Content[2*i+1]
 		}
 	}
 	return out
 }
 
-func join(parent, key string) string {
-	if parent == "" {
-		return key
-	}
-	return parent + "." + key
-}
-
+// time reads an RFC 3339 time, as explain -now takes it.
 func (l *loader) time(n *yaml.Node, field string) time.Time {
 	t, err := time.Parse(time.RFC3339, n.Value)
 	if n.Kind != yaml.ScalarNode || err != nil {
