@@ -17,6 +17,7 @@ import (
 	"github.com/assignd/assignd/explain"
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/policy/policytest"
 )
 
 // runValidate implements "assignd validate FILE...". It loads each file
@@ -183,7 +184,7 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 		if err != nil {
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
-		if form, err = parseFormBody(body); err != nil {
+		if form, err = policytest.ParseForm(body); err != nil {
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
 	} else {
@@ -197,14 +198,6 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 		form.Set(k, v)
 	}
 	return form, nil
-}
-
-// parseFormBody reads a captured, form-encoded callback body, as explain
-// -callback and replay read one: with serve's parser, limits included, so
-// that what they accept serve accepts. Only the line end a file or a
-// terminal adds is dropped: TaskRouter never sends one.
-func parseFormBody(body []byte) (url.Values, error) {
-	return handlers.ParseForm(bytes.TrimRight(body, "\r\n"))
 }
 
 // readCallback reads a captured body from file, or stdin for "-", up to
@@ -226,11 +219,7 @@ func readCallback(file string, stdin io.Reader) ([]byte, error) {
 func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {
 	d := ex.Decision
 	fmt.Fprintf(w, "policy %s (%s)\n", p.File(), policy.Summary(p))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, s := range ex.Steps {
-		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\n", s.Index, s.Rule, s.Outcome, s.Why)
-	}
-	tw.Flush()
+	writeSteps(w, "  ", ex.Steps)
 	fmt.Fprintf(w, "=> rule %q (#%d): %s, %s mode\n", d.Rule, d.RuleIndex+1, d.Instruction.Name, d.Mode)
 	if d.Mode == policy.Respond {
 		fmt.Fprintf(w, "callback reply: %s\n", d.JSON)
@@ -248,6 +237,15 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 			fmt.Fprintf(w, "  %s=%s\n", k, v)
 		}
 	}
+}
+
+// writeSteps prints each rule's part in a decision as an aligned table.
+func writeSteps(w io.Writer, indent string, steps []policy.Step) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range steps {
+		fmt.Fprintf(tw, "%s#%d\t%s\t%s\t%s\n", indent, s.Index, s.Rule, s.Outcome, s.Why)
+	}
+	tw.Flush()
 }
 
 // writeIndentedJSON writes v as indented JSON for people to read: HTML

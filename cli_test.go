@@ -59,6 +59,8 @@ func TestCLIGolden(t *testing.T) {
 				code = runValidate(args[1:], &stdout, &stderr)
 			case "explain":
 				code = runExplain(args[1:], strings.NewReader(stdin), &stdout, &stderr)
+			case "test":
+				code = runTest(args[1:], &stdout, &stderr)
 			default:
 				t.Fatalf("unknown subcommand %q", args[0])
 			}

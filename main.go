@@ -7,6 +7,8 @@
 //	assignd validate FILE...      check policy files
 //	assignd explain [flags]       show which rule a callback would meet, and why
 //	assignd replay [flags] SRC... what a candidate policy would change on captured callbacks
+//	assignd test FILE|DIR...      run policy test files
+//	assignd schema                print the JSON Schema of policy files
 //	assignd version               print the version
 package main
 
@@ -43,6 +45,9 @@ commands:
   replay [flags] SOURCE...
                       what a candidate policy would change on captured
                       callbacks (assignd replay -h for its flags)
+  test FILE|DIR...    run policy test files (*_test.yaml below a DIR);
+                      assignd test -h for its flags
+  schema              print the JSON Schema of policy files, for editors
   version             print the version
 `
 
@@ -61,6 +66,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runExplain(args, stdin, stdout, stderr)
 	case "replay":
 		return runReplay(args, stdout, stderr)
+	case "test":
+		return runTest(args, stdout, stderr)
+	case "schema":
+		return runSchema(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "assignd", version)
 		return 0

@@ -20,6 +20,7 @@ import (
 
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/policy/policytest"
 )
 
 // replayMaxLine bounds one log line; a callback detail line is well under
@@ -139,7 +140,7 @@ func (rp *replayer) file(path string) error {
 	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
 		return rp.logLines(path, body)
 	}
-	form, err := parseFormBody(body)
+	form, err := policytest.ParseForm(body)
 	if err == nil {
 		err = rp.decide(form, rp.now)
 	}

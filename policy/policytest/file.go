@@ -1,0 +1,184 @@
+// Package policytest runs policy tests kept as files beside the policy: each
+// case is a callback, given as attributes or as a captured body, and what
+// the policy is expected to decide for it. Cases go through the same
+// handlers.ParseCallback and Policy.Explain as serve's callbacks.
+package policytest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/assignd/assignd/policy"
+)
+
+// File is a loaded test file: the policy under test and its cases.
+type File struct {
+	// Name is the file's path as given.
+	Name   string
+	Policy *policy.Policy
+	Cases  []Case
+}
+
+// Case is one callback and what the policy is expected to decide for it.
+type Case struct {
+	Name string
+	// Line is the line of the case in its file.
+	Line int
+	// Form is the callback's form, with the case's callback fields set.
+	Form map[string][]string
+	// Now is the callback's arrival time; zero means the time of the run.
+	Now    time.Time
+	Expect Expect
+}
+
+// Expect is what a case checks; an empty field is not checked.
+type Expect struct {
+	Rule        string
+	Instruction string
+	Mode        policy.Mode
+	// Params are compared with the decided instruction's parameters of the
+	// same names, after rendering; other parameters are not compared.
+	Params []ExpectParam
+	// Reply is the respond-mode callback reply, as JSON, compared whole.
+	Reply json.RawMessage
+	// Skipped, when HasSkipped, lists every rule expected to be skipped.
+	Skipped    []ExpectSkip
+	HasSkipped bool
+}
+
+// ExpectParam is one expected parameter value, as the test file gives it.
+type ExpectParam struct {
+	Name  string
+	Value any
+}
+
+// ExpectSkip is a rule expected to match but be passed over, and why: the
+// Reason of policy.Skip, "render" or "invalid".
+type ExpectSkip struct {
+	Rule   string
+	Reason string
+}
+
+// loader collects every problem of one test file, as policy.Parse does.
+type loader struct {
+	file     string
+	dir      string
+	problems []policy.Problem
+}
+
+func (l *loader) errorf(line int, field, format string, args ...any) {
+	l.problems = append(l.problems, policy.Problem{File: l.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// LoadFile reads a test file and the policy it names, a path relative to
+// the test file's directory, with policy.LoadFile. Every problem of either is
+// returned at once as a *policy.LoadError, each with file and line.
+func LoadFile(path string) (*File, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading test file: %w", err)
+	}
+	l := &loader{file: path, dir: filepath.Dir(path)}
+	f := l.load(src)
+	if len(l.problems) > 0 {
+		return nil, &policy.LoadError{Problems: l.problems}
+	}
+	return f, nil
+}
+
+func (l *loader) load(src []byte) *File {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		l.errorf(0, "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		l.errorf(0, "", "a test file must be a mapping with policy and cases")
+		return nil
+	}
+	top := doc.Content[0]
+	fields := l.mapping(top, "", []string{"policy", "now", "cases"})
+	f := &File{Name: l.file}
+	if n, ok := fields["policy"]; !ok || n.Kind != yaml.ScalarNode || n.Value == "" {
+		l.errorf(top.Line, "policy", "missing: name the policy file, relative to this file")
+	} else {
+		f.Policy = l.policy(n)
+	}
+	var now time.Time
+	if n, ok := fields["now"]; ok {
+		now = l.time(n, "now")
+	}
+	cases, ok := fields["cases"]
+	if !ok || cases.Kind != yaml.SequenceNode || len(cases.Content) == 0 {
+		l.errorf(top.Line, "cases", "must be a non-empty list of cases")
+		return f
+	}
+	seen := map[string]int{}
+	for i, n := range cases.Content {
+		c := l.testCase(n, fmt.Sprintf("cases[%d]", i), f.Policy)
+		if c.Now.IsZero() {
+			c.Now = now
+		}
+		if prev, dup := seen[c.Name]; dup && c.Name != "" {
+			l.errorf(n.Line, fmt.Sprintf("cases[%d].name", i), "%q is already the name of the case on line %d", c.Name, prev)
+		}
+		seen[c.Name] = c.Line
+		f.Cases = append(f.Cases, c)
+	}
+	return f
+}
+
+// policy loads the policy under test; its problems are the file's problems.
+func (l *loader) policy(n *yaml.Node) *policy.Policy {
+	path := n.Value
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(l.dir, path)
+	}
+	p, err := policy.LoadFile(path)
+	var le *policy.LoadError
+	switch {
+	case errors.As(err, &le):
+		l.problems = append(l.problems, le.Problems...)
+	case err != nil:
+		l.errorf(n.Line, "policy", "%v", err)
+	}
+	return p
+}
+
+// mapping checks that n is a mapping with only the allowed keys, each once,
+// and returns its values by key.
+func (l *loader) mapping(n *yaml.Node, field string, allowed []string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	if n.Kind != yaml.MappingNode {
+		l.errorf(n.Line, field, "must be a mapping")
+		return out
+	}
+	for i, k := range keys(n) {
+		key := strings.TrimPrefix(field+"."+k.Value, ".")
+		if allowed != nil && !slices.Contains(allowed, k.Value) {
+			l.errorf(k.Line, key, "unknown key; expected one of %s", strings.Join(allowed, ", "))
+		} else if out[k.Value] != nil {
+			l.errorf(k.Line, key, "given twice")
+		} else {
+			out[k.Value] = n.Content[2*i+1]
+		}
+	}
+	return out
+}
+
+// time reads an RFC 3339 time, as explain -now takes it.
+func (l *loader) time(n *yaml.Node, field string) time.Time {
+	t, err := time.Parse(time.RFC3339, n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		l.errorf(n.Line, field, "%q is not an RFC 3339 time such as 2026-11-30T15:00:00Z", n.Value)
+	}
+	return t
+}
