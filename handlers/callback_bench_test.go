@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -98,7 +99,7 @@ func benchCallbacks() []benchCallback {
 		form.Set("WorkerAttributes", `{"contact_uri":"client:alice","skills":["billing","vip"],"languages":["en","es"],"level":3}`)
 		out[i] = benchCallback{
 			body: []byte(form.Encode()),
-			sig:  sign(testToken, benchBaseURL+AssignmentPath, form),
+			sig:  testkit.Sign(testToken, benchBaseURL+AssignmentPath, form),
 		}
 	}
 	return out

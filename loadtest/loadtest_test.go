@@ -18,9 +18,6 @@ package loadtest
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +30,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +37,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 var (
@@ -604,28 +602,10 @@ func signedPool(t *testing.T) [][]byte {
 		body := form.Encode()
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: assignd.internal:8080\r\nUser-Agent: TwilioProxy/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: %s\r\nContent-Length: %d\r\n\r\n%s",
-			callPath, sign(authToken, publicBase+callPath, form), len(body), body)
+			callPath, testkit.Sign(authToken, publicBase+callPath, form), len(body), body)
 		pool[i] = b.Bytes()
 	}
 	return pool
-}
-
-// sign computes X-Twilio-Signature as Twilio does: base64 of
-// HMAC-SHA1(token, URL followed by every field's name and value, sorted by
-// name).
-func sign(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	mac := hmac.New(sha1.New, []byte(token))
-	io.WriteString(mac, u)
-	for _, k := range names {
-		io.WriteString(mac, k)
-		io.WriteString(mac, form.Get(k))
-	}
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // policySource is a respond-mode policy of n rules in which only the last,
