@@ -3,13 +3,15 @@ package expr
 import (
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 // decodeDoc decodes a JSON object the way the server does, so that tests see
@@ -614,8 +616,6 @@ func TestParseRef(t *testing.T) {
 	}
 }
 
-var updateExpr = flag.Bool("update-expr", false, "rewrite the expected results in testdata/expr/*.txtar")
-
 // goldenResult is what a golden case line records for src.
 func goldenResult(src string, env *Env) string {
 	e, err := Compile(src)
@@ -625,39 +625,26 @@ func goldenResult(src string, env *Env) string {
 	return strconv.FormatBool(e.Eval(env))
 }
 
-// TestExprGolden evaluates the cases of each testdata/expr/*.txtar file
-// against its task.json and worker.json. The files are txtar archives: a
-// comment, then "-- name --" sections; the cases section holds lines
-// `expression => result`, blank lines and # comments.
+// TestExprGolden evaluates the cases of each testdata/expr/*.txtar archive
+// against its task.json and worker.json: a comment, then "-- name --"
+// sections; the cases section holds lines `expression => result`, blank
+// lines and # comments. With -update it rewrites the results.
 func TestExprGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "expr", "*.txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no golden files in testdata/expr")
-	}
-	for _, file := range files {
+	for _, file := range testkit.Archives(t, filepath.Join("testdata", "expr")) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sections := splitTxtar(string(data))
+			a := testkit.ReadArchive(t, file)
 			env := &Env{Hour: 10, Minute: 30, Weekday: "wed"}
-			if s, ok := sections["task.json"]; ok {
-				env.Task = decodeDoc(t, s)
-			}
-			if s, ok := sections["worker.json"]; ok {
-				env.Worker = decodeDoc(t, s)
-			}
-			cases, ok := sections["cases"]
-			if !ok {
-				t.Fatal("no cases section")
+			for _, f := range a.Files {
+				switch f.Name {
+				case "task.json":
+					env.Task = decodeDoc(t, string(f.Data))
+				case "worker.json":
+					env.Worker = decodeDoc(t, string(f.Data))
+				}
 			}
 			var out []string
 			n := 0
-			for i, line := range strings.Split(cases, "\n") {
+			for i, line := range strings.Split(testkit.Section(t, a, "cases"), "\n") {
 				if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 					out = append(out, line)
 					continue
@@ -668,7 +655,7 @@ func TestExprGolden(t *testing.T) {
 				}
 				n++
 				got := goldenResult(src, env)
-				if got != want && !*updateExpr {
+				if got != want && !testkit.Updating() {
 					t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
 				}
 				out = append(out, src+" => "+got)
@@ -676,36 +663,10 @@ func TestExprGolden(t *testing.T) {
 			if n == 0 {
 				t.Fatal("no cases")
 			}
-			if *updateExpr {
-				start := strings.Index(string(data), "-- cases --\n") + len("-- cases --\n")
-				updated := string(data[:start]) + strings.Join(out, "\n")
-				if err := os.WriteFile(file, []byte(updated), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if testkit.Updating() {
+				// Only now: the comparison above reports each case by itself.
+				testkit.Golden(t, file, a, txtar.File{Name: "cases", Data: []byte(strings.Join(out, "\n"))})
 			}
 		})
 	}
-}
-
-// splitTxtar returns the sections of a txtar archive by name. The cases
-// section must come last, so that updating rewrites only the tail.
-func splitTxtar(s string) map[string]string {
-	sections := map[string]string{}
-	name := ""
-	var body []string
-	flush := func() {
-		if name != "" {
-			sections[name] = strings.Join(body, "\n")
-		}
-	}
-	for _, line := range strings.Split(s, "\n") {
-		if strings.HasPrefix(line, "-- ") && strings.HasSuffix(line, " --") && len(line) > 6 {
-			flush()
-			name, body = strings.TrimSpace(line[3:len(line)-3]), nil
-			continue
-		}
-		body = append(body, line)
-	}
-	flush()
-	return sections
 }
