@@ -68,9 +68,6 @@ const (
 	poolSize   = 1024
 )
 
-// reply is what the policy's catch-all answers; the floor answers the same.
-const reply = `{"instruction":"dequeue","from":"+15005550006","to":"client:default"}`
-
 func TestMain(m *testing.M) {
 	if addr := os.Getenv(floorEnv); addr != "" {
 		if err := runFloor(addr); err != nil {
@@ -93,7 +90,7 @@ func runFloor(addr string) error {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, reply)
+		io.WriteString(w, testkit.CatchAllReply)
 	})
 	mux.HandleFunc("GET /goroutines", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "go_goroutines %d\n", runtime.NumGoroutine())
@@ -195,10 +192,10 @@ func startAssignd(t *testing.T, root, dir string) *server {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte(policySource(*rulesFlag)), 0o644); err != nil {
+	if err := os.WriteFile(policyFile, []byte(testkit.PolicySource(*rulesFlag)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr, admin := freePort(t), freePort(t)
+	addr, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	env := append(os.Environ(),
 		"TWILIO_ACCOUNT_SID="+accountSid,
 		"TWILIO_AUTH_TOKEN="+authToken,
@@ -218,7 +215,7 @@ func startAssignd(t *testing.T, root, dir string) *server {
 // startFloor starts this test binary again as the floor server.
 func startFloor(t *testing.T, dir string) *server {
 	t.Helper()
-	addr := freePort(t)
+	addr := testkit.FreeAddr(t)
 	env := append(os.Environ(), floorEnv+"="+addr)
 	return start(t, "floor", dir, env, addr, "http://"+addr+"/goroutines", "http://"+addr+"/readyz", os.Args[0], "-test.run=^$")
 }
@@ -606,30 +603,6 @@ func signedPool(t *testing.T) [][]byte {
 		pool[i] = b.Bytes()
 	}
 	return pool
-}
-
-// policySource is a respond-mode policy of n rules in which only the last,
-// the catch-all, matches the load test's callbacks, so that every
-// condition is evaluated.
-func policySource(n int) string {
-	var b strings.Builder
-	b.WriteString("version: 1\nrules:\n")
-	for i := range n - 1 {
-		fmt.Fprintf(&b, "  - name: r%d\n    when: task.language == \"l%d\" AND worker.skills HAS \"s%d\"\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:w%d\"}\n", i, i, i, i)
-	}
-	b.WriteString("  - name: default\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:default\"}\n")
-	return b.String()
-}
-
-// freePort returns a loopback address that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // procStatusKB reads a kB field of /proc/PID/status.

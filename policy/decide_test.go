@@ -169,13 +169,7 @@ func TestDecideStaticAllocs(t *testing.T) {
 // benchPolicy builds n rules of which only the last (the catch-all) matches
 // benchInput.
 func benchPolicy(t testing.TB, n int) *Policy {
-	var b strings.Builder
-	b.WriteString("version: 1\nrules:\n")
-	for i := 0; i < n-1; i++ {
-		fmt.Fprintf(&b, "  - name: r%d\n    when: task.language == \"l%d\" AND worker.skills HAS \"s%d\"\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:w%d\"}\n", i, i, i, i)
-	}
-	b.WriteString("  - name: default\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:default\"}\n")
-	return mustParse(t, b.String())
+	return mustParse(t, testkit.PolicySource(n))
 }
 
 func benchInput() *Input {
