@@ -11,9 +11,10 @@ import (
 
 // Sign computes X-Twilio-Signature the way Twilio does: base64 of
 // HMAC-SHA1(token, u followed by every form field's name and first value,
-// sorted by name). The server itself checks with twilio-go's
-// RequestValidator; an independent signer lets tests catch a server that
-// signs and checks with the same mistake.
+// sorted by name). It is deliberately the plain textbook form, apart from
+// the server's one-pass check in handlers/signature.go, so that a mistake
+// there cannot hide behind the same mistake here; TestSignVectors holds it
+// to the signatures Twilio's own library computed.
 func Sign(token, u string, form url.Values) string {
 	names := make([]string, 0, len(form))
 	for k := range form {
