@@ -73,14 +73,9 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering process metrics: %w", err)
-		}
+	reg, err := newRegistry()
+	if err != nil {
+		return nil, err
 	}
 	if a.store, err = policy.NewStore(log, reg); err != nil {
 		return nil, err
@@ -103,6 +98,33 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if err := a.newShadow(reg); err != nil {
 		return nil, err
 	}
+	if err := a.newServer(reg, enqueue); err != nil {
+		return nil, err
+	}
+	if err := a.listen(listen, adminListen); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newRegistry is the process's metrics registry, with the Go runtime's and
+// the process's own collectors.
+func newRegistry() (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering process metrics: %w", err)
+		}
+	}
+	return reg, nil
+}
+
+// newServer builds the HTTP edge on what newApp has built: the callback
+// handlers with their observers, the console and the admin endpoints.
+func (a *app) newServer(reg *prometheus.Registry, enqueue func(reservation.Update) error) error {
 	// Observers of answered callbacks, called in this order after each
 	// answer is written: adding one is one line here.
 	observers := []func(*handlers.Decided){
@@ -112,17 +134,18 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if a.shadow != nil {
 		observers = append(observers, a.shadow.Observe)
 	}
+	var err error
 	a.srv, err = handlers.New(handlers.Options{
 		Store:         a.store,
-		Config:        cfg,
-		Logger:        log,
+		Config:        a.cfg,
+		Logger:        a.log,
 		Registerer:    reg,
 		Enqueue:       enqueue,
 		AfterDecision: afterAll(observers),
 		Outcomes:      a.outcomes,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	console := handlers.ConsoleOptions{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now(), Outcomes: a.outcomes.Summary}
 	if a.shadow != nil {
@@ -131,9 +154,9 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	a.srv.AddConsole(console)
 	// Every reload trigger goes through the one Reloader goroutine: file
 	// events in the policy's directory, SIGHUP, and POST /-/reload.
-	if cfg.PolicyFile != "" {
-		if a.reloader, err = policy.NewReloader(a.store, cfg.PolicyFile, log, reg); err != nil {
-			return nil, err
+	if a.cfg.PolicyFile != "" {
+		if a.reloader, err = policy.NewReloader(a.store, a.cfg.PolicyFile, a.log, reg); err != nil {
+			return err
 		}
 		a.reload = make(chan struct{})
 		a.srv.AddPolicyAdmin(a.reloader.Reload)
@@ -144,10 +167,7 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	} else {
 		a.srv.AddPolicyAdmin(nil)
 	}
-	if err := a.listen(listen, adminListen); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return nil
 }
 
 // rememberDecision is the observer that keeps each decision in t, so that

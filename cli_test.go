@@ -2,21 +2,20 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/txtar"
+
 	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
-var updateCLI = flag.Bool("update", false, "rewrite testdata/cli golden files")
-
 // TestCLIGolden runs validate and explain as a user would and pins their
-// whole output and exit code. Each testdata/cli/*.txt file holds
+// whole output and exit code. Each testdata/cli/*.txtar archive holds
 //
 //	args: validate testdata/cli/bad.yaml
 //	stdin: (optional) one line fed to standard input
@@ -26,22 +25,16 @@ var updateCLI = flag.Bool("update", false, "rewrite testdata/cli golden files")
 //	...
 //	-- stderr --
 //	...
+//
+// go test -run TestCLIGolden -update rewrites the three sections.
 func TestCLIGolden(t *testing.T) {
 	t.Setenv("ASSIGND_POLICY_FILE", "")
-	files, err := filepath.Glob("testdata/cli/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			header, _, _ := strings.Cut(string(raw), "-- exit --\n")
+	for _, file := range testkit.Archives(t, "testdata/cli") {
+		t.Run(testkit.Name(file), func(t *testing.T) {
+			a := testkit.ReadArchive(t, file)
 			var args []string
 			var stdin string
-			for _, line := range strings.Split(strings.TrimSpace(header), "\n") {
+			for _, line := range strings.Split(strings.TrimSpace(string(a.Comment)), "\n") {
 				switch {
 				case strings.HasPrefix(line, "args: "):
 					args = splitArgs(t, strings.TrimPrefix(line, "args: "))
@@ -64,16 +57,10 @@ func TestCLIGolden(t *testing.T) {
 			default:
 				t.Fatalf("unknown subcommand %q", args[0])
 			}
-			got := strings.TrimSpace(header) + "\n-- exit --\n" + strconv.Itoa(code) + "\n-- stdout --\n" + stdout.String() + "-- stderr --\n" + stderr.String()
-			if *updateCLI {
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != string(raw) {
-				t.Errorf("output differs from %s (rerun with -update to accept)\ngot:\n%s\nwant:\n%s", file, got, raw)
-			}
+			testkit.Golden(t, file, a,
+				txtar.File{Name: "exit", Data: []byte(strconv.Itoa(code) + "\n")},
+				txtar.File{Name: "stdout", Data: stdout.Bytes()},
+				txtar.File{Name: "stderr", Data: stderr.Bytes()})
 		})
 	}
 }

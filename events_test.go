@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/assignd/assignd/internal/testkit"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func startSigned(t *testing.T, capacity int) *running {
 // postSigned posts form to path, signed as TaskRouter signs it.
 func postSigned(t *testing.T, r *running, path string, form url.Values) (int, string, string) {
 	t.Helper()
-	return postForm(t, r.callback+path, form, sign(eventsToken, eventsBase+path, form))
+	return postForm(t, r.callback+path, form, testkit.Sign(eventsToken, eventsBase+path, form))
 }
 
 // TestServeEvents drives a real listener with signed assignment callbacks,
@@ -224,7 +225,7 @@ func TestServeEventsRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sig := ""
 			if tt.signed {
-				sig = sign(eventsToken, eventsBase+handlers.EventsPath, tt.form)
+				sig = testkit.Sign(eventsToken, eventsBase+handlers.EventsPath, tt.form)
 			}
 			code, _, body := postForm(t, r.callback+handlers.EventsPath, tt.form, sig)
 			if code != tt.code || !strings.Contains(body, tt.body) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/assignd/assignd/internal/testkit"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,7 +36,7 @@ func TestReplay(t *testing.T) {
 			got := append(stdout.Bytes(), "--- stderr\n"...)
 			got = append(got, stderr.Bytes()...)
 			golden := filepath.Join("testdata/replay", filepath.Base(t.Name())+".golden")
-			if *updateCLI {
+			if testkit.Updating() {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)
 				}

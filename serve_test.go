@@ -3,15 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +18,7 @@ import (
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 // devCallback is the README's curl, as a form.
@@ -189,7 +186,7 @@ func TestServeSigned(t *testing.T) {
 
 	form := devCallback()
 	u := r.callback + handlers.AssignmentPath + "?tenant=emea"
-	sig := sign(token, "https://cc.example.com/routing"+handlers.AssignmentPath+"?tenant=emea", form)
+	sig := testkit.Sign(token, "https://cc.example.com/routing"+handlers.AssignmentPath+"?tenant=emea", form)
 	if code, _, body := postForm(t, u, form, sig); code != 200 || body != `{"instruction":"accept"}` {
 		t.Errorf("signed callback: %d %s", code, body)
 	}
@@ -298,21 +295,4 @@ func TestNewLogger(t *testing.T) {
 		}
 	}
 	// A bad level or format is config.Check's to refuse: see config's TestLoadErrors.
-}
-
-// sign computes an X-Twilio-Signature (test-only; the server uses twilio-go).
-func sign(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString(u)
-	for _, k := range names {
-		b.WriteString(k + form.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 // dashboardFile is the Grafana dashboard the tests check.
@@ -82,17 +83,6 @@ func assigndBinary(t *testing.T) string {
 	return binPath
 }
 
-// freePort returns a loopback address with a port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // instance is one running assignd process.
 type instance struct {
 	callbackURL, adminURL string
@@ -121,7 +111,7 @@ func startAssignd(t *testing.T, policySrc string) *instance {
 	}))
 	t.Cleanup(taskRouter.Close)
 
-	callback, admin := freePort(t), freePort(t)
+	callback, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ASSIGND_") && !strings.HasPrefix(kv, "TWILIO_") {

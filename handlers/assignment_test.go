@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 )
@@ -145,7 +146,7 @@ func signedRequestTo(t *testing.T, token, target string, form url.Values) *http.
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(SignatureHeader, sign(token, target, form))
+	req.Header.Set(SignatureHeader, testkit.Sign(token, target, form))
 	return req
 }
 

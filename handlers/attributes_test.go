@@ -3,8 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/assignd/assignd/internal/testkit"
 	"maps"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -97,22 +97,14 @@ func TestProjectAttributesAllocs(t *testing.T) {
 // golden files, and the attribute documents their callbacks carry.
 func decidePolicies(tb testing.TB) (pols []*policy.Policy, docs []string) {
 	tb.Helper()
-	files, err := filepath.Glob("../policy/testdata/decide/*.txt")
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("no decide golden files: %v", err)
-	}
-	for _, file := range files {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		parts := strings.Split(string(raw), "\n----------\n")
-		p, err := policy.Parse(file, []byte(parts[0]))
+	for _, file := range testkit.Archives(tb, filepath.Join("..", "policy", "testdata", "decide")) {
+		a := testkit.ReadArchive(tb, file)
+		p, err := policy.Parse(file, []byte(testkit.Section(tb, a, "policy.yaml")))
 		if err != nil {
 			tb.Fatalf("%s: %v", file, err)
 		}
 		pols = append(pols, p)
-		for line := range strings.Lines(parts[1]) {
+		for line := range strings.Lines(testkit.Section(tb, a, "callback")) {
 			if _, doc, ok := strings.Cut(strings.TrimSpace(line), "Attributes="); ok {
 				docs = append(docs, doc)
 			}

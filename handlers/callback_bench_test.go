@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -23,26 +24,9 @@ import (
 // with and the benchmark callbacks are signed for.
 const benchBaseURL = "https://assignd.example.com/routing"
 
-// benchReply is what the benchmark policy's catch-all answers, and what the
-// floor handler writes.
-const benchReply = `{"instruction":"dequeue","from":"+15005550006","to":"client:default"}`
-
 // benchPoolSize is how many distinct signed callbacks the benchmarks cycle
 // through, so that no cache can make every request the same one.
 const benchPoolSize = 256
-
-// benchPolicySource returns a respond-mode policy of n rules in which only
-// the last, the catch-all, matches the benchmark callbacks: every rule's
-// condition is evaluated, as in the policy package's BenchmarkDecide.
-func benchPolicySource(n int) string {
-	var b strings.Builder
-	b.WriteString("version: 1\nrules:\n")
-	for i := range n - 1 {
-		fmt.Fprintf(&b, "  - name: r%d\n    when: task.language == \"l%d\" AND worker.skills HAS \"s%d\"\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:w%d\"}\n", i, i, i, i)
-	}
-	b.WriteString("  - name: default\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:default\"}\n")
-	return b.String()
-}
 
 // benchLogger is the production logger's shape (JSON, ISO 8601 times, a
 // locked writer, info level) writing to io.Discard, so that every callback
@@ -58,7 +42,7 @@ func benchLogger() *zap.Logger {
 // 10-rule policy whose last rule matches, logging at info level.
 func benchServer(b *testing.B) *Server {
 	b.Helper()
-	p, err := policy.Parse("bench-policy.yaml", []byte(benchPolicySource(10)))
+	p, err := policy.Parse("bench-policy.yaml", []byte(testkit.PolicySource(10)))
 	if err != nil {
 		b.Fatalf("parsing bench policy: %v", err)
 	}
@@ -98,7 +82,7 @@ func benchCallbacks() []benchCallback {
 		form.Set("WorkerAttributes", `{"contact_uri":"client:alice","skills":["billing","vip"],"languages":["en","es"],"level":3}`)
 		out[i] = benchCallback{
 			body: []byte(form.Encode()),
-			sig:  sign(testToken, benchBaseURL+AssignmentPath, form),
+			sig:  testkit.Sign(testToken, benchBaseURL+AssignmentPath, form),
 		}
 	}
 	return out
@@ -113,7 +97,7 @@ func floorHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, benchReply) //nolint:errcheck // a benchmark's floor
+	io.WriteString(w, testkit.CatchAllReply) //nolint:errcheck // a benchmark's floor
 }
 
 // benchHandlers are the two handlers every callback benchmark compares,
@@ -158,8 +142,8 @@ func BenchmarkCallback(b *testing.B) {
 			}
 			// Check the reply once, outside the timed loop.
 			bodies[0].Reset(pool[0].body)
-			if rec := serve(hc.h, reqs[0]); rec.Code != http.StatusOK || rec.Body.String() != benchReply {
-				b.Fatalf("%s answered %d %q, want 200 %q", hc.name, rec.Code, rec.Body.String(), benchReply)
+			if rec := serve(hc.h, reqs[0]); rec.Code != http.StatusOK || rec.Body.String() != testkit.CatchAllReply {
+				b.Fatalf("%s answered %d %q, want 200 %q", hc.name, rec.Code, rec.Body.String(), testkit.CatchAllReply)
 			}
 			b.ReportAllocs()
 			i := 0
@@ -233,8 +217,8 @@ func benchPost(c *http.Client, target string, cb benchCallback) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK || string(body) != benchReply {
-		return fmt.Errorf("answered %d %q, want 200 %q", resp.StatusCode, body, benchReply)
+	if resp.StatusCode != http.StatusOK || string(body) != testkit.CatchAllReply {
+		return fmt.Errorf("answered %d %q, want 200 %q", resp.StatusCode, body, testkit.CatchAllReply)
 	}
 	return nil
 }

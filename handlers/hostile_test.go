@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 // The hostile-input tests run a real loopback listener built by
@@ -126,7 +127,7 @@ func (h *hostileServer) signedBody(t *testing.T, body string) *http.Request {
 	if err != nil {
 		t.Fatalf("the test's own body is not a form: %v", err)
 	}
-	return h.request(t, formContentType, strings.NewReader(body), sign(testToken, hostileBase+AssignmentPath, form))
+	return h.request(t, formContentType, strings.NewReader(body), testkit.Sign(testToken, hostileBase+AssignmentPath, form))
 }
 
 // signedForm is a validly signed form POST of form.
@@ -279,7 +280,7 @@ func TestHostileInput(t *testing.T) {
 			// A reader of unknown length makes the client send it chunked,
 			// so only the MaxBytesReader can stop it.
 			body := io.MultiReader(strings.NewReader(f.Encode()))
-			req := h.request(t, formContentType, body, sign(testToken, hostileBase+AssignmentPath, f))
+			req := h.request(t, formContentType, body, testkit.Sign(testToken, hostileBase+AssignmentPath, f))
 			if req.ContentLength != 0 {
 				t.Fatalf("request has Content-Length %d; want it chunked", req.ContentLength)
 			}
@@ -483,7 +484,7 @@ func TestHostileInput(t *testing.T) {
 		}},
 		{"wrong content types", func(t *testing.T, h *hostileServer) {
 			for _, ct := range []string{"", "application/json", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded;;", "application/x-www-form-urlencodedx", "*/*"} {
-				req := h.request(t, ct, strings.NewReader(callbackForm(`{}`).Encode()), sign(testToken, hostileBase+AssignmentPath, callbackForm(`{}`)))
+				req := h.request(t, ct, strings.NewReader(callbackForm(`{}`).Encode()), testkit.Sign(testToken, hostileBase+AssignmentPath, callbackForm(`{}`)))
 				a := h.do(t, req)
 				if a.code != 415 || a.body != `{"error":"content type must be application/x-www-form-urlencoded"}` {
 					t.Errorf("Content-Type %q: got %d %s, want 415", ct, a.code, a.body)
@@ -533,9 +534,9 @@ func TestHostileInput(t *testing.T) {
 						sig := ""
 						switch i % 3 {
 						case 0: // signed with another token
-							sig = sign(testTokenNext, hostileBase+AssignmentPath, f)
+							sig = testkit.Sign(testTokenNext, hostileBase+AssignmentPath, f)
 						case 1: // signed for another URL
-							sig = sign(testToken, "https://evil.example.com"+AssignmentPath, f)
+							sig = testkit.Sign(testToken, "https://evil.example.com"+AssignmentPath, f)
 						}
 						req, err := http.NewRequest(http.MethodPost, h.target, strings.NewReader(f.Encode()))
 						if err != nil {

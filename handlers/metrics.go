@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"maps"
 	"strconv"
 	"sync"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/assignd/assignd/internal/metric"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -36,38 +36,18 @@ var callbackCodes = []int{
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "assignd_callbacks_total",
-			Help: "Assignment callbacks answered, by HTTP status code.",
-		}, []string{"code"}),
-		signatureFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "assignd_signature_failures_total",
-			Help: "Assignment callbacks refused because X-Twilio-Signature did not match.",
-		}),
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "assignd_decisions_total",
-			Help: "Policy decisions, by winning rule, instruction and mode.",
-		}, []string{"rule", "instruction", "mode"}),
-		ruleSkips: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "assignd_rule_skips_total",
-			Help: "Rules that matched but could not be used, by rule and reason (render, invalid).",
-		}, []string{"rule", "reason"}),
-		decisionDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "assignd_decision_duration_seconds",
-			Help:    "Time spent in the policy's Decide per callback.",
-			Buckets: []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01},
-		}),
-		callbackDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "assignd_callback_duration_seconds",
-			Help: "Time from receiving an assignment callback to answering it; TaskRouter gives up after 5s.",
-			// TaskRouter's deadline is 5s: the top buckets show how close we come.
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}),
+		callbacks:         metric.CounterVec("assignd_callbacks_total", "Assignment callbacks answered, by HTTP status code.", "code"),
+		signatureFailures: metric.Counter("assignd_signature_failures_total", "Assignment callbacks refused because X-Twilio-Signature did not match."),
+		decisions:         metric.CounterVec("assignd_decisions_total", "Policy decisions, by winning rule, instruction and mode.", "rule", "instruction", "mode"),
+		ruleSkips:         metric.CounterVec("assignd_rule_skips_total", "Rules that matched but could not be used, by rule and reason (render, invalid).", "rule", "reason"),
+		decisionDuration: metric.Histogram("assignd_decision_duration_seconds", "Time spent in the policy's Decide per callback.",
+			[]float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01}),
+		// TaskRouter's deadline is 5s: the top buckets show how close we come.
+		callbackDuration: metric.Histogram("assignd_callback_duration_seconds", "Time from receiving an assignment callback to answering it; TaskRouter gives up after 5s.",
+			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}),
 	}
-	for _, c := range []prometheus.Collector{m.callbacks, m.signatureFailures, m.decisions, m.ruleSkips, m.decisionDuration, m.callbackDuration} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering callback metrics: %w", err)
-		}
+	if err := metric.Register(reg, "callback", m.callbacks, m.signatureFailures, m.decisions, m.ruleSkips, m.decisionDuration, m.callbackDuration); err != nil {
+		return nil, err
 	}
 	m.byCode = make(map[int]prometheus.Counter, len(callbackCodes))
 	for _, code := range callbackCodes {

@@ -1,14 +1,10 @@
 package handlers
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -82,26 +79,6 @@ func newTestServer(t *testing.T, edit func(*Options)) *testEnv {
 	return &testEnv{srv: srv, reg: reg, store: opts.Store, cfg: opts.Config}
 }
 
-// sign computes X-Twilio-Signature the way Twilio does: base64 of
-// HMAC-SHA1(token, url + name+value of every form field sorted by name).
-// Test-only: the server checks with twilio-go's RequestValidator.
-func sign(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString(u)
-	for _, k := range names {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
 // callbackForm returns a complete, valid assignment callback with the given
 // task attributes JSON.
 func callbackForm(taskAttrs string) url.Values {
@@ -126,7 +103,7 @@ func callbackForm(taskAttrs string) url.Values {
 func signedRequest(token, target string, form url.Values) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(SignatureHeader, sign(token, target, form))
+	req.Header.Set(SignatureHeader, testkit.Sign(token, target, form))
 	return req
 }
 

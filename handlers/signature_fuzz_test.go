@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/twilio/twilio-go/client"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 // How FuzzSignatureMatchesTwilio signs its form.
@@ -70,13 +72,13 @@ func FuzzSignatureMatchesTwilio(f *testing.F) {
 		sig := given
 		switch mode % sigModes {
 		case sigOfURL:
-			sig = sign(token, u, form)
+			sig = testkit.Sign(token, u, form)
 		case sigOfURLWithPort:
-			sig = sign(token, withDefaultPort(u), form)
+			sig = testkit.Sign(token, withDefaultPort(u), form)
 		case sigOfURLNoPort:
-			sig = sign(token, withoutPort(u), form)
+			sig = testkit.Sign(token, withoutPort(u), form)
 		case sigMutated:
-			b := []byte(sign(token, u, form))
+			b := []byte(testkit.Sign(token, u, form))
 			b[int(pick)%len(b)] ^= 1 + pick%7
 			sig = string(b)
 		}

@@ -18,9 +18,6 @@ package loadtest
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +30,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +37,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 var (
@@ -73,9 +71,6 @@ const (
 	poolSize   = 1024
 )
 
-// reply is what the policy's catch-all answers; the floor answers the same.
-const reply = `{"instruction":"dequeue","from":"+15005550006","to":"client:default"}`
-
 func TestMain(m *testing.M) {
 	if addr := os.Getenv(floorEnv); addr != "" {
 		if err := runFloor(addr); err != nil {
@@ -98,7 +93,7 @@ func runFloor(addr string) error {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, reply)
+		io.WriteString(w, testkit.CatchAllReply)
 	})
 	mux.HandleFunc("GET /goroutines", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "go_goroutines %d\n", runtime.NumGoroutine())
@@ -211,10 +206,10 @@ func startAssignd(t *testing.T, root, dir string) *server {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte(policySource(*rulesFlag)), 0o644); err != nil {
+	if err := os.WriteFile(policyFile, []byte(testkit.PolicySource(*rulesFlag)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr, admin := freePort(t), freePort(t)
+	addr, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	env := append(os.Environ(),
 		"TWILIO_ACCOUNT_SID="+accountSid,
 		"TWILIO_AUTH_TOKEN="+authToken,
@@ -231,7 +226,7 @@ func startAssignd(t *testing.T, root, dir string) *server {
 		// The same policy in another file: every callback is decided twice,
 		// and the shadow agrees, so no disagreement lines are logged.
 		shadowFile := filepath.Join(dir, "shadow.yaml")
-		if err := os.WriteFile(shadowFile, []byte(policySource(*rulesFlag)), 0o644); err != nil {
+		if err := os.WriteFile(shadowFile, []byte(testkit.PolicySource(*rulesFlag)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		env = append(env, "ASSIGND_SHADOW_POLICY_FILE="+shadowFile)
@@ -243,7 +238,7 @@ func startAssignd(t *testing.T, root, dir string) *server {
 // startFloor starts this test binary again as the floor server.
 func startFloor(t *testing.T, dir string) *server {
 	t.Helper()
-	addr := freePort(t)
+	addr := testkit.FreeAddr(t)
 	env := append(os.Environ(), floorEnv+"="+addr)
 	return start(t, "floor", dir, env, addr, "http://"+addr+"/goroutines", "http://"+addr+"/readyz", os.Args[0], "-test.run=^$")
 }
@@ -261,7 +256,7 @@ func startExpress(t *testing.T, dir string) *server {
 	if err != nil {
 		t.Fatalf("express: %v", err)
 	}
-	addr := freePort(t)
+	addr := testkit.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	env := append(os.Environ(), "PORT="+port, "TWILIO_AUTH_TOKEN="+authToken, "PUBLIC_URL="+publicBase+callPath)
 	return start(t, "express", dir, env, addr, "http://"+addr+"/no-metrics", "", node, filepath.Join(*peerFlag, "server.js"))
@@ -640,7 +635,7 @@ func signedPool(t *testing.T, path string, formFor func(i int) url.Values) [][]b
 		body := form.Encode()
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: assignd.internal:8080\r\nUser-Agent: TwilioProxy/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: %s\r\nContent-Length: %d\r\n\r\n%s",
-			path, sign(authToken, publicBase+path, form), len(body), body)
+			path, testkit.Sign(authToken, publicBase+path, form), len(body), body)
 		pool[i] = b.Bytes()
 	}
 	return pool
@@ -676,48 +671,6 @@ func eventForm(i int) url.Values {
 	form.Set("ResourceSid", form.Get("ReservationSid"))
 	form.Set("WorkerName", "alice")
 	return form
-}
-
-// sign computes X-Twilio-Signature as Twilio does: base64 of
-// HMAC-SHA1(token, URL followed by every field's name and value, sorted by
-// name).
-func sign(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	mac := hmac.New(sha1.New, []byte(token))
-	io.WriteString(mac, u)
-	for _, k := range names {
-		io.WriteString(mac, k)
-		io.WriteString(mac, form.Get(k))
-	}
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// policySource is a respond-mode policy of n rules in which only the last,
-// the catch-all, matches the load test's callbacks, so that every
-// condition is evaluated.
-func policySource(n int) string {
-	var b strings.Builder
-	b.WriteString("version: 1\nrules:\n")
-	for i := range n - 1 {
-		fmt.Fprintf(&b, "  - name: r%d\n    when: task.language == \"l%d\" AND worker.skills HAS \"s%d\"\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:w%d\"}\n", i, i, i, i)
-	}
-	b.WriteString("  - name: default\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:default\"}\n")
-	return b.String()
-}
-
-// freePort returns a loopback address that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // procStatusKB reads a kB field of /proc/PID/status.

@@ -3,21 +3,16 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/ with the current output")
-
-// goldenSeparator splits a decision golden file into policy, callback and
-// expected decision, in the manner of Caddy's adapt tests.
-const goldenSeparator = "\n----------\n"
 
 // goldenDecision is a Decision in a form that reads well in a golden file.
 type goldenDecision struct {
@@ -82,26 +77,20 @@ func parseCallbackLines(t *testing.T, text string) *Input {
 	return in
 }
 
+// TestDecideGolden decides the callback of each testdata/decide/*.txtar
+// archive with its policy and pins the decision: the archive's policy.yaml
+// and callback sections are the input (key=value lines, see
+// parseCallbackLines), its decision section the expected result, which
+// go test ./policy -run TestDecideGolden -update rewrites.
 func TestDecideGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/decide/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts := strings.SplitN(string(raw), goldenSeparator, 3)
-			if len(parts) < 2 {
-				t.Fatalf("%s: want policy, callback and decision separated by %q", file, strings.TrimSpace(goldenSeparator))
-			}
-			p, err := Parse(file, []byte(parts[0]))
+	for _, file := range testkit.Archives(t, "testdata/decide") {
+		t.Run(testkit.Name(file), func(t *testing.T) {
+			a := testkit.ReadArchive(t, file)
+			p, err := Parse(file, []byte(testkit.Section(t, a, "policy.yaml")))
 			if err != nil {
 				t.Fatalf("policy does not parse:\n%v", err)
 			}
-			in := parseCallbackLines(t, parts[1])
+			in := parseCallbackLines(t, testkit.Section(t, a, "callback"))
 			ex := p.Explain(in)
 			d := p.Decide(in)
 			if d.Rule != ex.Decision.Rule || !bytes.Equal(d.JSON, ex.Decision.JSON) {
@@ -125,20 +114,7 @@ func TestDecideGolden(t *testing.T) {
 			if err := enc.Encode(g); err != nil {
 				t.Fatal(err)
 			}
-			got := buf.Bytes()
-			if *update {
-				out := parts[0] + goldenSeparator + strings.TrimRight(parts[1], "\n") + goldenSeparator + string(got)
-				if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if len(parts) != 3 {
-				t.Fatalf("no expected decision; run go test ./policy -run TestDecideGolden -update")
-			}
-			if want := parts[2]; string(got) != want {
-				t.Errorf("decision differs from %s (rerun with -update to accept)\ngot:\n%s\nwant:\n%s", file, got, want)
-			}
+			testkit.Golden(t, file, a, txtar.File{Name: "decision", Data: buf.Bytes()})
 		})
 	}
 }
@@ -193,13 +169,7 @@ func TestDecideStaticAllocs(t *testing.T) {
 // benchPolicy builds n rules of which only the last (the catch-all) matches
 // benchInput.
 func benchPolicy(t testing.TB, n int) *Policy {
-	var b strings.Builder
-	b.WriteString("version: 1\nrules:\n")
-	for i := 0; i < n-1; i++ {
-		fmt.Fprintf(&b, "  - name: r%d\n    when: task.language == \"l%d\" AND worker.skills HAS \"s%d\"\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:w%d\"}\n", i, i, i, i)
-	}
-	b.WriteString("  - name: default\n    instruction: dequeue\n    params: {from: \"+15005550006\", to: \"client:default\"}\n")
-	return mustParse(t, b.String())
+	return mustParse(t, testkit.PolicySource(n))
 }
 
 func benchInput() *Input {

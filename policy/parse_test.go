@@ -4,28 +4,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
-// TestParseBadPolicies loads every file in testdata/bad and pins the whole
-// list of problems in the .err file beside it, so that a change in what is
-// reported, or a problem that stops being reported, shows.
+// TestParseBadPolicies loads the policy of every testdata/bad/*.txtar
+// archive, NAME.yaml, and pins the whole list of problems in its problems
+// section, so that a change in what is reported, or a problem that stops
+// being reported, shows. The policy is parsed under the name
+// testdata/bad/NAME.yaml, the name its problems report.
 func TestParseBadPolicies(t *testing.T) {
-	files, err := filepath.Glob("testdata/bad/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no bad policies: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
-			src, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Parse(file, src)
+	for _, file := range testkit.Archives(t, "testdata/bad") {
+		t.Run(testkit.Name(file), func(t *testing.T) {
+			a := testkit.ReadArchive(t, file)
+			name := testkit.Name(file) + ".yaml"
+			p, err := Parse(filepath.Join(filepath.Dir(file), name), []byte(testkit.Section(t, a, name)))
 			if err == nil {
 				t.Fatalf("Parse accepted a bad policy with rules %v", p.Rules())
 			}
@@ -40,21 +39,7 @@ func TestParseBadPolicies(t *testing.T) {
 					b.WriteString(pr.Detail + "\n")
 				}
 			}
-			got := b.String()
-			golden := strings.TrimSuffix(file, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("problems differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
-			}
+			testkit.Golden(t, file, a, txtar.File{Name: "problems", Data: []byte(b.String())})
 		})
 	}
 }

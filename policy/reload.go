@@ -10,6 +10,8 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/internal/metric"
 )
 
 // DefaultDebounce is how long the Reloader waits after the last file event
@@ -56,15 +58,13 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 		log:      log.Named("reloader").With(zap.String("file", path)),
 		requests: make(chan chan error),
 		hup:      make(chan struct{}, 1),
-		watchErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: store.prefix + "watch_errors_total",
-			Help: "Failures of the policy directory watch: set-up failed (file changes then go unseen until restart, SIGHUP and POST /-/reload still reload) or the watch reported an error.",
-		}),
+		watchErrors: metric.Counter(store.prefix+"watch_errors_total",
+			"Failures of the policy directory watch: set-up failed (file changes then go unseen until restart, SIGHUP and POST /-/reload still reload) or the watch reported an error."),
 		Debounce: DefaultDebounce,
 		Watch:    WatchDir,
 	}
-	if err := reg.Register(r.watchErrors); err != nil {
-		return nil, fmt.Errorf("registering policy reload metrics: %w", err)
+	if err := metric.Register(reg, "policy reload", r.watchErrors); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package policy_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/assignd/assignd/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,17 +64,8 @@ func goodPolicies(t *testing.T) map[string][]byte {
 		}
 		out[f] = src
 	}
-	files, err := filepath.Glob("testdata/decide/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no decide tests: %v", err)
-	}
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pol, _, _ := strings.Cut(string(src), "----------\n")
-		out[f] = []byte(pol)
+	for _, f := range testkit.Archives(t, filepath.Join("testdata", "decide")) {
+		out[f] = []byte(testkit.Section(t, testkit.ReadArchive(t, f), "policy.yaml"))
 	}
 	return out
 }
@@ -99,12 +91,10 @@ func TestSchemaAcceptsGoodPolicies(t *testing.T) {
 // so that its limits are known rather than assumed.
 func TestSchemaRefusesStructuralProblems(t *testing.T) {
 	s := compileSchema(t)
+	// The bad policies are the yaml section of their archives.
 	read := func(name string) string {
-		src, err := os.ReadFile(filepath.Join("testdata/bad", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(src)
+		file := filepath.Join("testdata", "bad", strings.TrimSuffix(name, ".yaml")+".txtar")
+		return testkit.Section(t, testkit.ReadArchive(t, file), name)
 	}
 	const head = "version: 1\nrules:\n"
 	tests := []struct {

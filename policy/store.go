@@ -3,7 +3,6 @@ package policy
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/internal/metric"
 )
 
 // Store holds the running policy. Callbacks read it with one atomic load
@@ -73,29 +74,15 @@ func newStore(log *zap.Logger, reg prometheus.Registerer, name, prefix string) (
 	}
 	s := &Store{log: log.Named(name), prefix: prefix}
 	s.m = storeMetrics{
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: prefix + "reloads_total",
-			Help: "Policy loads by result: success, or failure (the running policy stayed).",
-		}, []string{"result"}),
-		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: prefix + "last_reload_successful",
-			Help: "1 if the last policy load succeeded, 0 if it failed and an older policy still runs.",
-		}),
-		lastOKSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: prefix + "last_reload_success_timestamp_seconds",
-			Help: "When the running policy was loaded, in Unix seconds.",
-		}),
-		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: prefix + "info",
-			Help: "The running policy's hash, as a label on a gauge that is always 1.",
-		}, []string{"hash"}),
+		reloads:       metric.CounterVec(prefix+"reloads_total", "Policy loads by result: success, or failure (the running policy stayed).", "result"),
+		lastOK:        metric.Gauge(prefix+"last_reload_successful", "1 if the last policy load succeeded, 0 if it failed and an older policy still runs."),
+		lastOKSeconds: metric.Gauge(prefix+"last_reload_success_timestamp_seconds", "When the running policy was loaded, in Unix seconds."),
+		info:          metric.GaugeVec(prefix+"info", "The running policy's hash, as a label on a gauge that is always 1.", "hash"),
 	}
 	s.m.reloads.WithLabelValues("success")
 	s.m.reloads.WithLabelValues("failure")
-	for _, c := range []prometheus.Collector{s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering policy metrics: %w", err)
-		}
+	if err := metric.Register(reg, "policy", s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -3,7 +3,6 @@ package reservation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/metric"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -182,35 +182,14 @@ func New(o Options) (*Updater, error) {
 
 // registerMetrics builds the updater's metrics and registers them on reg.
 func (u *Updater) registerMetrics(reg prometheus.Registerer) error {
-	u.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "assignd_reservation_updates_total",
-		Help: "Reservation updates sent over REST, by instruction and final outcome.",
-	}, []string{"instruction", "outcome"})
-	u.attempts = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    "assignd_update_attempts",
-		Help:    "Attempts each reservation update took, counted when it finished.",
-		Buckets: prometheus.LinearBuckets(1, 1, 10),
-	})
-	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "assignd_update_queue_depth",
-		Help: "Reservation updates waiting for a worker.",
-	}, func() float64 { return float64(len(u.queue)) })
-	u.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "assignd_updates_in_flight",
-		Help: "Reservation updates taken by a worker and not yet finished, backoff waits included.",
-	})
-	u.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "assignd_update_retries_total",
-		Help: "Reservation update attempts that failed and were retried, by reason.",
-	}, []string{"reason"})
-	u.duplicates = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "assignd_update_duplicates_total",
-		Help: "Callbacks for a reservation whose update was already queued, in flight or finished; not sent again.",
-	})
-	u.queueFull = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "assignd_update_queue_full_total",
-		Help: "Updates refused because the queue was full or shutting down; their callbacks got 503 and go to the fallback URL.",
-	})
+	u.updates = metric.CounterVec("assignd_reservation_updates_total", "Reservation updates sent over REST, by instruction and final outcome.", "instruction", "outcome")
+	u.attempts = metric.Histogram("assignd_update_attempts", "Attempts each reservation update took, counted when it finished.", prometheus.LinearBuckets(1, 1, 10))
+	depth := metric.GaugeFunc("assignd_update_queue_depth", "Reservation updates waiting for a worker.", func() float64 { return float64(len(u.queue)) })
+	u.inFlight = metric.Gauge("assignd_updates_in_flight", "Reservation updates taken by a worker and not yet finished, backoff waits included.")
+	u.retries = metric.CounterVec("assignd_update_retries_total", "Reservation update attempts that failed and were retried, by reason.", "reason")
+	u.duplicates = metric.Counter("assignd_update_duplicates_total", "Callbacks for a reservation whose update was already queued, in flight or finished; not sent again.")
+	u.queueFull = metric.Counter("assignd_update_queue_full_total",
+		"Updates refused because the queue was full or shutting down; their callbacks got 503 and go to the fallback URL.")
 	// Every series exists from the start, so rates and alerts see zeros
 	// rather than gaps.
 	for _, in := range policy.InstructionNames() {
@@ -221,12 +200,7 @@ func (u *Updater) registerMetrics(reg prometheus.Registerer) error {
 	for _, r := range retryReasons {
 		u.retries.WithLabelValues(r)
 	}
-	for _, c := range []prometheus.Collector{u.updates, u.attempts, depth, u.inFlight, u.retries, u.duplicates, u.queueFull} {
-		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("registering updater metrics: %w", err)
-		}
-	}
-	return nil
+	return metric.Register(reg, "updater", u.updates, u.attempts, depth, u.inFlight, u.retries, u.duplicates, u.queueFull)
 }
 
 // Start starts the worker pool. Calling it again, or after Shutdown, does

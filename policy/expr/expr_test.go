@@ -3,14 +3,16 @@ package expr
 import (
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 // decodeDoc decodes a JSON object the way the server does, so that tests see
@@ -634,8 +636,6 @@ func TestParseRef(t *testing.T) {
 	}
 }
 
-var updateExpr = flag.Bool("update-expr", false, "rewrite the expected results in testdata/expr/*.txtar")
-
 // goldenResult is what a golden case line records for src: its result in
 // each environment, separated by spaces.
 func goldenResult(src string, envs []*Env) string {
@@ -690,29 +690,19 @@ func goldenEnvs(t *testing.T, sections map[string]string) []*Env {
 // section. The files are txtar archives: a comment, then "-- name --"
 // sections; the cases section holds lines `expression => result`, blank
 // lines and # comments, where result has one true or false per clock.
+// With -update it rewrites the results.
 func TestExprGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "expr", "*.txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no golden files in testdata/expr")
-	}
-	for _, file := range files {
+	for _, file := range testkit.Archives(t, filepath.Join("testdata", "expr")) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
+			a := testkit.ReadArchive(t, file)
+			sections := map[string]string{}
+			for _, f := range a.Files {
+				sections[f.Name] = string(f.Data)
 			}
-			sections := splitTxtar(string(data))
 			envs := goldenEnvs(t, sections)
-			cases, ok := sections["cases"]
-			if !ok {
-				t.Fatal("no cases section")
-			}
 			var out []string
 			n := 0
-			for i, line := range strings.Split(cases, "\n") {
+			for i, line := range strings.Split(testkit.Section(t, a, "cases"), "\n") {
 				if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 					out = append(out, line)
 					continue
@@ -723,7 +713,7 @@ func TestExprGolden(t *testing.T) {
 				}
 				n++
 				got := goldenResult(src, envs)
-				if got != want && !*updateExpr {
+				if got != want && !testkit.Updating() {
 					t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
 				}
 				out = append(out, src+" => "+got)
@@ -731,36 +721,10 @@ func TestExprGolden(t *testing.T) {
 			if n == 0 {
 				t.Fatal("no cases")
 			}
-			if *updateExpr {
-				start := strings.Index(string(data), "-- cases --\n") + len("-- cases --\n")
-				updated := string(data[:start]) + strings.Join(out, "\n")
-				if err := os.WriteFile(file, []byte(updated), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if testkit.Updating() {
+				// Only now: the comparison above reports each case by itself.
+				testkit.Golden(t, file, a, txtar.File{Name: "cases", Data: []byte(strings.Join(out, "\n"))})
 			}
 		})
 	}
-}
-
-// splitTxtar returns the sections of a txtar archive by name. The cases
-// section must come last, so that updating rewrites only the tail.
-func splitTxtar(s string) map[string]string {
-	sections := map[string]string{}
-	name := ""
-	var body []string
-	flush := func() {
-		if name != "" {
-			sections[name] = strings.Join(body, "\n")
-		}
-	}
-	for _, line := range strings.Split(s, "\n") {
-		if strings.HasPrefix(line, "-- ") && strings.HasSuffix(line, " --") && len(line) > 6 {
-			flush()
-			name, body = strings.TrimSpace(line[3:len(line)-3]), nil
-			continue
-		}
-		body = append(body, line)
-	}
-	flush()
-	return sections
 }
