@@ -48,17 +48,21 @@ type Evaluator struct {
 	// unevaluatedN is unevaluated's count, for the agreement table.
 	unevaluatedN atomic.Uint64
 
-	// mu guards the tables below. A callback holds it for two map updates:
-	// cheaper than a lock-free scheme, and it keeps both tables in step.
-	mu      sync.Mutex
-	started time.Time
-	total   map[key]*row
-	// load counts since the shadow policy now in the store was loaded;
-	// loaded is that policy, and the table restarts when it changes.
-	loaded   *policy.Policy
+	// The tables are updated without a lock, on the callback's goroutine:
+	// a sync.Map of atomic counters per row. total counts since start;
+	// sinceLoad counts for the shadow policy now in the store, and is
+	// replaced, not cleared, when a callback meets a newer one.
+	started   time.Time
+	total     sync.Map // key -> *row
+	sinceLoad atomic.Pointer[loadTable]
+	skipped   sync.Map // skipKey -> prometheus.Counter
+}
+
+// loadTable counts the decisions of one shadow policy.
+type loadTable struct {
+	policy   *policy.Policy
 	loadedAt time.Time
-	load     map[key]uint64
-	skipped  map[skipKey]prometheus.Counter
+	rows     sync.Map // key -> *atomic.Uint64
 }
 
 // key is one row of the agreement table: the label values of
@@ -70,7 +74,7 @@ type key struct {
 
 type row struct {
 	counter prometheus.Counter
-	n       uint64
+	n       atomic.Uint64
 }
 
 type skipKey struct{ rule, reason string }
@@ -107,9 +111,6 @@ func New(opts Options) (*Evaluator, error) {
 			Help: "Shadow policy rules that matched but could not be used, by rule and reason (render, invalid), as assignd_rule_skips_total counts the live policy's.",
 		}, []string{"rule", "reason"}),
 		started: now(),
-		total:   make(map[key]*row),
-		load:    make(map[key]uint64),
-		skipped: make(map[skipKey]prometheus.Counter),
 	}
 	for _, c := range []prometheus.Collector{e.decisions, e.skips, e.unevaluated} {
 		if err := opts.Registerer.Register(c); err != nil {
@@ -140,30 +141,48 @@ func (e *Evaluator) Observe(d *handlers.Decided) {
 	}
 }
 
-// count adds one decision of p to both tables, and its skips.
+// count adds one decision of p to both tables, and its skips. A row's
+// first count stores it; every later one is a map read and atomic adds.
 func (e *Evaluator) count(p *policy.Policy, k key, skips []policy.Skip) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if p != e.loaded {
-		e.loaded, e.loadedAt = p, e.store.LoadedAt()
-		clear(e.load)
+	r, ok := e.total.Load(k)
+	if !ok {
+		r, _ = e.total.LoadOrStore(k, &row{counter: e.decisions.WithLabelValues(k.live, k.shadow, string(k.outcome))})
 	}
-	r := e.total[k]
-	if r == nil {
-		r = &row{counter: e.decisions.WithLabelValues(k.live, k.shadow, string(k.outcome))}
-		e.total[k] = r
+	r.(*row).n.Add(1)
+	r.(*row).counter.Inc()
+	if t := e.tableFor(p); t != nil {
+		n, ok := t.rows.Load(k)
+		if !ok {
+			n, _ = t.rows.LoadOrStore(k, new(atomic.Uint64))
+		}
+		n.(*atomic.Uint64).Add(1)
 	}
-	r.n++
-	r.counter.Inc()
-	e.load[k]++
 	for _, s := range skips {
 		sk := skipKey{s.Rule, s.Reason}
-		c := e.skipped[sk]
-		if c == nil {
-			c = e.skips.WithLabelValues(s.Rule, s.Reason)
-			e.skipped[sk] = c
+		c, ok := e.skipped.Load(sk)
+		if !ok {
+			c, _ = e.skipped.LoadOrStore(sk, e.skips.WithLabelValues(s.Rule, s.Reason))
 		}
-		c.Inc()
+		c.(prometheus.Counter).Inc()
+	}
+}
+
+// tableFor returns the since-load table of p, starting a new one when p
+// is the store's current policy and the table is of an older one; nil
+// when p has been replaced already (a callback that raced a reload counts
+// since start only).
+func (e *Evaluator) tableFor(p *policy.Policy) *loadTable {
+	for {
+		t := e.sinceLoad.Load()
+		if t != nil && t.policy == p {
+			return t
+		}
+		if p != e.store.Current() {
+			return nil
+		}
+		if e.sinceLoad.CompareAndSwap(t, &loadTable{policy: p, loadedAt: e.store.LoadedAt()}) {
+			continue
+		}
 	}
 }
 
@@ -232,24 +251,26 @@ type Row struct {
 
 // Agreement returns the agreement tables as they stand.
 func (e *Evaluator) Agreement() Agreement {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	a := Agreement{
-		SinceStart: Table{Since: e.started.UTC()},
-		SinceLoad:  Table{Since: e.loadedAt.UTC()},
-	}
-	for k, r := range e.total {
-		a.SinceStart.add(k, r.n)
-	}
+	a := Agreement{SinceStart: Table{Since: e.started.UTC()}}
+	e.total.Range(func(k, r any) bool {
+		a.SinceStart.add(k.(key), r.(*row).n.Load())
+		return true
+	})
 	// The since-load table restarts only when a callback meets a new
 	// policy; one loaded since has counted nothing yet.
 	cur := e.store.Current()
-	if cur != nil && cur == e.loaded {
-		for k, n := range e.load {
-			a.SinceLoad.add(k, n)
-		}
-	} else if cur != nil {
+	t := e.sinceLoad.Load()
+	switch {
+	case cur != nil && t != nil && t.policy == cur:
+		a.SinceLoad.Since = t.loadedAt.UTC()
+		t.rows.Range(func(k, n any) bool {
+			a.SinceLoad.add(k.(key), n.(*atomic.Uint64).Load())
+			return true
+		})
+	case cur != nil:
 		a.SinceLoad.Since = e.store.LoadedAt().UTC()
+	case t != nil:
+		a.SinceLoad.Since = t.loadedAt.UTC()
 	}
 	if cur != nil {
 		a.Shadow = &PolicyRef{File: cur.File(), Hash: cur.Hash(), LoadedAt: e.store.LoadedAt().UTC()}
