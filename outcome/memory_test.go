@@ -175,3 +175,22 @@ func TestTrackerCounts(t *testing.T) {
 		t.Errorf("outcomes{accepted,remembered} = %v, want 2", got)
 	}
 }
+
+// TestTrackerSummary pins the console's per-rule line: remembered and
+// recomputed together, in the order of Outcomes, and nothing for a rule
+// without events.
+func TestTrackerSummary(t *testing.T) {
+	tr, err := New(Options{Capacity: 10, TTL: time.Hour, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Record(Timeout, "vip", "accept", Recomputed, 0)
+	tr.Record(Accepted, "vip", "accept", Remembered, time.Second)
+	tr.Record(Accepted, "vip", "accept", Recomputed, 0)
+	if got, want := tr.Summary("vip"), "accepted 2, timeout 1"; got != want {
+		t.Errorf("Summary(vip) = %q, want %q", got, want)
+	}
+	if got := tr.Summary("default"); got != "" {
+		t.Errorf("Summary(default) = %q, want none", got)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/assignd/assignd/internal/metric"
 )
 
 // Options are what New needs. Capacity, TTL and Registerer are required.
@@ -78,32 +80,23 @@ func New(opts Options) (*Tracker, error) {
 
 // register builds and registers the metrics.
 func (t *Tracker) register(reg prometheus.Registerer) error {
-	t.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "assignd_reservation_outcomes_total",
-		Help: "Reservation outcomes reported by TaskRouter events, by the rule that decided the reservation, its instruction, the outcome, and whether the decision was remembered or recomputed.",
-	}, []string{"rule", "instruction", "outcome", "source"})
-	t.seconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "assignd_reservation_outcome_seconds",
-		Help: "Time from a remembered decision to the event reporting its outcome, by rule and outcome.",
-		// From a quick accept to the end of a long call's wrap-up.
-		Buckets: []float64{1, 2.5, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600},
-	}, []string{"rule", "outcome"})
-	eventsVec := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "assignd_events_total",
-		Help: "TaskRouter event callbacks accepted, by EventType; types the Events reference does not list are \"other\".",
-	}, []string{"type"})
-	entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "assignd_decision_memory_entries",
-		Help: "Decisions remembered for attributing reservation events (ASSIGND_DECISION_MEMORY bounds it).",
-	}, func() float64 { return float64(t.mem.Len()) })
-	evictions := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "assignd_decision_memory_evictions_total",
-		Help: "Remembered decisions dropped, because the memory was full or the entry outlived the reservation timeout plus the longest wrap-up.",
-	}, func() float64 { return float64(t.mem.Evictions()) })
-	for _, c := range []prometheus.Collector{t.outcomes, t.seconds, eventsVec, entries, evictions} {
-		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("registering outcome metrics: %w", err)
-		}
+	t.outcomes = metric.CounterVec("assignd_reservation_outcomes_total",
+		"Reservation outcomes reported by TaskRouter events, by the rule that decided the reservation, its instruction, the outcome, and whether the decision was remembered or recomputed.",
+		"rule", "instruction", "outcome", "source")
+	// From a quick accept to the end of a long call's wrap-up.
+	t.seconds = metric.HistogramVec("assignd_reservation_outcome_seconds",
+		"Time from a remembered decision to the event reporting its outcome, by rule and outcome.",
+		[]float64{1, 2.5, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600}, "rule", "outcome")
+	eventsVec := metric.CounterVec("assignd_events_total",
+		"TaskRouter event callbacks accepted, by EventType; types the Events reference does not list are \"other\".", "type")
+	entries := metric.GaugeFunc("assignd_decision_memory_entries",
+		"Decisions remembered for attributing reservation events (ASSIGND_DECISION_MEMORY bounds it).",
+		func() float64 { return float64(t.mem.Len()) })
+	evictions := metric.CounterFunc("assignd_decision_memory_evictions_total",
+		"Remembered decisions dropped, because the memory was full or the entry outlived the reservation timeout plus the longest wrap-up.",
+		func() float64 { return float64(t.mem.Evictions()) })
+	if err := metric.Register(reg, "outcome", t.outcomes, t.seconds, eventsVec, entries, evictions); err != nil {
+		return err
 	}
 	t.events = make(map[string]prometheus.Counter, len(EventTypes)+1)
 	for _, et := range slices.Concat(EventTypes, []string{OtherType}) {

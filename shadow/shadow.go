@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/internal/metric"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -98,24 +99,18 @@ func New(opts Options) (*Evaluator, error) {
 		log:      opts.Logger.Named("shadow"),
 		now:      now,
 		logLimit: rate.NewLimiter(rate.Every(time.Second), 10),
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "assignd_shadow_decisions_total",
-			Help: "Callbacks the shadow policy decided after the live answer, by live rule, shadow rule and outcome: same, params (same instruction and mode, other parameters) or instruction (another instruction or mode).",
-		}, []string{"live_rule", "shadow_rule", "outcome"}),
-		unevaluated: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "assignd_shadow_unevaluated_total",
-			Help: "Callbacks the shadow did not decide because no shadow policy has loaded yet.",
-		}),
-		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "assignd_shadow_rule_skips_total",
-			Help: "Shadow policy rules that matched but could not be used, by rule and reason (render, invalid), as assignd_rule_skips_total counts the live policy's.",
-		}, []string{"rule", "reason"}),
+		decisions: metric.CounterVec("assignd_shadow_decisions_total",
+			"Callbacks the shadow policy decided after the live answer, by live rule, shadow rule and outcome: same, params (same instruction and mode, other parameters) or instruction (another instruction or mode).",
+			"live_rule", "shadow_rule", "outcome"),
+		unevaluated: metric.Counter("assignd_shadow_unevaluated_total",
+			"Callbacks the shadow did not decide because no shadow policy has loaded yet."),
+		skips: metric.CounterVec("assignd_shadow_rule_skips_total",
+			"Shadow policy rules that matched but could not be used, by rule and reason (render, invalid), as assignd_rule_skips_total counts the live policy's.",
+			"rule", "reason"),
 		started: now(),
 	}
-	for _, c := range []prometheus.Collector{e.decisions, e.skips, e.unevaluated} {
-		if err := opts.Registerer.Register(c); err != nil {
-			return nil, fmt.Errorf("registering shadow metrics: %w", err)
-		}
+	if err := metric.Register(opts.Registerer, "shadow", e.decisions, e.skips, e.unevaluated); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

@@ -69,3 +69,49 @@ func TestObserveCost(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryAndReload checks the console's per-rule line, and that the
+// since-load counts start again when the shadow policy is replaced while
+// the since-start counts go on.
+func TestSummaryAndReload(t *testing.T) {
+	p, err := policy.Parse("candidate.yaml", []byte(candidate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	store, err := policy.NewShadowStore(zap.NewNop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Set(p)
+	e, err := New(Options{Store: store, Logger: zap.NewNop(), Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	observe := func(language, liveTo string) {
+		in := &policy.Input{Task: map[string]any{"language": language}, Now: time.Now()}
+		live := policy.Decision{Rule: "live", Mode: policy.Respond, Instruction: policy.Instruction{Name: policy.Dequeue,
+			Params: []policy.Param{{Name: "from", Value: "+15005550006"}, {Name: "to", Value: liveTo}}}}
+		e.Observe(&handlers.Decided{Callback: &handlers.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live})
+	}
+	observe("es", "client:es")
+	observe("es", "client:es")
+	observe("en", "client:es")
+	if got, want := e.Summary("live"), "same 2, other params 1, other instruction 0"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+	if got := e.Summary("other"); got != "" {
+		t.Errorf("Summary(other) = %q, want none", got)
+	}
+
+	p2, err := policy.Parse("candidate2.yaml", []byte(candidate+"# changed\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Set(p2)
+	observe("es", "client:es")
+	a := e.Agreement()
+	if a.SinceStart.Total != 4 || a.SinceLoad.Total != 1 || a.SinceLoad.Same != 1 {
+		t.Errorf("after a new shadow policy: since start %+v, since load %+v", a.SinceStart, a.SinceLoad)
+	}
+}

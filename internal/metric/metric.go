@@ -41,6 +41,16 @@ func Histogram(name, help string, buckets []float64) prometheus.Histogram {
 	return prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
 }
 
+// HistogramVec returns a new histogram with the given buckets and labels.
+func HistogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+}
+
+// CounterFunc returns a counter whose value is f's at each scrape.
+func CounterFunc(name, help string, f func() float64) prometheus.CounterFunc {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+}
+
 // Register registers cs on reg, stopping at the first failure, which it
 // reports as registering what's metrics.
 func Register(reg prometheus.Registerer, what string, cs ...prometheus.Collector) error {
