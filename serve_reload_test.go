@@ -86,13 +86,13 @@ func TestServeHotReload(t *testing.T) {
 	if code, body := postReload(t, r.admin); code != 500 || !strings.Contains(body, `rule \"broken\" (#1): when:`) {
 		t.Errorf("POST /-/reload of a bad file = %d %s", code, body)
 	}
-	if code, metrics := get(t, r.admin+"/metrics"); code != 200 || !strings.Contains(metrics, "assignd_policy_last_reload_successful 0") {
+	if code, metrics := get(t, r.admin+"/metrics"); code != 200 || !strings.Contains(metrics, `assignd_policy_last_reload_successful{policy="live"} 0`) {
 		t.Errorf("after a bad reload, metrics do not show it:\n%s", grepLines(metrics, "assignd_policy_"))
 	}
 
 	write(servePolicyB)
 	waitUntil(t, "the watcher to load the good file", func() bool { return strings.Contains(to(), `"to":"client:b"`) })
-	if _, metrics := get(t, r.admin+"/metrics"); !strings.Contains(metrics, "assignd_policy_last_reload_successful 1") {
+	if _, metrics := get(t, r.admin+"/metrics"); !strings.Contains(metrics, `assignd_policy_last_reload_successful{policy="live"} 1`) {
 		t.Errorf("after a good reload, metrics do not show it:\n%s", grepLines(metrics, "assignd_policy_"))
 	}
 
@@ -252,7 +252,7 @@ func TestServeReloadsWithoutWatch(t *testing.T) {
 	waitUntil(t, "the watch failure to be logged", func() bool {
 		return logs.FilterMessageSnippet("policy watch failed").FilterLevelExact(zapcore.ErrorLevel).Len() == 1
 	})
-	if _, metrics := get(t, r.admin+"/metrics"); !strings.Contains(metrics, "assignd_policy_watch_errors_total 1") {
+	if _, metrics := get(t, r.admin+"/metrics"); !strings.Contains(metrics, `assignd_policy_watch_errors_total{policy="live"} 1`) {
 		t.Errorf("the watch failure is not counted:\n%s", grepLines(metrics, "assignd_policy_"))
 	}
 

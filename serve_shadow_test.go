@@ -129,8 +129,8 @@ func TestServeShadow(t *testing.T) {
 		`assignd_shadow_decisions_total{live_rule="default",outcome="params",shadow_rule="fallback"} 4`,
 		`assignd_shadow_decisions_total{live_rule="default",outcome="instruction",shadow_rule="fr"} 2`,
 		`assignd_shadow_decisions_total{live_rule="spanish",outcome="same",shadow_rule="es"} 3`,
-		`assignd_shadow_policy_last_reload_successful 1`,
-		`assignd_policy_last_reload_successful 1`,
+		`assignd_policy_last_reload_successful{policy="shadow"} 1`,
+		`assignd_policy_last_reload_successful{policy="live"} 1`,
 	} {
 		if !strings.Contains(metrics, line) {
 			t.Errorf("metrics lack %s:\n%s", line, grepLines(metrics, "assignd_shadow"))
@@ -199,13 +199,13 @@ func TestServeShadowNeverHurtsLive(t *testing.T) {
 	_, metrics := get(t, r.admin+"/metrics")
 	// The file watch may have loaded the files too, so the shadow's
 	// failures are at least the three seen here.
-	if strings.Contains(metrics, `assignd_shadow_policy_reloads_total{result="failure"} 0`) {
-		t.Errorf("shadow failures not counted:\n%s", grepLines(metrics, "assignd_shadow_policy"))
+	if strings.Contains(metrics, `assignd_policy_reloads_total{policy="shadow",result="failure"} 0`) {
+		t.Errorf("shadow failures not counted:\n%s", grepLines(metrics, "assignd_policy_"))
 	}
 	for _, line := range []string{
-		"assignd_shadow_policy_last_reload_successful 0",
-		"assignd_policy_last_reload_successful 1",
-		`assignd_policy_reloads_total{result="failure"} 0`,
+		`assignd_policy_last_reload_successful{policy="shadow"} 0`,
+		`assignd_policy_last_reload_successful{policy="live"} 1`,
+		`assignd_policy_reloads_total{policy="live",result="failure"} 0`,
 		// The last good candidate still decides.
 		`assignd_shadow_decisions_total{live_rule="default",outcome="params",shadow_rule="fallback"} 1`,
 	} {

@@ -490,7 +490,7 @@ func TestSoak(t *testing.T) {
 	// The faults really happened.
 	t.Logf("policy: %d rewrites (%d through POST /-/reload); %s", rewrites.Load(), apiReloads.Load(),
 		strings.ReplaceAll(grepLines(scrape, "assignd_policy_reloads_total"), "\n", ", "))
-	if duration >= 2*time.Second && (!strings.Contains(scrape, `assignd_policy_reloads_total{result="success"}`) || strings.Contains(scrape, `assignd_policy_reloads_total{result="success"} 0`)) {
+	if duration >= 2*time.Second && (!strings.Contains(scrape, `assignd_policy_reloads_total{policy="live",result="success"}`) || strings.Contains(scrape, `assignd_policy_reloads_total{policy="live",result="success"} 0`)) {
 		t.Errorf("no successful reload during the soak:\n%s", grepLines(scrape, "assignd_policy_"))
 	}
 	for _, msg := range []string{"panic in handler", "request failed", "update queue is full", "respond-mode decision without a body"} {

@@ -42,7 +42,7 @@ type Reloader struct {
 }
 
 // NewReloader returns a Reloader for the policy file at path, with its
-// metrics registered on reg.
+// metrics registered on reg under the store's policy label.
 func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Registerer) (*Reloader, error) {
 	switch {
 	case store == nil:
@@ -58,12 +58,12 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 		log:      log.Named("reloader").With(zap.String("file", path)),
 		requests: make(chan chan error),
 		hup:      make(chan struct{}, 1),
-		watchErrors: metric.Counter(store.prefix+"watch_errors_total",
+		watchErrors: metric.Counter("assignd_policy_watch_errors_total",
 			"Failures of the policy directory watch: set-up failed (file changes then go unseen until restart, SIGHUP and POST /-/reload still reload) or the watch reported an error."),
 		Debounce: DefaultDebounce,
 		Watch:    WatchDir,
 	}
-	if err := metric.Register(reg, "policy reload", r.watchErrors); err != nil {
+	if err := metric.Register(store.labelled(reg), "policy reload", r.watchErrors); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -27,10 +27,9 @@ type Store struct {
 	// check, when set, vets a parsed policy against the environment before
 	// it may run; see SetCheck.
 	check func(*Policy) error
-	// prefix starts the names of the store's metrics and its Reloader's:
-	// "assignd_policy_" for the live policy, "assignd_shadow_policy_" for
-	// the shadow.
-	prefix string
+	// which is the policy label of the store's metrics and its
+	// Reloader's: "live" or "shadow".
+	which string
 	// last is the outcome of the last load, for LastLoad.
 	last atomic.Pointer[LoadResult]
 	// failing is whether the last load failed, under mu; a file rolled
@@ -51,40 +50,45 @@ type storeMetrics struct {
 }
 
 // NewStore returns an empty Store for the live policy, whose metrics
-// (assignd_policy_*) are registered on reg.
+// (assignd_policy_*{policy="live"}) are registered on reg.
 func NewStore(log *zap.Logger, reg prometheus.Registerer) (*Store, error) {
-	return newStore(log, reg, "policy", "assignd_policy_")
+	return newStore(log, reg, "policy", "live")
 }
 
 // NewShadowStore returns an empty Store for a shadow policy: the same as
-// NewStore, but its logger is named shadow_policy and its metrics are
-// assignd_shadow_policy_*. They are other names rather than a label on the
-// live ones so that dashboards and alerts on the live policy
-// (min(assignd_policy_last_reload_successful) == 0) never see the shadow.
+// NewStore, but its logger is named shadow_policy and its metrics carry
+// policy="shadow", so that one query shows both and alerts on the live
+// policy select policy="live".
 func NewShadowStore(log *zap.Logger, reg prometheus.Registerer) (*Store, error) {
-	return newStore(log, reg, "shadow_policy", "assignd_shadow_policy_")
+	return newStore(log, reg, "shadow_policy", "shadow")
 }
 
-func newStore(log *zap.Logger, reg prometheus.Registerer, name, prefix string) (*Store, error) {
+func newStore(log *zap.Logger, reg prometheus.Registerer, name, which string) (*Store, error) {
 	switch {
 	case log == nil:
 		return nil, errors.New("policy.NewStore: no logger")
 	case reg == nil:
 		return nil, errors.New("policy.NewStore: no prometheus registerer")
 	}
-	s := &Store{log: log.Named(name), prefix: prefix}
+	s := &Store{log: log.Named(name), which: which}
 	s.m = storeMetrics{
-		reloads:       metric.CounterVec(prefix+"reloads_total", "Policy loads by result: success, or failure (the running policy stayed).", "result"),
-		lastOK:        metric.Gauge(prefix+"last_reload_successful", "1 if the last policy load succeeded, 0 if it failed and an older policy still runs."),
-		lastOKSeconds: metric.Gauge(prefix+"last_reload_success_timestamp_seconds", "When the running policy was loaded, in Unix seconds."),
-		info:          metric.GaugeVec(prefix+"info", "The running policy's hash, as a label on a gauge that is always 1.", "hash"),
+		reloads:       metric.CounterVec("assignd_policy_reloads_total", "Policy loads by result: success, or failure (the running policy stayed).", "result"),
+		lastOK:        metric.Gauge("assignd_policy_last_reload_successful", "1 if the last policy load succeeded, 0 if it failed and an older policy still runs."),
+		lastOKSeconds: metric.Gauge("assignd_policy_last_reload_success_timestamp_seconds", "When the running policy was loaded, in Unix seconds."),
+		info:          metric.GaugeVec("assignd_policy_info", "The running policy's hash, as a label on a gauge that is always 1.", "hash"),
 	}
 	s.m.reloads.WithLabelValues("success")
 	s.m.reloads.WithLabelValues("failure")
-	if err := metric.Register(reg, "policy", s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info); err != nil {
+	if err := metric.Register(s.labelled(reg), "policy", s.m.reloads, s.m.lastOK, s.m.lastOKSeconds, s.m.info); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// labelled wraps reg so that every metric registered through it carries
+// the store's policy label.
+func (s *Store) labelled(reg prometheus.Registerer) prometheus.Registerer {
+	return prometheus.WrapRegistererWith(prometheus.Labels{"policy": s.which}, reg)
 }
 
 // SetCheck makes LoadFile refuse a policy that check rejects, as it
