@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/assignd/assignd/policy"
@@ -31,69 +32,66 @@ type RuleCounts struct {
 
 // DecisionLog keeps the last RecentSize decisions in a fixed ring and
 // counts decisions and skips per rule name. Observe feeds it from
-// Options.AfterDecision; it is safe for concurrent use.
+// Options.AfterDecision on every callback's goroutine, so it takes no lock:
+// a slot of the ring is an atomic pointer, and a rule's counts are atomic
+// counters in a sync.Map.
 type DecisionLog struct {
-	mu     sync.Mutex
-	ring   [RecentSize]RecentDecision
-	next   int // where the next decision goes
-	n      int // how many of ring are filled
-	counts map[string]*RuleCounts
+	ring [RecentSize]atomic.Pointer[RecentDecision]
+	// seq counts the decisions ever observed; the next goes to seq's slot.
+	seq    atomic.Uint64
+	counts sync.Map // rule name -> *ruleCounters
 }
+
+type ruleCounters struct{ decisions, skips atomic.Uint64 }
 
 // NewDecisionLog returns an empty DecisionLog.
-func NewDecisionLog() *DecisionLog {
-	return &DecisionLog{counts: map[string]*RuleCounts{}}
-}
+func NewDecisionLog() *DecisionLog { return &DecisionLog{} }
 
-// Observe records d. It copies what it keeps, as AfterDecision requires,
-// and holds the lock only for a few stores.
+// Observe records d. It copies what it keeps, as AfterDecision requires.
 func (l *DecisionLog) Observe(d *Decided) {
 	dec := d.Decision
-	r := RecentDecision{At: d.Received, Rule: dec.Rule, Instruction: dec.Instruction.Name, Mode: dec.Mode, Took: d.Took}
+	r := &RecentDecision{At: d.Received, Rule: dec.Rule, Instruction: dec.Instruction.Name, Mode: dec.Mode, Took: d.Took}
 	if d.Callback != nil {
 		r.ReservationSid = d.Callback.ReservationSid
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.ring[l.next] = r
-	l.next = (l.next + 1) % RecentSize
-	if l.n < RecentSize {
-		l.n++
-	}
-	l.count(dec.Rule).Decisions++
+	n := l.seq.Add(1)
+	l.ring[(n-1)%RecentSize].Store(r)
+	l.counters(dec.Rule).decisions.Add(1)
 	for _, s := range dec.Skipped {
-		l.count(s.Rule).Skips++
+		l.counters(s.Rule).skips.Add(1)
 	}
 }
 
-// count returns rule's counts, creating them; l.mu must be held. The map
-// grows only with rule names, which the policy files bound.
-func (l *DecisionLog) count(rule string) *RuleCounts {
-	c := l.counts[rule]
-	if c == nil {
-		c = &RuleCounts{}
-		l.counts[rule] = c
+// counters returns rule's counters, creating them. The map grows only with
+// rule names, which the policy files bound.
+func (l *DecisionLog) counters(rule string) *ruleCounters {
+	c, ok := l.counts.Load(rule)
+	if !ok {
+		c, _ = l.counts.LoadOrStore(rule, new(ruleCounters))
 	}
-	return c
+	return c.(*ruleCounters)
 }
 
-// Recent returns the kept decisions, newest first.
+// Recent returns the kept decisions, newest first. Decisions observed while
+// it reads may or may not be in it.
 func (l *DecisionLog) Recent() []RecentDecision {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]RecentDecision, 0, l.n)
-	for i := 1; i <= l.n; i++ {
-		out = append(out, l.ring[(l.next-i+RecentSize)%RecentSize])
+	n := l.seq.Load()
+	kept := min(n, RecentSize)
+	out := make([]RecentDecision, 0, kept)
+	for i := uint64(0); i < kept; i++ {
+		if r := l.ring[(n-1-i)%RecentSize].Load(); r != nil {
+			out = append(out, *r)
+		}
 	}
 	return out
 }
 
 // Counts returns rule's counts; zero for a rule that has not been seen.
 func (l *DecisionLog) Counts(rule string) RuleCounts {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if c := l.counts[rule]; c != nil {
-		return *c
+	c, ok := l.counts.Load(rule)
+	if !ok {
+		return RuleCounts{}
 	}
-	return RuleCounts{}
+	rc := c.(*ruleCounters)
+	return RuleCounts{Decisions: rc.decisions.Load(), Skips: rc.skips.Load()}
 }
