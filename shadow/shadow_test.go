@@ -22,9 +22,9 @@ rules:
     params: {from: "+15005550006", to: "client:b"}
 `
 
-// TestObserveCost checks that the shadow costs no allocation beyond its
-// own decision, once its rows exist.
-func TestObserveCost(t *testing.T) {
+// newCandidate returns an Evaluator whose store runs the candidate policy.
+func newCandidate(t *testing.T) (*policy.Policy, *policy.Store, *Evaluator) {
+	t.Helper()
 	p, err := policy.Parse("candidate.yaml", []byte(candidate))
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +39,13 @@ func TestObserveCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, store, e
+}
+
+// TestObserveCost checks that the shadow costs no allocation beyond its
+// own decision, once its rows exist.
+func TestObserveCost(t *testing.T) {
+	p, _, e := newCandidate(t)
 	for _, tc := range []struct {
 		name     string
 		language string
@@ -74,20 +81,7 @@ func TestObserveCost(t *testing.T) {
 // since-load counts start again when the shadow policy is replaced while
 // the since-start counts go on.
 func TestSummaryAndReload(t *testing.T) {
-	p, err := policy.Parse("candidate.yaml", []byte(candidate))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	store, err := policy.NewShadowStore(zap.NewNop(), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.Set(p)
-	e, err := New(Options{Store: store, Logger: zap.NewNop(), Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, store, e := newCandidate(t)
 	observe := func(language, liveTo string) {
 		in := &policy.Input{Task: map[string]any{"language": language}, Now: time.Now()}
 		live := policy.Decision{Rule: "live", Mode: policy.Respond, Instruction: policy.Instruction{Name: policy.Dequeue,
