@@ -169,7 +169,7 @@ func (rp *replayer) logLines(path string, body []byte) error {
 			rp.malformed(path, line, fmt.Errorf("not a JSON log line: %w", err))
 			continue
 		}
-		if l.Msg != "callback detail" {
+		if l.Msg != handlers.CallbackDetail {
 			rp.totals.SkippedLines++
 			continue
 		}

@@ -121,6 +121,11 @@ func (c *Config) Check() error {
 			bad("ASSIGND_PUBLIC_BASE_URL", "scheme must be http or https, not %q", u.Scheme)
 		case u.Host == "":
 			bad("ASSIGND_PUBLIC_BASE_URL", "has no host")
+		case u.User != nil:
+			// The signed URL is logged when a signature fails; a password
+			// in it would reach the logs. Signatures, not basic auth,
+			// authenticate TaskRouter here.
+			bad("ASSIGND_PUBLIC_BASE_URL", "must not hold a user name or password")
 		case u.RawQuery != "" || u.Fragment != "":
 			bad("ASSIGND_PUBLIC_BASE_URL", "must not have a query or fragment")
 		}

@@ -62,6 +62,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no decision memory", map[string]string{"ASSIGND_DECISION_MEMORY": "0"}, []string{"ASSIGND_DECISION_MEMORY: must be between 1 and"}},
 		{"decision memory beyond the bound", map[string]string{"ASSIGND_DECISION_MEMORY": "10000001"}, []string{"ASSIGND_DECISION_MEMORY"}},
 		{"zero concurrency", map[string]string{"ASSIGND_UPDATE_CONCURRENCY": "0"}, []string{"ASSIGND_UPDATE_CONCURRENCY"}},
+		{"public URL with credentials", map[string]string{"ASSIGND_PUBLIC_BASE_URL": "https://ops:s3cret@assignd.example.com"}, []string{"ASSIGND_PUBLIC_BASE_URL: must not hold a user name or password"}},
 		{"zero connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "0"}, []string{"ASSIGND_MAX_CONNECTIONS", "at least 1"}},
 		{"negative connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "-5"}, []string{"ASSIGND_MAX_CONNECTIONS"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},

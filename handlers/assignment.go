@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -172,6 +171,11 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 	return c.NoContent(http.StatusOK)
 }
 
+// CallbackDetail is the message of the debug line that carries a decided
+// callback whole (every form field, the attributes, the arrival time):
+// assignd replay reads captured logs by it.
+const CallbackDetail = "callback detail"
+
 // logDecision writes the one info line per decided callback; attributes and
 // instruction parameters, which may hold phone numbers, only at debug. The
 // debug "callback detail" line carries every form field and the arrival
@@ -197,7 +201,7 @@ func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, rece
 			zap.String("rule", sk.Rule),
 			zap.String("detail", sk.Detail))
 	}
-	if ce := s.log.Check(zap.DebugLevel, "callback detail"); ce != nil {
+	if ce := s.log.Check(zap.DebugLevel, CallbackDetail); ce != nil {
 		task, worker := cb.Attributes()
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
@@ -251,8 +255,12 @@ func detached(in policy.Instruction) policy.Instruction {
 		switch v := p.Value.(type) {
 		case string:
 			p.Value = strings.Clone(v)
-		case json.Number:
-			p.Value = json.Number(strings.Clone(string(v)))
+		case []string:
+			items := make([]string, len(v))
+			for j, item := range v {
+				items[j] = strings.Clone(item)
+			}
+			p.Value = items
 		}
 		params[i] = p
 	}

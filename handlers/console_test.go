@@ -208,6 +208,8 @@ func TestExplainAPIBadInput(t *testing.T) {
 		{"now not RFC 3339", "application/json", `{"now":"tomorrow"}`, 400, "now", []string{"now: not an RFC 3339 time"}},
 		{"callback and task", "application/json", `{"callback":"TaskSid=WT1","task":{}}`, 400, "callback", []string{"not both"}},
 		{"malformed callback", "application/json", `{"callback":"TaskAttributes=%7Bnope"}`, 400, "", []string{"malformed callback"}},
+		{"callback over serve's field limit", "application/json", `{"callback":"` + strings.Repeat("a=1&", MaxFormFields) + `b=2"}`, 400, "callback", []string{"more than 100 fields"}},
+		{"callback field without a name", "application/json", `{"callback":"=x&TaskSid=WT1"}`, 400, "callback", []string{"a field has no name"}},
 		{"oversized", "application/json", `{"task":{"x":"` + strings.Repeat("a", MaxBodyBytes) + `"}}`, 413, "", []string{"request body over 65536 bytes"}},
 		{"form content type", "application/x-www-form-urlencoded", `task=%7B%7D`, 415, "", []string{"content-type must be application/json"}},
 		{"text content type", "text/plain", `{}`, 415, "", []string{"content-type must be application/json"}},

@@ -152,8 +152,10 @@ func (req *explainRequest) form() (url.Values, *requestError) {
 			return nil, badRequest("callback", "callback: give a captured callback or task and worker attributes, not both")
 		}
 		var err error
-		if form, err = url.ParseQuery(strings.TrimSpace(req.Callback)); err != nil {
-			return nil, badRequest("callback", "callback: not a form-encoded body: %v", err)
+		// serve's parser, limits included, as assignd explain -callback
+		// reads a captured body: what the console accepts, serve accepts.
+		if form, err = ParseForm([]byte(strings.TrimRight(req.Callback, "\r\n"))); err != nil {
+			return nil, badRequest("callback", "callback: %v", err)
 		}
 	} else {
 		form = PlaceholderForm(compactOr(req.Task), compactOr(req.Worker))

@@ -14,8 +14,10 @@ import (
 )
 
 // ReloadTimeout bounds how long POST /-/reload waits for its turn and its
-// load; loads are serialized with file events and SIGHUP.
-const ReloadTimeout = 10 * time.Second
+// load; loads are serialized with file events and SIGHUP. It is shorter
+// than the listener's WriteTimeout, so that a reload that times out still
+// gets its answer written.
+const ReloadTimeout = 8 * time.Second
 
 // policyReloadResult is the JSON answer of POST /-/reload.
 type policyReloadResult struct {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,7 +53,9 @@ func (l *DecisionLog) Observe(d *Decided) {
 	dec := d.Decision
 	r := &RecentDecision{At: d.Received, Rule: dec.Rule, Instruction: dec.Instruction.Name, Mode: dec.Mode, Took: d.Took}
 	if d.Callback != nil {
-		r.ReservationSid = d.Callback.ReservationSid
+		// Cloned: the callback's fields share one string, the whole form,
+		// which 200 kept decisions must not pin.
+		r.ReservationSid = strings.Clone(d.Callback.ReservationSid)
 	}
 	n := l.seq.Add(1)
 	l.ring[(n-1)%RecentSize].Store(r)

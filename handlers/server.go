@@ -1,6 +1,7 @@
-// Package handlers is assignd's HTTP layer: the assignment callback that
-// TaskRouter calls, the admin endpoints (health, readiness, metrics), and the
-// REST updater that carries update-mode decisions to TaskRouter.
+// Package handlers is assignd's inbound HTTP edge: the assignment and event
+// callbacks that TaskRouter calls, and the admin endpoints (health,
+// readiness, metrics, policy, shadow, the console). Update-mode decisions
+// go to package reservation, which carries them to TaskRouter's REST API.
 //
 // The callback and admin endpoints are served by two Echo instances on two
 // listeners, so that the admin port never has to be on the ingress.

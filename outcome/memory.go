@@ -125,14 +125,18 @@ func (m *Memory) Get(sid string, now time.Time) (Entry, bool) {
 	defer s.mu.Unlock()
 	m.expire(s, now)
 	i, ok := s.index[sid]
-	if !ok {
+	// Its own age too: Put on a known SID refreshes the entry in place,
+	// so the ring's order, which expire relies on, is only nearly by age.
+	if !ok || now.Sub(s.ring[i].e.Decided) > m.ttl {
 		return Entry{}, false
 	}
 	return s.ring[i].e, true
 }
 
 // expire drops the shard's expired entries, oldest first: entries are in
-// insertion order and live equally long, so it stops at the first live one.
+// insertion order and live equally long, so it stops at the first live one
+// (an entry refreshed by Put may hold older ones back a while; Get checks
+// each entry's own age, and the capacity bounds them all).
 func (m *Memory) expire(s *shard, now time.Time) {
 	for s.n > 0 && now.Sub(s.ring[s.head].e.Decided) > m.ttl {
 		m.drop(s)

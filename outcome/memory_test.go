@@ -194,3 +194,26 @@ func TestTrackerSummary(t *testing.T) {
 		t.Errorf("Summary(default) = %q, want none", got)
 	}
 }
+
+// TestMemoryRefreshKeepsAges checks that an entry refreshed in place (a
+// fallback callback for a known reservation) does not keep an older entry
+// behind it in the ring alive past its own age.
+func TestMemoryRefreshKeepsAges(t *testing.T) {
+	m := NewMemory(128, time.Hour) // 64 shards of two
+	a, b := sid(1), ""
+	for i := 2; b == ""; i++ {
+		if m.shard(sid(i)) == m.shard(a) {
+			b = sid(i)
+		}
+	}
+	m.Put(a, Entry{Rule: "a", Decided: t0}, t0)
+	m.Put(b, Entry{Rule: "b", Decided: t0.Add(10 * time.Minute)}, t0.Add(10*time.Minute))
+	m.Put(a, Entry{Rule: "a", Decided: t0.Add(50 * time.Minute)}, t0.Add(50*time.Minute))
+	at := t0.Add(75 * time.Minute)
+	if _, ok := m.Get(b, at); ok {
+		t.Errorf("b, decided 65 minutes before, is still remembered behind the refreshed a")
+	}
+	if e, ok := m.Get(a, at); !ok || e.Rule != "a" {
+		t.Errorf("a, refreshed 25 minutes before, is gone")
+	}
+}

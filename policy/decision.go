@@ -75,9 +75,11 @@ func (in Instruction) Get(name string) (any, bool) {
 const RedactedValue = "[redacted]"
 
 // Redacted returns a copy of the instruction in which every secret parameter
-// (see IsSecretParam) holds RedactedValue. It is the one place secrets are
-// masked, so that logs, explain's text and JSON and the REST form it shows
-// all hide the same parameters the same way. The copy is for showing only:
+// (see IsSecretParam) holds RedactedValue: the one way a decided
+// instruction's secrets are masked, so that logs, explain's text and JSON,
+// the REST form it shows and the console all hide the same parameters the
+// same way. (The policy source is masked by RedactedSource, and check
+// errors never quote a secret value.) The copy is for showing only:
 // TaskRouter must get the original. The receiver is not modified, so a
 // decision's shared Instruction stays intact.
 func (in Instruction) Redacted() Instruction {

@@ -178,10 +178,21 @@ var (
 	identityPattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 )
 
-// check types and checks a parameter value, whether a literal from the
+// check is checkValue with secrets kept out of its errors: every caller,
+// at load, while deciding and in policy tests, gets an error that does not
+// quote a secret parameter's value.
+func (ps *paramSpec) check(v any) (any, error) {
+	out, err := ps.checkValue(v)
+	if err != nil {
+		return nil, secretSafe(ps, err)
+	}
+	return out, nil
+}
+
+// checkValue types and checks a parameter value, whether a literal from the
 // policy file or a value rendered from a template, and returns it in its
 // canonical Go type: string, bool, int or []string.
-func (ps *paramSpec) check(v any) (any, error) {
+func (ps *paramSpec) checkValue(v any) (any, error) {
 	switch ps.kind {
 	case kBool:
 		switch b := v.(type) {

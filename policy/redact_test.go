@@ -116,3 +116,26 @@ func TestSecretNotInProblems(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretNotInRenderedProblems checks the same while deciding: a
+// secret rendered from attributes that fails its check skips the rule with
+// a detail that names the parameter but not the value, which explain,
+// POST /-/explain, the debug log and policy tests all show.
+func TestSecretNotInRenderedProblems(t *testing.T) {
+	src := redactHead + "    params:\n      from: \"+15005550006\"\n      sip_auth_password: \"{{worker.sip_password}}\"\n" + redactTail
+	p, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Decide(&Input{Worker: map[string]any{"sip": true, "sip_password": 987654321.0}})
+	if d.Rule != "default" || len(d.Skipped) != 1 {
+		t.Fatalf("decided %q, skipped %+v; want the sip rule skipped", d.Rule, d.Skipped)
+	}
+	sk := d.Skipped[0]
+	if msg := sk.Reason + " " + sk.Detail; strings.Contains(msg, "98765") || !strings.Contains(msg, "sip_auth_password") {
+		t.Errorf("skip detail %q: want the parameter named and the value not shown", msg)
+	}
+	if _, err := CheckParam(Conference, "sip_auth_password", 123456); err == nil || strings.Contains(err.Error(), "123456") {
+		t.Errorf("CheckParam error %v: want a refusal that does not quote the value", err)
+	}
+}
