@@ -131,16 +131,23 @@ func (rp *replayer) source(path string) error {
 }
 
 // file replays a file of JSON log lines, if it starts with '{', or else
-// one form-encoded callback body.
+// one form-encoded callback body. It streams: a log of any size is read a
+// line at a time, and a body no further than serve would read one.
 func (rp *replayer) file(path string) error {
-	body, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("reading source: %w", err)
 	}
-	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
-		return rp.logLines(path, body)
+	defer f.Close()
+	r := bufio.NewReader(f)
+	if first, skipped, err := firstNonSpace(r); err == nil && first == '{' {
+		return rp.logLines(path, r, skipped+1)
 	}
-	form, err := policytest.ParseForm(body)
+	body, err := io.ReadAll(io.LimitReader(r, handlers.MaxBodyBytes+1))
+	if err != nil {
+		return fmt.Errorf("reading source: %w", err)
+	}
+	form, err := policytest.ParseForm(bytes.TrimLeft(body, " \t\r\n"))
 	if err == nil {
 		err = rp.decide(form, rp.now)
 	}
@@ -150,12 +157,32 @@ func (rp *replayer) file(path string) error {
 	return nil
 }
 
+// firstNonSpace peeks past leading white space at r's first other byte,
+// leaving it unread, and says how many line ends it passed.
+func firstNonSpace(r *bufio.Reader) (first byte, lines int, err error) {
+	for {
+		b, err := r.Peek(1)
+		if err != nil {
+			return 0, lines, err
+		}
+		switch b[0] {
+		case '\n':
+			lines++
+		case ' ', '\t', '\r':
+		default:
+			return b[0], lines, nil
+		}
+		r.Discard(1) //nolint:errcheck // Peek saw the byte
+	}
+}
+
 // logLines replays the "callback detail" lines of an assignd JSON log;
 // other lines are counted as skipped.
-func (rp *replayer) logLines(path string, body []byte) error {
-	sc := bufio.NewScanner(bytes.NewReader(body))
+// Line numbers start at first, the line r starts on.
+func (rp *replayer) logLines(path string, r io.Reader, first int) error {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, replayMaxLine)
-	for line := 1; sc.Scan(); line++ {
+	for line := first; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
