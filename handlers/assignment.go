@@ -24,7 +24,8 @@ func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time)
 	// attributes to decode; a callback without one still gets its 400.
 	pol := s.store.Current()
 	fields := sc.fieldMap()
-	cb, err := parseFields(fields, s.readsFor(pol))
+	reads, shadow := s.readsFor(pol)
+	cb, err := parseFields(fields, reads)
 	if err != nil {
 		return s.malformed(c, "malformed callback", err, fields)
 	}
@@ -46,7 +47,7 @@ func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time)
 
 	err = s.answer(c, cb, &d, received)
 	if s.afterDecision != nil {
-		s.afterDecision(&Decided{Callback: cb, Input: in, Policy: pol, Decision: &d, Received: received, Took: took})
+		s.afterDecision(&Decided{Callback: cb, Input: in, Policy: pol, Shadow: shadow, Decision: &d, Received: received, Took: took})
 	}
 	return err
 }

@@ -419,8 +419,10 @@ type policyReads struct {
 // the projection does not know.
 //
 // With a shadow policy, it is what either policy reads: the shadow decides
-// on the same Input after the answer, and must see every key it reads.
-func (s *Server) readsFor(pol *policy.Policy) *policy.Reads {
+// on the same Input after the answer, and must see every key it reads. It
+// returns that shadow policy too, the one the Input suits, since the
+// shadow may be reloaded before it decides.
+func (s *Server) readsFor(pol *policy.Policy) (*policy.Reads, *policy.Policy) {
 	var shadow *policy.Policy
 	if s.shadow != nil {
 		shadow = s.shadow.Store.Current()
@@ -437,7 +439,7 @@ func (s *Server) readsFor(pol *policy.Policy) *policy.Reads {
 		s.reads.Store(cached)
 	}
 	if cached.reads.All {
-		return nil
+		return nil, shadow
 	}
-	return &cached.reads
+	return &cached.reads, shadow
 }

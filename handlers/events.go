@@ -37,7 +37,8 @@ func (s *Server) event(c echo.Context, sc *formScratch, received time.Time) erro
 	}
 	pol := s.store.Current()
 	fields := sc.fieldMap()
-	cb, err := parseFields(fields, s.readsFor(pol))
+	reads, _ := s.readsFor(pol)
+	cb, err := parseFields(fields, reads)
 	if err != nil {
 		return s.malformed(c, "malformed event", err, fields)
 	}

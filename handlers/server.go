@@ -189,8 +189,11 @@ func New(opts Options) (*Server, error) {
 type Decided struct {
 	Callback *Callback
 	// Input is what the policy decided on.
-	Input    *policy.Input
-	Policy   *policy.Policy
+	Input  *policy.Input
+	Policy *policy.Policy
+	// Shadow is the shadow policy (AddShadowAdmin) that Input was decoded
+	// for: Input holds the attribute keys it reads. Nil without one.
+	Shadow   *policy.Policy
 	Decision *policy.Decision
 	// Received is when the callback arrived; Took is how long Decide ran.
 	Received time.Time

@@ -26,10 +26,14 @@ rules:
 		t.Fatal(err)
 	}
 	shadowStore := newStore(t, prometheus.NewRegistry())
-	var got []string
+	var (
+		got     []string
+		shadows []*policy.Policy
+	)
 	env := newTestServer(t, func(o *Options) {
 		o.AfterDecision = func(d *Decided) {
 			got = append(got, shadowStore.Current().Decide(d.Input).Rule)
+			shadows = append(shadows, d.Shadow)
 		}
 	})
 	ts := httptest.NewServer(env.srv.Callback())
@@ -54,5 +58,9 @@ rules:
 	want := []string{"default", "by-region"}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("shadow decided %q, want %q", got, want)
+	}
+	// Decided names the shadow policy the input was decoded for.
+	if len(shadows) != 2 || shadows[0] != nil || shadows[1] != shadowPolicy {
+		t.Errorf("Decided.Shadow = %p, want nil then %p", shadows, shadowPolicy)
 	}
 }

@@ -122,7 +122,12 @@ func (e *Evaluator) Store() *policy.Store { return e.store }
 // compares with the live decision. It is meant to be called after the live
 // answer has been written, and keeps nothing of d.
 func (e *Evaluator) Observe(d *handlers.Decided) {
-	p := e.store.Current()
+	// The shadow policy the handler decoded the input for: one reloaded
+	// since might read attribute keys the input does not hold.
+	p := d.Shadow
+	if p == nil {
+		p = e.store.Current()
+	}
 	if p == nil {
 		e.unevaluated.Inc()
 		e.unevaluatedN.Add(1)
