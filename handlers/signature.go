@@ -114,14 +114,9 @@ func portVariant(u string) string {
 	return parsed.String()
 }
 
-// signedURL is the URL TaskRouter signed for r: a base (scheme, host,
-// optional port and path prefix) followed by the request's path below the
-// service root and its raw query.
-func (v *verifier) signedURL(r *http.Request) string {
-	return string(v.appendSignedURL(nil, r))
-}
-
-// appendSignedURL appends signedURL(r) to dst, building nothing on the way.
+// appendSignedURL appends the URL TaskRouter signed for r to dst, building
+// nothing on the way: a base (scheme, host, optional port and path prefix)
+// followed by the request's path below the service root and its raw query.
 func (v *verifier) appendSignedURL(dst []byte, r *http.Request) []byte {
 	if v.base != "" {
 		return append(append(dst, v.base...), requestURI(r)...)

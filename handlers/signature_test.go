@@ -275,3 +275,8 @@ func TestSignedURL(t *testing.T) {
 		})
 	}
 }
+
+// signedURL is appendSignedURL as a string, for the tests.
+func (v *verifier) signedURL(r *http.Request) string {
+	return string(v.appendSignedURL(nil, r))
+}
