@@ -128,25 +128,35 @@ type Updater struct {
 	queueFull  prometheus.Counter
 }
 
+// defaults are what New fills in for zero Options: the environment's own
+// defaults (config's ASSIGND_UPDATE_* and ASSIGND_RESERVATION_TIMEOUT), so
+// that an Updater built without them behaves as serve does;
+// TestDefaultsAreConfigs holds the two equal.
+func defaults() Options {
+	return Options{Queue: 10000, Concurrency: 16, AttemptTimeout: 5 * time.Second,
+		ReservationTimeout: 120 * time.Second, SafetyMargin: config.UpdateSafetyMargin}
+}
+
 // New returns an Updater with its metrics registered; Start runs it.
 func New(o Options) (*Updater, error) {
 	if o.Registerer == nil {
 		return nil, errors.New("reservation.New: no Registerer")
 	}
+	d := defaults()
 	if o.Queue <= 0 {
-		o.Queue = 10000
+		o.Queue = d.Queue
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 16
+		o.Concurrency = d.Concurrency
 	}
 	if o.AttemptTimeout <= 0 {
-		o.AttemptTimeout = 5 * time.Second
+		o.AttemptTimeout = d.AttemptTimeout
 	}
 	if o.ReservationTimeout <= 0 {
-		o.ReservationTimeout = 120 * time.Second
+		o.ReservationTimeout = d.ReservationTimeout
 	}
 	if o.SafetyMargin <= 0 {
-		o.SafetyMargin = config.UpdateSafetyMargin
+		o.SafetyMargin = d.SafetyMargin
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = 200 * time.Millisecond

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/assignd/assignd/config"
 	"math/rand/v2"
 	"net/http/httptrace"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -776,5 +778,24 @@ func randomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
 		if metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": r}) == 0 {
 			t.Errorf("no %s retry: the faults did not exercise it", r)
 		}
+	}
+}
+
+// TestDefaultsAreConfigs holds New's defaults equal to the environment's,
+// so that the two cannot drift.
+func TestDefaultsAreConfigs(t *testing.T) {
+	for _, name := range []string{"ASSIGND_UPDATE_QUEUE", "ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+	t.Setenv("ASSIGND_DEV", "true")
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := defaults()
+	if d.Queue != cfg.UpdateQueue || d.Concurrency != cfg.UpdateConcurrency ||
+		d.AttemptTimeout != cfg.UpdateAttemptTimeout || d.ReservationTimeout != cfg.ReservationTimeout {
+		t.Errorf("New's defaults %+v differ from the environment's %+v", d, cfg)
 	}
 }
