@@ -190,55 +190,11 @@ func Parse(filename string, src []byte) (*Policy, error) {
 	return p, nil
 }
 
-// resolve follows YAML aliases, so anchors work in policies.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-// mapping checks that n is a mapping with only the allowed keys, each once,
-// and returns its values by key.
+// mapping is Mapping, with problems reported against rule r.
 func (ps *parser) mapping(n *yaml.Node, r *rule, field string, allowed []string) map[string]*yaml.Node {
-	out := map[string]*yaml.Node{}
-	n = resolve(n)
-	if n.Kind != yaml.MappingNode {
-		ps.errorf(n.Line, r, field, "must be a mapping")
-		return out
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
-		key := joinField(field, k.Value)
-		switch {
-		case allowed != nil && !slices.Contains(allowed, k.Value):
-			ps.errorf(k.Line, r, key, "unknown key; expected one of %s", strings.Join(allowed, ", "))
-		case out[k.Value] != nil:
-			ps.errorf(k.Line, r, key, "given twice")
-		default:
-			out[k.Value] = v
-		}
-	}
-	return out
-}
-
-func joinField(parent, key string) string {
-	if parent == "" {
-		return key
-	}
-	return parent + "." + key
-}
-
-// keys returns a mapping's keys in file order, for deterministic problems.
-func keys(n *yaml.Node) []*yaml.Node {
-	n = resolve(n)
-	var out []*yaml.Node
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			out = append(out, n.Content[i])
-		}
-	}
-	return out
+	return Mapping(n, field, allowed, func(line int, field, problem string) {
+		ps.errorf(line, r, field, "%s", problem)
+	})
 }
 
 func (ps *parser) mode(n *yaml.Node, r *rule, field string) Mode {
@@ -278,7 +234,7 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 	spec := instructions[instruction]
 	fields := ps.mapping(n, r, field, nil)
 	var out []ruleParam
-	for _, k := range keys(n) {
+	for _, k := range Keys(n) {
 		v, ok := fields[k.Value]
 		if !ok {
 			continue

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -153,25 +152,11 @@ func (l *loader) policy(n *yaml.Node) *policy.Policy {
 	return p
 }
 
-// mapping checks that n is a mapping with only the allowed keys, each once,
-// and returns its values by key.
+// mapping is policy.Mapping, with problems reported in the test file.
 func (l *loader) mapping(n *yaml.Node, field string, allowed []string) map[string]*yaml.Node {
-	out := map[string]*yaml.Node{}
-	if n.Kind != yaml.MappingNode {
-		l.errorf(n.Line, field, "must be a mapping")
-		return out
-	}
-	for i, k := range keys(n) {
-		key := strings.TrimPrefix(field+"."+k.Value, ".")
-		if allowed != nil && !slices.Contains(allowed, k.Value) {
-			l.errorf(k.Line, key, "unknown key; expected one of %s", strings.Join(allowed, ", "))
-		} else if out[k.Value] != nil {
-			l.errorf(k.Line, key, "given twice")
-		} else {
-			out[k.Value] = n.Content[2*i+1]
-		}
-	}
-	return out
+	return policy.Mapping(n, field, allowed, func(line int, field, problem string) {
+		l.errorf(line, field, "%s", problem)
+	})
 }
 
 // time reads an RFC 3339 time, as explain -now takes it.

@@ -75,7 +75,7 @@ func (l *loader) form(fields map[string]*yaml.Node, field string) url.Values {
 	}
 	if cb, ok := fields["callback"]; ok {
 		values := l.mapping(cb, field+".callback", nil)
-		for _, k := range keys(cb) {
+		for _, k := range policy.Keys(cb) {
 			if v := values[k.Value]; v.Kind != yaml.ScalarNode {
 				l.errorf(v.Line, field+".callback."+k.Value, "must be a string or number, as a form field is")
 			} else {
@@ -84,17 +84,6 @@ func (l *loader) form(fields map[string]*yaml.Node, field string) url.Values {
 		}
 	}
 	return form
-}
-
-// keys returns a mapping's keys in file order.
-func keys(n *yaml.Node) []*yaml.Node {
-	var out []*yaml.Node
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			out = append(out, n.Content[i])
-		}
-	}
-	return out
 }
 
 // attributes encodes task or worker attributes as the JSON object the form
@@ -171,7 +160,7 @@ func (l *loader) ruleName(n *yaml.Node, field string, p *policy.Policy) string {
 func (l *loader) params(n *yaml.Node, field, instruction string) []ExpectParam {
 	values := l.mapping(n, field, nil)
 	var out []ExpectParam
-	for _, k := range keys(n) {
+	for _, k := range policy.Keys(n) {
 		var v any
 		if err := values[k.Value].Decode(&v); err != nil {
 			l.errorf(k.Line, field+"."+k.Value, "%v", err)
