@@ -216,8 +216,7 @@ func (sc *attrScanner) str() bool {
 
 func isHex4(s string) bool {
 	for i := range 4 {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		if !isHex(s[i]) {
 			return false
 		}
 	}

@@ -93,8 +93,7 @@ func isSID(v, prefix string) bool {
 		return false
 	}
 	for i := len(prefix); i < len(v); i++ {
-		c := v[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		if !isHex(v[i]) {
 			return false
 		}
 	}
