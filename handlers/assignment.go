@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/reservation"
+	"github.com/assignd/assignd/reservation/handoff"
 )
 
 // formContentType is the only body TaskRouter sends.
@@ -145,7 +145,7 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 	}
 	// The SIDs are cloned: the callback's fields share one string, the
 	// whole form, which a queued update should not keep alive.
-	err := s.enqueue(reservation.Update{
+	err := s.enqueue(handoff.Update{
 		AccountSid:     strings.Clone(cb.AccountSid),
 		WorkspaceSid:   strings.Clone(cb.WorkspaceSid),
 		WorkerSid:      strings.Clone(cb.WorkerSid),
@@ -157,11 +157,11 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 	})
 	switch {
 	case err == nil:
-	case errors.Is(err, reservation.ErrDuplicate):
+	case errors.Is(err, handoff.ErrDuplicate):
 		// A retry through the fallback URL, or a replay: the first one
 		// already owns the update.
 		s.log.Info("update already queued", zap.String("reservation_sid", cb.ReservationSid))
-	case errors.Is(err, reservation.ErrQueueFull):
+	case errors.Is(err, handoff.ErrQueueFull):
 		s.log.Error("update queue is full", zap.String("reservation_sid", cb.ReservationSid))
 		return writeError(c, http.StatusServiceUnavailable, "update queue is full", "")
 	default:

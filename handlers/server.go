@@ -26,7 +26,7 @@ import (
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/reservation"
+	"github.com/assignd/assignd/reservation/handoff"
 )
 
 // AssignmentPath is where TaskRouter POSTs assignment callbacks, below the
@@ -69,7 +69,7 @@ type Options struct {
 	// Enqueue hands an update-mode decision to the REST updater. Nil means
 	// no updater: update-mode callbacks then get 503 so that TaskRouter
 	// tries the fallback URL.
-	Enqueue func(reservation.Update) error
+	Enqueue func(handoff.Update) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// AfterDecision, when set, is called for every decided callback after
@@ -92,7 +92,7 @@ type Options struct {
 // Server answers assignment callbacks and the admin endpoints.
 type Server struct {
 	store   *policy.Store
-	enqueue func(reservation.Update) error
+	enqueue func(handoff.Update) error
 	now     func() time.Time
 	// verify is nil in development mode, which skips signature checks.
 	verify  *verifier

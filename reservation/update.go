@@ -1,34 +1,14 @@
 package reservation
 
-import (
-	"errors"
-	"time"
+import "github.com/assignd/assignd/reservation/handoff"
 
-	"github.com/assignd/assignd/policy"
-)
+// Update is one reservation update for the updater to send over REST:
+// handoff.Update, which the callback edge builds without importing this
+// package.
+type Update = handoff.Update
 
-// Update is one reservation update for the updater to send over REST.
-type Update struct {
-	AccountSid     string
-	WorkspaceSid   string
-	WorkerSid      string
-	TaskSid        string
-	ReservationSid string
-	// Rule is the policy rule that decided, for logs and metrics.
-	Rule        string
-	Instruction policy.Instruction
-	// Received is when the callback arrived. The deadline is derived from it
-	// and the reservation timeout, never from TaskRouter's Timestamp field,
-	// whose format is undocumented.
-	Received time.Time
-}
-
-// Errors Enqueue returns.
+// Errors Enqueue returns: handoff's, which the callback edge tells apart.
 var (
-	// ErrQueueFull means the update could not be queued; the callback gets a
-	// 503 so that TaskRouter tries the Workflow's fallback URL.
-	ErrQueueFull = errors.New("update queue is full")
-	// ErrDuplicate means an update for the same reservation is already
-	// queued, in flight or applied; the callback is answered without a second POST.
-	ErrDuplicate = errors.New("update for this reservation already queued or applied")
+	ErrQueueFull = handoff.ErrQueueFull
+	ErrDuplicate = handoff.ErrDuplicate
 )
