@@ -13,34 +13,18 @@ import (
 	"github.com/assignd/assignd/shadow"
 )
 
-const (
-	shadowLive = `version: 1
-rules:
-  - name: spanish
-    when: task.language == "es"
-    instruction: dequeue
-    params: {from: "+15005550006", to: "client:es"}
-  - name: default
-    instruction: dequeue
-    params: {from: "+15005550006", to: "client:a"}
-`
-	// shadowCandidate agrees on Spanish under another rule name, rejects
-	// French and sends everything else elsewhere.
-	shadowCandidate = `version: 1
-rules:
-  - name: es
-    when: task.language == "es"
-    instruction: dequeue
-    params: {from: "+15005550006", to: "client:es"}
-  - name: fr
-    when: task.language == "fr"
-    instruction: reject
-    params: {activity_sid: "WA0123456789abcdef0123456789abcdef"}
-  - name: fallback
-    instruction: dequeue
-    params: {from: "+15005550006", to: "client:b"}
-`
-)
+// shadowLive and shadowCandidate are the policies replay's tests use
+// (testdata/replay): the candidate agrees on Spanish under another rule
+// name, rejects French and sends everything else elsewhere.
+var shadowLive, shadowCandidate = readFixture("live.yaml"), readFixture("candidate.yaml")
+
+func readFixture(name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", "replay", name))
+	if err != nil {
+		panic(err) // the fixtures are part of the repository
+	}
+	return string(b)
+}
 
 // shadowConfig is a development-mode configuration with a live and a
 // shadow policy file in one directory; write replaces either.
