@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/explain"
 	"github.com/assignd/assignd/handlers"
@@ -127,7 +128,7 @@ func newRegistry() (*prometheus.Registry, error) {
 func (a *app) newServer(reg *prometheus.Registry, enqueue func(reservation.Update) error) error {
 	// Observers of answered callbacks, called in this order after each
 	// answer is written: adding one is one line here.
-	observers := []func(*handlers.Decided){
+	observers := []func(*callback.Decided){
 		rememberDecision(a.outcomes),
 		a.decisions.Observe,
 	}
@@ -172,8 +173,8 @@ func (a *app) newServer(reg *prometheus.Registry, enqueue func(reservation.Updat
 
 // rememberDecision is the observer that keeps each decision in t, so that
 // the reservation's events can be attributed to its rule.
-func rememberDecision(t *outcome.Tracker) func(*handlers.Decided) {
-	return func(d *handlers.Decided) {
+func rememberDecision(t *outcome.Tracker) func(*callback.Decided) {
+	return func(d *callback.Decided) {
 		t.Remember(d.Callback.ReservationSid, outcome.Entry{
 			Rule:        d.Decision.Rule,
 			Instruction: d.Decision.Instruction.Name,
@@ -226,14 +227,14 @@ func (a *app) newShadow(reg prometheus.Registerer) error {
 
 // afterAll returns an AfterDecision that calls each observer in turn, or
 // nil when there are none, so that the handler skips the call.
-func afterAll(observers []func(*handlers.Decided)) func(*handlers.Decided) {
+func afterAll(observers []func(*callback.Decided)) func(*callback.Decided) {
 	switch len(observers) {
 	case 0:
 		return nil
 	case 1:
 		return observers[0]
 	}
-	return func(d *handlers.Decided) {
+	return func(d *callback.Decided) {
 		for _, o := range observers {
 			o(d)
 		}

@@ -14,10 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/explain"
-	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/policy/policytest"
 )
 
 // runValidate implements "assignd validate FILE...". It loads each file
@@ -91,7 +90,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		policyFile = fs.String("policy", "", "policy file (default: $ASSIGND_POLICY_FILE, else the embedded example)")
-		callback   = fs.String("callback", "", "a captured, form-encoded callback body; - reads stdin")
+		captured   = fs.String("callback", "", "a captured, form-encoded callback body; - reads stdin")
 		task       = fs.String("task", "", "TaskAttributes as JSON (instead of -callback)")
 		worker     = fs.String("worker", "{}", "WorkerAttributes as JSON (with -task)")
 		expect     = fs.String("expect", "", "exit 1 unless this rule decides")
@@ -108,7 +107,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() > 0 || (*callback == "") == (*task == "") || (*format != "text" && *format != "json") || (*server != "" && *format != "text") {
+	if fs.NArg() > 0 || (*captured == "") == (*task == "") || (*format != "text" && *format != "json") || (*server != "" && *format != "text") {
 		fs.Usage()
 		return 2
 	}
@@ -118,12 +117,12 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return 1
 	}
-	form, err := explainForm(*callback, *task, *worker, sets, stdin)
+	form, err := explainForm(*captured, *task, *worker, sets, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
 		return 2
 	}
-	cb, err := handlers.ParseCallback(form)
+	cb, err := callback.Parse(form)
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: malformed callback: %v\n", err)
 		return 1
@@ -177,18 +176,18 @@ func explainPolicy(file string) (*policy.Policy, error) {
 
 // explainForm builds the callback form from a captured body, or from
 // attributes given on the command line with placeholder SIDs.
-func explainForm(callback, task, worker string, sets []string, stdin io.Reader) (url.Values, error) {
+func explainForm(captured, task, worker string, sets []string, stdin io.Reader) (url.Values, error) {
 	var form url.Values
-	if callback != "" {
-		body, err := readCallback(callback, stdin)
+	if captured != "" {
+		body, err := readCallback(captured, stdin)
 		if err != nil {
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
-		if form, err = policytest.ParseForm(body); err != nil {
+		if form, err = (callback.Spec{Captured: body}).Form(); err != nil {
 			return nil, fmt.Errorf("reading callback: %w", err)
 		}
 	} else {
-		form = handlers.PlaceholderForm(task, worker)
+		form, _ = callback.Spec{Task: task, Worker: worker}.Form() // cannot fail without Set
 	}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
@@ -201,7 +200,7 @@ func explainForm(callback, task, worker string, sets []string, stdin io.Reader) 
 }
 
 // readCallback reads a captured body from file, or stdin for "-", up to
-// one byte beyond handlers.MaxBodyBytes: enough for ParseForm to refuse a
+// one byte beyond callback.MaxBodyBytes: enough for ParseForm to refuse a
 // larger one without reading all of it.
 func readCallback(file string, stdin io.Reader) ([]byte, error) {
 	r := stdin
@@ -213,7 +212,7 @@ func readCallback(file string, stdin io.Reader) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	return io.ReadAll(io.LimitReader(r, handlers.MaxBodyBytes+1))
+	return io.ReadAll(io.LimitReader(r, callback.MaxBodyBytes+1))
 }
 
 func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest url.Values) {

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
-	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
@@ -136,12 +136,12 @@ func TestExplainCallbackServeLimits(t *testing.T) {
 		want string // in stderr; empty: accepted
 	}{
 		{"captured body with a line end", string(good) + "\r\n", ""},
-		{"body over the limit", string(good) + "&Pad=" + strings.Repeat("x", handlers.MaxBodyBytes),
-			"body is larger than " + strconv.Itoa(handlers.MaxBodyBytes) + " bytes"},
-		{"too many fields", string(good) + strings.Repeat("&x=1", handlers.MaxFormFields),
-			"more than " + strconv.Itoa(handlers.MaxFormFields) + " fields"},
-		{"field name too long", string(good) + "&" + strings.Repeat("N", handlers.MaxFieldNameBytes+1) + "=1",
-			"a field name is longer than " + strconv.Itoa(handlers.MaxFieldNameBytes) + " bytes"},
+		{"body over the limit", string(good) + "&Pad=" + strings.Repeat("x", callback.MaxBodyBytes),
+			"body is larger than " + strconv.Itoa(callback.MaxBodyBytes) + " bytes"},
+		{"too many fields", string(good) + strings.Repeat("&x=1", callback.MaxFormFields),
+			"more than " + strconv.Itoa(callback.MaxFormFields) + " fields"},
+		{"field name too long", string(good) + "&" + strings.Repeat("N", callback.MaxFieldNameBytes+1) + "=1",
+			"a field name is longer than " + strconv.Itoa(callback.MaxFieldNameBytes) + " bytes"},
 		{"field without a name", string(good) + "&=orphan", "a field has no name"},
 		{"repeated field", string(good) + "&TaskAge=7", `TaskAge: field is given more than once`},
 		{"semicolon separator", string(good) + ";x=1", "invalid semicolon separator"},

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/assignd/assignd/internal/testkit"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/internal/testkit"
 
 	"github.com/assignd/assignd/handlers"
 )
@@ -219,7 +221,7 @@ func TestServeEventsRefuses(t *testing.T) {
 		{"malformed WorkerSid", with("WorkerSid", "WK1"), true, 400, `"field":"WorkerSid"}`},
 		{"malformed ReservationSid", with("ReservationSid", "XX00000000000000000000000000000001"), true, 400, `"field":"ReservationSid"}`},
 		{"malformed TaskAttributes", with("TaskAttributes", "{"), true, 400, `"field":"TaskAttributes"}`},
-		{"oversized", with("WorkerName", strings.Repeat("a", handlers.MaxBodyBytes)), true, 413, `{"error":"body is larger than`},
+		{"oversized", with("WorkerName", strings.Repeat("a", callback.MaxBodyBytes)), true, 413, `{"error":"body is larger than`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

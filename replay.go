@@ -18,14 +18,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/policy/policytest"
 )
 
 // replayMaxLine bounds one log line; a callback detail line is well under
-// it, since a callback body is at most handlers.MaxBodyBytes.
-const replayMaxLine = 4 * handlers.MaxBodyBytes
+// it, since a callback body is at most callback.MaxBodyBytes.
+const replayMaxLine = 4 * callback.MaxBodyBytes
 
 // replayExamples is how many reservation SIDs each change lists.
 const replayExamples = 3
@@ -143,11 +142,11 @@ func (rp *replayer) file(path string) error {
 	if first, skipped, err := firstNonSpace(r); err == nil && first == '{' {
 		return rp.logLines(path, r, skipped+1)
 	}
-	body, err := io.ReadAll(io.LimitReader(r, handlers.MaxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r, callback.MaxBodyBytes+1))
 	if err != nil {
 		return fmt.Errorf("reading source: %w", err)
 	}
-	form, err := policytest.ParseForm(bytes.TrimLeft(body, " \t\r\n"))
+	form, err := callback.Spec{Captured: bytes.TrimLeft(body, " \t\r\n")}.Form()
 	if err == nil {
 		err = rp.decide(form, rp.now)
 	}
@@ -196,7 +195,7 @@ func (rp *replayer) logLines(path string, r io.Reader, first int) error {
 			rp.malformed(path, line, fmt.Errorf("not a JSON log line: %w", err))
 			continue
 		}
-		if l.Msg != handlers.CallbackDetail {
+		if l.Msg != callback.DetailMessage {
 			rp.totals.SkippedLines++
 			continue
 		}
@@ -235,7 +234,7 @@ func (rp *replayer) logLine(fields map[string]string, ts string) error {
 // decide parses one callback, as the server does, and decides it with
 // both policies.
 func (rp *replayer) decide(form url.Values, received time.Time) error {
-	cb, err := handlers.ParseCallback(form)
+	cb, err := callback.Parse(form)
 	if err != nil {
 		return fmt.Errorf("malformed callback: %w", err)
 	}

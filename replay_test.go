@@ -2,10 +2,11 @@ package main
 
 import (
 	"bytes"
-	"github.com/assignd/assignd/internal/testkit"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/assignd/assignd/internal/testkit"
 )
 
 // TestReplay runs replay over captured callbacks: a directory of bodies

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/internal/testkit"
@@ -108,7 +109,7 @@ func postForm(t *testing.T, u string, form url.Values, sig string) (int, string,
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if sig != "" {
-		req.Header.Set(handlers.SignatureHeader, sig)
+		req.Header.Set(callback.SignatureHeader, sig)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
 	"github.com/assignd/assignd/internal/testkit"
@@ -148,9 +149,9 @@ func soakRequest(base string, i int) (kind soakKind, req *http.Request, code int
 	req.Header.Set("Content-Type", contentType)
 	switch {
 	case kind == soakBadSignature:
-		req.Header.Set(handlers.SignatureHeader, testkit.Sign("fedcba9876543210fedcba9876543210", soakBase+handlers.AssignmentPath, form))
+		req.Header.Set(callback.SignatureHeader, testkit.Sign("fedcba9876543210fedcba9876543210", soakBase+handlers.AssignmentPath, form))
 	case signed:
-		req.Header.Set(handlers.SignatureHeader, testkit.Sign(soakToken, soakBase+handlers.AssignmentPath, form))
+		req.Header.Set(callback.SignatureHeader, testkit.Sign(soakToken, soakBase+handlers.AssignmentPath, form))
 	}
 	return kind, req, code, body
 }

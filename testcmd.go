@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/policy/policytest"
+	"github.com/assignd/assignd/policytest"
 )
 
 // runTest implements "assignd test FILE|DIR...": the cases of policy test

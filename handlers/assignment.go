@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"errors"
 	"net/http"
 	"strings"
@@ -19,13 +21,13 @@ const formContentType = "application/x-www-form-urlencoded"
 // assignment answers one assignment callback, after readSigned's checks.
 // Every answer other than 200 sends the reservation to the Workflow's
 // fallback URL.
-func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time) error {
+func (s *Server) assignment(c echo.Context, sc *callback.Form, received time.Time) error {
 	// The policy is read before the fields because it says which
 	// attributes to decode; a callback without one still gets its 400.
 	pol := s.store.Current()
-	fields := sc.fieldMap()
+	fields := sc.Fields()
 	reads, shadow := s.readsFor(pol)
-	cb, err := parseFields(fields, reads)
+	cb, err := callback.ParseFields(fields, reads)
 	if err != nil {
 		return s.malformed(c, "malformed callback", err, fields)
 	}
@@ -47,7 +49,7 @@ func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time)
 
 	err = s.answer(c, cb, &d, received)
 	if s.afterDecision != nil {
-		s.afterDecision(&Decided{Callback: cb, Input: in, Policy: pol, Shadow: shadow, Decision: &d, Received: received, Took: took})
+		s.afterDecision(&callback.Decided{Callback: cb, Input: in, Policy: pol, Shadow: shadow, Decision: &d, Received: received, Took: took})
 	}
 	return err
 }
@@ -56,11 +58,11 @@ func (s *Server) assignment(c echo.Context, sc *formScratch, received time.Time)
 // clock first, since deadlines count from arrival, takes the request's
 // working memory from the pool, and calls h only once readSigned has
 // passed the request.
-func (s *Server) signedForm(h func(c echo.Context, sc *formScratch, received time.Time) error) echo.HandlerFunc {
+func (s *Server) signedForm(h func(c echo.Context, sc *callback.Form, received time.Time) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		received := s.now()
-		sc := s.forms.get()
-		defer s.forms.put(sc)
+		sc := s.forms.Get()
+		defer s.forms.Put(sc)
 		if ok, err := s.readSigned(c, sc); !ok {
 			return err
 		}
@@ -77,7 +79,7 @@ func (s *Server) signedForm(h func(c echo.Context, sc *formScratch, received tim
 // The checks run cheapest and least trusting first: nothing from the body
 // is believed before the signature is checked, and the signature cannot be
 // checked before the body is read as a form.
-func (s *Server) readSigned(c echo.Context, sc *formScratch) (bool, error) {
+func (s *Server) readSigned(c echo.Context, sc *callback.Form) (bool, error) {
 	r := c.Request()
 	if r.Method != http.MethodPost {
 		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
@@ -90,15 +92,15 @@ func (s *Server) readSigned(c echo.Context, sc *formScratch) (bool, error) {
 	if ok, err := s.readForm(c, sc); !ok {
 		return false, err
 	}
-	if s.verify != nil && !s.verify.valid(sc, r.Header.Get(SignatureHeader)) {
+	if s.verify != nil && !s.verify.Valid(sc, r.Header.Get(callback.SignatureHeader)) {
 		s.metrics.signatureFailures.Inc()
 		if s.warnLimit.Allow() {
 			s.log.Warn("invalid signature",
 				zap.String("path", r.URL.Path),
-				zap.String("url", truncateBytes(sc.signedURL(), maxLoggedURL)),
-				zap.Bool("signature_present", r.Header.Get(SignatureHeader) != ""),
+				zap.String("url", callback.TruncateBytes(sc.SignedURL(), maxLoggedURL)),
+				zap.Bool("signature_present", r.Header.Get(callback.SignatureHeader) != ""),
 				zap.String("remote_addr", r.RemoteAddr),
-				zap.String("reservation_sid", truncateBytes(sc.get("ReservationSid"), 40)))
+				zap.String("reservation_sid", callback.TruncateBytes(sc.Get("ReservationSid"), 40)))
 		}
 		return false, writeError(c, http.StatusForbidden, "invalid signature", "")
 	}
@@ -110,20 +112,20 @@ func (s *Server) readSigned(c echo.Context, sc *formScratch) (bool, error) {
 // a replay of it) sending something we cannot read: worth a warning every
 // time.
 func (s *Server) malformed(c echo.Context, msg string, err error, fields map[string]string) error {
-	var fe *FieldError
+	var fe *callback.FieldError
 	if !errors.As(err, &fe) {
-		fe = &FieldError{Problem: err.Error()}
+		fe = &callback.FieldError{Problem: err.Error()}
 	}
 	s.log.Warn(msg,
 		zap.String("field", fe.Field),
 		zap.String("problem", fe.Problem),
-		zap.String("reservation_sid", truncate(fields["ReservationSid"], 40)))
+		zap.String("reservation_sid", callback.Truncate(fields["ReservationSid"], 40)))
 	return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
 }
 
 // answer writes the decision: the instruction JSON in respond mode, or in
 // update mode an empty 200 once the update is queued.
-func (s *Server) answer(c echo.Context, cb *Callback, d *policy.Decision, received time.Time) error {
+func (s *Server) answer(c echo.Context, cb *callback.Callback, d *policy.Decision, received time.Time) error {
 	if d.Mode == policy.Update {
 		return s.handOff(c, cb, d, received)
 	}
@@ -137,7 +139,7 @@ func (s *Server) answer(c echo.Context, cb *Callback, d *policy.Decision, receiv
 // handOff answers an update-mode decision: the reservation update goes to the
 // REST updater and TaskRouter gets an empty 200, which tells it to wait for
 // that update.
-func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, received time.Time) error {
+func (s *Server) handOff(c echo.Context, cb *callback.Callback, d *policy.Decision, received time.Time) error {
 	if s.enqueue == nil {
 		s.log.Error("update-mode decision but no REST updater is configured",
 			zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
@@ -172,16 +174,11 @@ func (s *Server) handOff(c echo.Context, cb *Callback, d *policy.Decision, recei
 	return c.NoContent(http.StatusOK)
 }
 
-// CallbackDetail is the message of the debug line that carries a decided
-// callback whole (every form field, the attributes, the arrival time):
-// assignd replay reads captured logs by it.
-const CallbackDetail = "callback detail"
-
 // logDecision writes the one info line per decided callback; attributes and
 // instruction parameters, which may hold phone numbers, only at debug. The
 // debug "callback detail" line carries every form field and the arrival
 // time, so that "assignd replay" can rebuild the callback from it.
-func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, received time.Time, took time.Duration) {
+func (s *Server) logDecision(cb *callback.Callback, d *policy.Decision, hash string, received time.Time, took time.Duration) {
 	s.log.Info("callback decided",
 		zap.String("reservation_sid", cb.ReservationSid),
 		zap.String("task_sid", cb.TaskSid),
@@ -202,7 +199,7 @@ func (s *Server) logDecision(cb *Callback, d *policy.Decision, hash string, rece
 			zap.String("rule", sk.Rule),
 			zap.String("detail", sk.Detail))
 	}
-	if ce := s.log.Check(zap.DebugLevel, CallbackDetail); ce != nil {
+	if ce := s.log.Check(zap.DebugLevel, callback.DetailMessage); ce != nil {
 		task, worker := cb.Attributes()
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
@@ -222,7 +219,7 @@ func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
 		s.log.Warn("callback refused",
 			zap.Int("status", code),
 			zap.String("problem", msg),
-			zap.String("field", truncate(field, 64)),
+			zap.String("field", callback.Truncate(field, 64)),
 			zap.String("remote_addr", c.Request().RemoteAddr))
 	}
 	return writeError(c, code, msg, field)

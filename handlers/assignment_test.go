@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -146,7 +148,7 @@ func signedRequestTo(t *testing.T, token, target string, form url.Values) *http.
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(SignatureHeader, testkit.Sign(token, target, form))
+	req.Header.Set(callback.SignatureHeader, testkit.Sign(token, target, form))
 	return req
 }
 
@@ -169,7 +171,7 @@ func TestAssignmentRefusals(t *testing.T) {
 		return signedRequest(testToken, target, f)
 	}
 	big := valid()
-	big.Set("Padding", strings.Repeat("x", MaxBodyBytes))
+	big.Set("Padding", strings.Repeat("x", callback.MaxBodyBytes))
 
 	tests := []struct {
 		name      string
@@ -239,7 +241,7 @@ func TestAssignmentRefusals(t *testing.T) {
 				f.Add("WorkerSid", "WK66666666666666666666666666666666")
 				f.Add("TaskSid", "WT55555555555555555555555555555555")
 				r := signedRequest(testToken, target, f)
-				r.Header.Del(SignatureHeader)
+				r.Header.Del(callback.SignatureHeader)
 				return r
 			},
 			code: 400, body: `{"error":"field is given more than once","field":"TaskSid"}`,
@@ -248,7 +250,7 @@ func TestAssignmentRefusals(t *testing.T) {
 			name: "no signature is 403",
 			req: func() *http.Request {
 				r := signedRequest(testToken, target, valid())
-				r.Header.Del(SignatureHeader)
+				r.Header.Del(callback.SignatureHeader)
 				return r
 			},
 			code: 403, body: `{"error":"invalid signature"}`, sigFailed: true,
@@ -297,7 +299,9 @@ func TestAssignmentRefusals(t *testing.T) {
 		},
 		{
 			name: "signed but attributes too deep is 400",
-			req:  func() *http.Request { return signedWith(func(f url.Values) { f.Set("WorkerAttributes", nested(100)) }) },
+			req: func() *http.Request {
+				return signedWith(func(f url.Values) { f.Set("WorkerAttributes", hostileNested(100, false)) })
+			},
 			code: 400, body: `{"error":"WorkerAttributes: is nested deeper than 64 levels","field":"WorkerAttributes"}`,
 		},
 		{
@@ -621,7 +625,7 @@ func TestAfterDecisionSeesEveryAnsweredCallback(t *testing.T) {
 	updater := &fakeUpdater{}
 	env := newTestServer(t, func(o *Options) {
 		o.Enqueue = updater.Enqueue
-		o.AfterDecision = func(d *Decided) {
+		o.AfterDecision = func(d *callback.Decided) {
 			mu.Lock()
 			defer mu.Unlock()
 			if d.Policy == nil || d.Input == nil || d.Callback == nil {

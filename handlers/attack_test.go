@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"bufio"
 	"bytes"
 	"net/http"
@@ -13,19 +15,19 @@ import (
 	"time"
 )
 
-// The bounds of TestAttackHostileForms, from issue 11: TaskRouter gives up
-// on a callback after 5 s, and the Deployment's memory limit is 256 MiB.
+// The size of TestAttackHostileForms and its memory bound: the
+// Deployment's memory limit is 256 MiB. Its latencies are only logged:
+// speed is measured as a ratio to the floor in the benchmarks and the
+// load test, never asserted against a wall clock.
 const (
-	attackers        = 24
-	attackRounds     = 50 // bodies each attacker sends, one after another
-	attackFields     = 10000
-	attackRefuseIn   = 100 * time.Millisecond
-	attackRSSGrowth  = 32 << 20
-	attackGenuineP99 = 50 * time.Millisecond
+	attackers       = 24
+	attackRounds    = 50 // bodies each attacker sends, one after another
+	attackFields    = 10000
+	attackRSSGrowth = 32 << 20
 )
 
 // attackBody is an unsigned form of attackFields one-letter fields, padded
-// to just under MaxBodyBytes: the body that, before the form limits, made
+// to just under callback.MaxBodyBytes: the body that, before the form limits, made
 // one signature check allocate 650 MB.
 func attackBody() []byte {
 	var b bytes.Buffer
@@ -36,7 +38,7 @@ func attackBody() []byte {
 		b.WriteByte(byte('a' + i%26))
 		b.WriteString("=xxx")
 	}
-	b.WriteString(strings.Repeat("x", MaxBodyBytes-1-b.Len()))
+	b.WriteString(strings.Repeat("x", callback.MaxBodyBytes-1-b.Len()))
 	return b.Bytes()
 }
 
@@ -62,20 +64,20 @@ func rssBytes(t *testing.T) int64 {
 	return 0
 }
 
-// TestAttackHostileForms runs issue 11's attack against a real listener:
-// 24 clients at once send unsigned 64 KiB bodies of 10,000 one-letter
-// fields, while genuine signed callbacks keep coming. Every attack body
-// must be refused within 100 ms, the process may grow by less than 32 MiB
-// (its RSS; processMemory says what is measured under the race detector),
-// and every genuine callback must be answered 200 with p99 under 50 ms
-// (asserted only without the race detector: see latencyBound).
+// TestAttackHostileForms runs a hostile-form attack against a real
+// listener: 24 clients at once send unsigned 64 KiB bodies of 10,000
+// one-letter fields, while genuine signed callbacks keep coming. Every
+// attack body must be refused with 413 before any HMAC, the process may
+// grow by less than 32 MiB (its RSS; processMemory says what is measured
+// under the race detector), and every genuine callback must be answered
+// 200. The latencies of both are logged, not asserted.
 func TestAttackHostileForms(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the attack takes a few seconds")
 	}
 	h := startHostile(t)
 	body := attackBody()
-	if len(body) >= MaxBodyBytes || bytes.Count(body, []byte{'&'})+1 != attackFields {
+	if len(body) >= callback.MaxBodyBytes || bytes.Count(body, []byte{'&'})+1 != attackFields {
 		t.Fatalf("attack body of %d bytes and %d fields", len(body), bytes.Count(body, []byte{'&'})+1)
 	}
 	attackClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: attackers, DisableCompression: true}, Timeout: 10 * time.Second}
@@ -141,7 +143,8 @@ func TestAttackHostileForms(t *testing.T) {
 	})
 
 	var mu sync.Mutex
-	var slow, wrong []string
+	var wrong []string
+	var refusals []time.Duration
 	var wg sync.WaitGroup
 	for range attackers {
 		wg.Go(func() {
@@ -153,8 +156,8 @@ func TestAttackHostileForms(t *testing.T) {
 					wrong = append(wrong, err.Error())
 				case a.code != http.StatusRequestEntityTooLarge || a.body != `{"error":"body is not a valid form: more than 100 fields"}`:
 					wrong = append(wrong, strconv.Itoa(a.code)+" "+a.body)
-				case latencyBound && a.took > attackRefuseIn:
-					slow = append(slow, a.took.String())
+				default:
+					refusals = append(refusals, a.took)
 				}
 				mu.Unlock()
 			}
@@ -168,8 +171,9 @@ func TestAttackHostileForms(t *testing.T) {
 	if len(wrong) > 0 {
 		t.Errorf("%d attack bodies not refused with 413: %q", len(wrong), wrong[:min(len(wrong), 5)])
 	}
-	if len(slow) > 0 {
-		t.Errorf("%d of %d attack bodies took over %s to refuse: %v", len(slow), attackers*attackRounds, attackRefuseIn, slow[:min(len(slow), 5)])
+	if len(refusals) > 0 {
+		slices.Sort(refusals)
+		t.Logf("%d attack bodies refused: median %s, worst %s", len(refusals), refusals[len(refusals)/2], refusals[len(refusals)-1])
 	}
 	growth := peak - baseline
 	t.Logf("memory %d MiB before, peak %d MiB during the attack (+%d KiB)", baseline>>20, peak>>20, growth>>10)
@@ -185,9 +189,6 @@ func TestAttackHostileForms(t *testing.T) {
 	slices.Sort(genuine)
 	p99 := genuine[(len(genuine)*99+99)/100-1]
 	t.Logf("%d genuine callbacks during the attack: median %s, p99 %s, worst %s", len(genuine), genuine[len(genuine)/2], p99, genuine[len(genuine)-1])
-	if latencyBound && p99 > attackGenuineP99 {
-		t.Errorf("genuine callbacks' p99 was %s during the attack; want under %s", p99, attackGenuineP99)
-	}
 }
 
 func errString(err error) string {

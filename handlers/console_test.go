@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"bytes"
 	"encoding/json"
 	"io"
@@ -208,9 +210,9 @@ func TestExplainAPIBadInput(t *testing.T) {
 		{"now not RFC 3339", "application/json", `{"now":"tomorrow"}`, 400, "now", []string{"now: not an RFC 3339 time"}},
 		{"callback and task", "application/json", `{"callback":"TaskSid=WT1","task":{}}`, 400, "callback", []string{"not both"}},
 		{"malformed callback", "application/json", `{"callback":"TaskAttributes=%7Bnope"}`, 400, "", []string{"malformed callback"}},
-		{"callback over serve's field limit", "application/json", `{"callback":"` + strings.Repeat("a=1&", MaxFormFields) + `b=2"}`, 400, "callback", []string{"more than 100 fields"}},
+		{"callback over serve's field limit", "application/json", `{"callback":"` + strings.Repeat("a=1&", callback.MaxFormFields) + `b=2"}`, 400, "callback", []string{"more than 100 fields"}},
 		{"callback field without a name", "application/json", `{"callback":"=x&TaskSid=WT1"}`, 400, "callback", []string{"a field has no name"}},
-		{"oversized", "application/json", `{"task":{"x":"` + strings.Repeat("a", MaxBodyBytes) + `"}}`, 413, "", []string{"request body over 65536 bytes"}},
+		{"oversized", "application/json", `{"task":{"x":"` + strings.Repeat("a", callback.MaxBodyBytes) + `"}}`, 413, "", []string{"request body over 65536 bytes"}},
 		{"form content type", "application/x-www-form-urlencoded", `task=%7B%7D`, 415, "", []string{"content-type must be application/json"}},
 		{"text content type", "text/plain", `{}`, 415, "", []string{"content-type must be application/json"}},
 		{"no content type", "", `{}`, 415, "", []string{"content-type must be application/json"}},
@@ -400,7 +402,7 @@ func TestDecisionLogRing(t *testing.T) {
 		if i%2 == 1 {
 			rule = "b"
 		}
-		l.Observe(&Decided{Callback: &Callback{ReservationSid: "WR" + strings.Repeat("0", 3) + string(rune('0'+i%10))},
+		l.Observe(&callback.Decided{Callback: &callback.Callback{ReservationSid: "WR" + strings.Repeat("0", 3) + string(rune('0'+i%10))},
 			Decision: &policy.Decision{Rule: rule, Instruction: policy.Instruction{Name: "accept"}, Mode: policy.Respond,
 				Skipped: []policy.Skip{{Rule: "c"}}},
 			Received: time.Unix(int64(i), 0)})

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -72,9 +74,9 @@ func FuzzParseCallback(f *testing.F) {
 		if err != nil {
 			return
 		}
-		cb, err := ParseCallback(form)
+		cb, err := callback.Parse(form)
 		if err != nil {
-			var fe *FieldError
+			var fe *callback.FieldError
 			_, nameless := form[""]
 			if !errors.As(err, &fe) || (fe.Field == "" && !nameless) || fe.Problem == "" {
 				t.Fatalf("error %#v is not a FieldError naming a field", err)
@@ -185,10 +187,10 @@ func FuzzAssignmentHandler(f *testing.F) {
 		}
 
 		// What the handler should have made of a form body it read.
-		var cb *Callback
+		var cb *callback.Callback
 		var parseErr error
 		isForm := false
-		if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == formContentType && len(body) <= MaxBodyBytes {
+		if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == formContentType && len(body) <= callback.MaxBodyBytes {
 			// The form limits come first, before the form is read.
 			if over := overFormLimits(string(body)); over != "" {
 				if code != http.StatusRequestEntityTooLarge || string(got) != `{"error":"body is not a valid form: `+over+`"}` {
@@ -204,7 +206,7 @@ func FuzzAssignmentHandler(f *testing.F) {
 					return
 				}
 				isForm = true
-				cb, parseErr = ParseCallback(form)
+				cb, parseErr = callback.Parse(form)
 			}
 		}
 
@@ -246,11 +248,11 @@ func FuzzAssignmentHandler(f *testing.F) {
 // overFormLimits says how body breaks the form limits, as the handler's
 // refusal words it, or returns "" if it does not.
 func overFormLimits(body string) string {
-	if strings.Count(body, "&")+1 > MaxFormFields {
+	if strings.Count(body, "&")+1 > callback.MaxFormFields {
 		return "more than 100 fields"
 	}
 	for seg := range strings.SplitSeq(body, "&") {
-		if name, _, _ := strings.Cut(seg, "="); len(name) > MaxFieldNameBytes {
+		if name, _, _ := strings.Cut(seg, "="); len(name) > callback.MaxFieldNameBytes {
 			return "a field name is longer than 64 bytes"
 		}
 	}

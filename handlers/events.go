@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"net/http"
 	"time"
 
@@ -23,8 +25,8 @@ const EventsPath = "/taskrouter/events"
 // a 400 naming the field. The outcome is attributed to the rule that
 // decided the reservation, remembered if this process decided it, else
 // decided again with the running policy from the event's own fields.
-func (s *Server) event(c echo.Context, sc *formScratch, received time.Time) error {
-	eventType := sc.get("EventType")
+func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) error {
+	eventType := sc.Get("EventType")
 	if len(eventType) == 0 {
 		return writeError(c, http.StatusBadRequest, "EventType: is required", "EventType")
 	}
@@ -36,9 +38,9 @@ func (s *Server) event(c echo.Context, sc *formScratch, received time.Time) erro
 		return s.noContent(c)
 	}
 	pol := s.store.Current()
-	fields := sc.fieldMap()
+	fields := sc.Fields()
 	reads, _ := s.readsFor(pol)
-	cb, err := parseFields(fields, reads)
+	cb, err := callback.ParseFields(fields, reads)
 	if err != nil {
 		return s.malformed(c, "malformed event", err, fields)
 	}

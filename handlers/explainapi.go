@@ -15,6 +15,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/callback"
 )
 
 // explainRequest is the body of POST /-/explain. Every key is optional:
@@ -60,11 +62,11 @@ func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 // explain answers POST /-/explain with what "assignd explain -format json"
 // prints for the running policy.
 func (c *console) explain(ctx echo.Context) error {
-	body, err := io.ReadAll(http.MaxBytesReader(ctx.Response(), ctx.Request().Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(ctx.Response(), ctx.Request().Body, callback.MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return writeError(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", MaxBodyBytes), "")
+		return writeError(ctx, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", callback.MaxBodyBytes), "")
 	case err != nil:
 		return writeError(ctx, http.StatusBadRequest, "reading request: "+err.Error(), "")
 	}
@@ -76,7 +78,7 @@ func (c *console) explain(ctx echo.Context) error {
 	if p == nil {
 		return writeError(ctx, http.StatusServiceUnavailable, "no policy loaded", "")
 	}
-	cb, err := ParseCallback(form)
+	cb, err := callback.Parse(form)
 	if err != nil {
 		return writeError(ctx, http.StatusBadRequest, "malformed callback: "+err.Error(), "")
 	}
@@ -146,25 +148,24 @@ func decodeKey(req *explainRequest, key string, raw json.RawMessage) error {
 
 // form builds the callback form the request describes.
 func (req *explainRequest) form() (url.Values, *requestError) {
-	var form url.Values
+	spec := callback.Spec{Task: compactOr(req.Task), Worker: compactOr(req.Worker)}
 	if req.Callback != "" {
 		if req.Task != nil || req.Worker != nil {
 			return nil, badRequest("callback", "callback: give a captured callback or task and worker attributes, not both")
 		}
-		var err error
 		// serve's parser, limits included, as assignd explain -callback
 		// reads a captured body: what the console accepts, serve accepts.
-		if form, err = ParseForm([]byte(strings.TrimRight(req.Callback, "\r\n"))); err != nil {
-			return nil, badRequest("callback", "callback: %v", err)
-		}
-	} else {
-		form = PlaceholderForm(compactOr(req.Task), compactOr(req.Worker))
+		spec.Captured = []byte(req.Callback)
 	}
 	for k, v := range req.Fields {
 		if k == "" {
 			return nil, badRequest("fields", "fields: a field name is empty")
 		}
-		form.Set(k, v)
+		spec.Set = append(spec.Set, callback.Field{Name: k, Value: v})
+	}
+	form, err := spec.Form()
+	if err != nil {
+		return nil, badRequest("callback", "callback: %v", err)
 	}
 	return form, nil
 }
@@ -177,20 +178,4 @@ func compactOr(raw json.RawMessage) string {
 		return "{}"
 	}
 	return b.String()
-}
-
-// placeholderSid fills the SIDs a hand-written explain input leaves out;
-// any well-formed SID will do, since only the policy reads them.
-const placeholderSid = "00000000000000000000000000000000"
-
-// PlaceholderForm returns a callback form with placeholder SIDs and the
-// given task and worker attributes (JSON objects, as TaskRouter sends
-// them), for explaining a decision without a captured callback.
-func PlaceholderForm(task, worker string) url.Values {
-	return url.Values{
-		"AccountSid": {"AC" + placeholderSid}, "WorkspaceSid": {"WS" + placeholderSid}, "WorkflowSid": {"WW" + placeholderSid},
-		"TaskQueueSid": {"WQ" + placeholderSid}, "TaskSid": {"WT" + placeholderSid}, "WorkerSid": {"WK" + placeholderSid},
-		"ReservationSid": {"WR" + placeholderSid}, "TaskAge": {"0"}, "TaskPriority": {"0"},
-		"TaskAttributes": {task}, "WorkerAttributes": {worker},
-	}
 }

@@ -1,120 +1,33 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
-	"slices"
-	"strconv"
-	"sync"
 
 	"github.com/labstack/echo/v4"
-)
 
-// Form limits, checked before any field is unescaped or any signature
-// computed. TaskRouter sends about a dozen fields with names such as
-// "WorkerAttributes"; a form far beyond that is not TaskRouter, and without
-// the limits an unsigned body of 10,000 one-letter fields would cost more
-// to refuse than a genuine callback costs to answer.
-const (
-	// MaxFormFields bounds the fields of a callback body, counted as
-	// net/url counts query parameters: one more than the '&'s.
-	MaxFormFields = 100
-	// MaxFieldNameBytes bounds a field name as sent, before unescaping.
-	MaxFieldNameBytes = 64
+	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/policy"
 )
 
 // maxLoggedURL bounds the URL in the warning for an invalid signature: the
 // request target is the sender's to choose, up to a megabyte of it.
 const maxLoggedURL = 256
 
-// maxPooledBytes is the largest buffer returned to the pool; a larger one,
-// grown by an unusually long URL, is left to the garbage collector.
-const maxPooledBytes = 2 * MaxBodyBytes
-
-// span is a range of formScratch.buf.
-type span struct{ off, end int }
-
-// formField is one field of a scanned form: its name and value, unescaped,
-// side by side in formScratch.buf (the value's span starts where the
-// name's ends), so that one write covers both.
-type formField struct{ name, value span }
-
-// formScratch is one callback's working memory, taken from a pool: the raw
-// body, then the signed URL and every field unescaped, then the signature
-// computed. Nothing in it is allocated per field, so an unsigned body costs
-// no more to refuse than a signed one costs to accept.
-type formScratch struct {
-	body []byte
-	// buf holds the signed URL (buf[:urlEnd]), then name and value of each
-	// field in body order, unescaped.
-	buf    []byte
-	urlEnd int
-	// fields are in name order once scan returns without a problem.
-	fields []formField
-	// sum and enc hold a computed signature: the HMAC-SHA1 and its base64.
-	sum [20]byte
-	enc [28]byte
-}
-
-// scratchPool holds *formScratch values.
-type scratchPool struct{ p sync.Pool }
-
-func (sp *scratchPool) get() *formScratch {
-	if sc, ok := sp.p.Get().(*formScratch); ok {
-		return sc
-	}
-	return &formScratch{body: make([]byte, 0, 4096), buf: make([]byte, 0, 4096), fields: make([]formField, 0, 32)}
-}
-
-func (sp *scratchPool) put(sc *formScratch) {
-	if cap(sc.body) > maxPooledBytes || cap(sc.buf) > maxPooledBytes {
-		return
-	}
-	sc.body, sc.buf, sc.fields, sc.urlEnd = sc.body[:0], sc.buf[:0], sc.fields[:0], 0
-	sp.p.Put(sc)
-}
-
-// readBody reads r, which the caller has limited, into sc.body.
-func (sc *formScratch) readBody(r io.Reader, contentLength int64) error {
-	b := sc.body[:0]
-	if contentLength > 0 && contentLength <= MaxBodyBytes {
-		// One byte more, so that the read that finds EOF needs no growth.
-		b = slices.Grow(b, int(contentLength)+1)
-	}
-	for {
-		if len(b) == cap(b) {
-			b = slices.Grow(b, 4096)
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if errors.Is(err, io.EOF) {
-			sc.body = b
-			return nil
-		}
-		if err != nil {
-			sc.body = b
-			return err
-		}
-	}
-}
-
 // readForm reads the callback body into sc and scans it as a form, after
 // the signed URL when signatures are checked. If it is not a form within
 // the limits, readForm answers the request and returns false and the
 // error of answering it.
-func (s *Server) readForm(c echo.Context, sc *formScratch) (bool, error) {
+func (s *Server) readForm(c echo.Context, sc *callback.Form) (bool, error) {
 	r := c.Request()
-	if r.ContentLength > MaxBodyBytes {
-		return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge(), "")
+	if r.ContentLength > callback.MaxBodyBytes {
+		return false, s.refuse(c, http.StatusRequestEntityTooLarge, callback.TooLarge(), "")
 	}
-	if err := sc.readBody(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes), r.ContentLength); err != nil {
+	if err := sc.ReadBody(http.MaxBytesReader(c.Response(), r.Body, callback.MaxBodyBytes), r.ContentLength); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return false, s.refuse(c, http.StatusRequestEntityTooLarge, tooLarge(), "")
+			return false, s.refuse(c, http.StatusRequestEntityTooLarge, callback.TooLarge(), "")
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// The listener's read timeout ended a body that stalled. Its
@@ -124,224 +37,14 @@ func (s *Server) readForm(c echo.Context, sc *formScratch) (bool, error) {
 		return false, s.refuse(c, http.StatusBadRequest, "reading body: "+err.Error(), "")
 	}
 	if s.verify != nil {
-		sc.buf = s.verify.appendSignedURL(sc.buf[:0], r)
-		sc.urlEnd = len(sc.buf)
+		s.verify.SignURL(sc, r)
 	}
 	// The form's size and syntax are checked before anything in it is
 	// unescaped or signed, so a hostile form costs no more than a real one.
-	if p := sc.scan(); p.code != 0 {
-		return false, s.refuse(c, p.code, p.msg, p.field)
+	if p := sc.Scan(); p.Code != 0 {
+		return false, s.refuse(c, p.Code, p.Msg, p.Field)
 	}
 	return true, nil
-}
-
-// ParseForm parses a callback body as the callback handler does, so that
-// a tool replaying a captured body (explain) accepts what serve accepts: a
-// body over MaxBodyBytes, a form beyond MaxFormFields or
-// MaxFieldNameBytes, a malformed form, a field without a name and a
-// repeated field are refused with the messages serve answers; a repeated
-// field as a *FieldError. The result holds one value per field, for
-// ParseCallback.
-func ParseForm(body []byte) (url.Values, error) {
-	if len(body) > MaxBodyBytes {
-		return nil, errors.New(tooLarge())
-	}
-	sc := &formScratch{body: body}
-	if p := sc.scan(); p.code != 0 {
-		if p.field != "" {
-			return nil, &FieldError{Field: p.field, Problem: p.msg}
-		}
-		return nil, errors.New(p.msg)
-	}
-	form := make(url.Values, len(sc.fields))
-	for k, v := range sc.fieldMap() {
-		form[k] = []string{v}
-	}
-	return form, nil
-}
-
-// tooLarge is the refusal of a body over MaxBodyBytes.
-func tooLarge() string { return "body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes" }
-
-// formProblem is why a form was refused before its signature was checked;
-// the zero value is no problem.
-type formProblem struct {
-	code       int
-	msg, field string
-}
-
-// Problems with the same wording as url.ParseQuery's, which the handler
-// used before, so that answers do not change.
-var (
-	tooManyFields = formProblem{http.StatusRequestEntityTooLarge, "body is not a valid form: more than " + strconv.Itoa(MaxFormFields) + " fields", ""}
-	nameTooLong   = formProblem{http.StatusRequestEntityTooLarge, "body is not a valid form: a field name is longer than " + strconv.Itoa(MaxFieldNameBytes) + " bytes", ""}
-	semicolon     = formProblem{http.StatusBadRequest, "body is not a valid form: invalid semicolon separator in query", ""}
-	nameless      = formProblem{http.StatusBadRequest, "body is not a valid form: a field has no name", ""}
-)
-
-// scan reads sc.body as a form into sc.buf and sc.fields, after the signed
-// URL the caller wrote to sc.buf[:sc.urlEnd] (none when signatures are not
-// checked). It refuses what
-// url.ParseQuery refused, with its messages, and what the handler refused
-// after it (nameless and repeated fields), in that order; but first the
-// limits, before anything is unescaped.
-func (sc *formScratch) scan() formProblem {
-	body := sc.body
-	if bytes.Count(body, []byte{'&'})+1 > MaxFormFields {
-		return tooManyFields
-	}
-	// The first pass checks without writing: limits, then syntax.
-	var badEscape []byte
-	hasSemicolon, hasNameless := false, false
-	for rest := body; len(rest) > 0; {
-		var seg []byte
-		seg, rest, _ = bytes.Cut(rest, []byte{'&'})
-		name, value, _ := bytes.Cut(seg, []byte{'='})
-		if len(name) > MaxFieldNameBytes {
-			return nameTooLong
-		}
-		if bytes.IndexByte(seg, ';') >= 0 {
-			hasSemicolon = true
-			continue
-		}
-		if len(seg) == 0 {
-			continue
-		}
-		if badEscape == nil {
-			if badEscape = invalidEscape(name); badEscape == nil {
-				badEscape = invalidEscape(value)
-			}
-		}
-		hasNameless = hasNameless || len(name) == 0
-	}
-	switch {
-	case hasSemicolon: // ParseQuery reports it over any bad escape
-		return semicolon
-	case badEscape != nil:
-		return formProblem{http.StatusBadRequest, "body is not a valid form: " + url.EscapeError(badEscape).Error(), ""}
-	case hasNameless:
-		return nameless
-	}
-	// The second pass writes every field, unescaped, after the URL. The
-	// unescaped form is never longer than the body, so buf grows at most
-	// once.
-	buf := slices.Grow(sc.buf[:sc.urlEnd], len(body))
-	fields := sc.fields[:0]
-	for rest := body; len(rest) > 0; {
-		var seg []byte
-		seg, rest, _ = bytes.Cut(rest, []byte{'&'})
-		if len(seg) == 0 {
-			continue
-		}
-		name, value, _ := bytes.Cut(seg, []byte{'='})
-		var f formField
-		f.name.off = len(buf)
-		buf = appendUnescaped(buf, name)
-		f.name.end, f.value.off = len(buf), len(buf)
-		buf = appendUnescaped(buf, value)
-		f.value.end = len(buf)
-		fields = append(fields, f)
-	}
-	sc.buf, sc.fields = buf, fields
-	slices.SortFunc(fields, func(a, b formField) int {
-		return bytes.Compare(buf[a.name.off:a.name.end], buf[b.name.off:b.name.end])
-	})
-	for i := 1; i < len(fields); i++ {
-		if name := sc.name(i); bytes.Equal(name, sc.name(i-1)) {
-			// The first repeated name in name order, as before.
-			return formProblem{http.StatusBadRequest, "field is given more than once", string(name)}
-		}
-	}
-	return formProblem{}
-}
-
-// name is the unescaped name of field i.
-func (sc *formScratch) name(i int) []byte {
-	f := sc.fields[i]
-	return sc.buf[f.name.off:f.name.end]
-}
-
-// signedURL is the URL scan was given.
-func (sc *formScratch) signedURL() []byte { return sc.buf[:sc.urlEnd] }
-
-// fieldMap returns the fields as a map of strings that outlive sc. All of
-// them share one string, so this costs one copy of the form and the map.
-func (sc *formScratch) fieldMap() map[string]string {
-	s := string(sc.buf[sc.urlEnd:])
-	m := make(map[string]string, len(sc.fields))
-	for _, f := range sc.fields {
-		m[s[f.name.off-sc.urlEnd:f.name.end-sc.urlEnd]] = s[f.value.off-sc.urlEnd : f.value.end-sc.urlEnd]
-	}
-	return m
-}
-
-// get returns the value of the field named name, unescaped, if there is one.
-func (sc *formScratch) get(name string) []byte {
-	for _, f := range sc.fields {
-		if string(sc.buf[f.name.off:f.name.end]) == name {
-			return sc.buf[f.value.off:f.value.end]
-		}
-	}
-	return nil
-}
-
-// invalidEscape returns the first malformed %-escape in s, as much of it
-// as url.QueryUnescape quotes in its error, or nil.
-func invalidEscape(s []byte) []byte {
-	for i := bytes.IndexByte(s, '%'); i >= 0; {
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-			return s[i:min(i+3, len(s))]
-		}
-		j := bytes.IndexByte(s[i+3:], '%')
-		if j < 0 {
-			return nil
-		}
-		i += 3 + j
-	}
-	return nil
-}
-
-// appendUnescaped appends s, a form name or value that invalidEscape
-// passed, to dst, unescaped as url.QueryUnescape would.
-func appendUnescaped(dst, s []byte) []byte {
-	if bytes.IndexByte(s, '%') < 0 && bytes.IndexByte(s, '+') < 0 {
-		return append(dst, s...)
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '+':
-			dst = append(dst, ' ')
-		case '%':
-			dst = append(dst, unHex(s[i+1])<<4|unHex(s[i+2]))
-			i += 2
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unHex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
-}
-
-// truncateBytes is truncate for bytes, copying at most n of them.
-func truncateBytes(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	return string(b[:n]) + "..."
 }
 
 // isFormType reports whether ct is the form media type, with parameters or
@@ -360,4 +63,42 @@ func (s *Server) writeReply(c echo.Context, body []byte) error {
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(body)
 	return err
+}
+
+// policyReads is the keys one policy reads, kept while it is current.
+type policyReads struct {
+	pol, shadow *policy.Policy
+	reads       policy.Reads
+}
+
+// readsFor returns what pol reads, for ParseFields: the first callback
+// after a reload walks the policy's rules, the others reuse the answer.
+// Without a policy nothing is decoded, but the attributes are still
+// checked. It is nil, decode everything, for a policy that reads a root
+// the projection does not know.
+//
+// With a shadow policy, it is what either policy reads: the shadow decides
+// on the same Input after the answer, and must see every key it reads. It
+// returns that shadow policy too, the one the Input suits, since the
+// shadow may be reloaded before it decides.
+func (s *Server) readsFor(pol *policy.Policy) (*policy.Reads, *policy.Policy) {
+	var shadow *policy.Policy
+	if s.shadow != nil {
+		shadow = s.shadow.Store.Current()
+	}
+	cached := s.reads.Load()
+	if cached == nil || cached.pol != pol || cached.shadow != shadow {
+		cached = &policyReads{pol: pol, shadow: shadow}
+		if pol != nil {
+			cached.reads = pol.Reads()
+		}
+		if shadow != nil {
+			cached.reads = cached.reads.Union(shadow.Reads())
+		}
+		s.reads.Store(cached)
+	}
+	if cached.reads.All {
+		return nil, shadow
+	}
+	return &cached.reads, shadow
 }

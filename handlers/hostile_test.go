@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"bufio"
 	"encoding/json"
 	"errors"
@@ -113,7 +115,7 @@ func (h *hostileServer) request(t *testing.T, contentType string, body io.Reader
 		req.Header.Set("Content-Type", contentType)
 	}
 	if sig != "" {
-		req.Header.Set(SignatureHeader, sig)
+		req.Header.Set(callback.SignatureHeader, sig)
 	}
 	return req
 }
@@ -271,12 +273,12 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{"body over the limit with Content-Length", func(t *testing.T, h *hostileServer) {
 			f := callbackForm(`{}`)
-			f.Set("Padding", strings.Repeat("x", MaxBodyBytes))
+			f.Set("Padding", strings.Repeat("x", callback.MaxBodyBytes))
 			h.do(t, h.signedForm(t, f)).expect(t, 413, tooLarge)
 		}},
 		{"body over the limit, chunked", func(t *testing.T, h *hostileServer) {
 			f := callbackForm(`{}`)
-			f.Set("Padding", strings.Repeat("x", MaxBodyBytes))
+			f.Set("Padding", strings.Repeat("x", callback.MaxBodyBytes))
 			// A reader of unknown length makes the client send it chunked,
 			// so only the MaxBytesReader can stop it.
 			body := io.MultiReader(strings.NewReader(f.Encode()))
@@ -384,7 +386,7 @@ func TestHostileInput(t *testing.T) {
 		}},
 		{"attributes nested 10,000 deep in objects", func(t *testing.T, h *hostileServer) {
 			body := hostileRawBody(hostileNested(10000, false))
-			if len(body) >= MaxBodyBytes {
+			if len(body) >= callback.MaxBodyBytes {
 				t.Fatalf("body of %d bytes does not fit the limit", len(body))
 			}
 			h.do(t, h.signedBody(t, body)).expect(t, 400, `{"error":"TaskAttributes: is nested deeper than 64 levels","field":"TaskAttributes"}`)
@@ -408,7 +410,7 @@ func TestHostileInput(t *testing.T) {
 		}},
 		{"as many attribute keys as fit under the limit", func(t *testing.T, h *hostileServer) {
 			n := 1000
-			for len(hostileRawBody(hostileKeys(n+500))) < MaxBodyBytes {
+			for len(hostileRawBody(hostileKeys(n+500))) < callback.MaxBodyBytes {
 				n += 500
 			}
 			a := h.do(t, h.signedBody(t, hostileRawBody(hostileKeys(n))))
@@ -420,18 +422,18 @@ func TestHostileInput(t *testing.T) {
 		}},
 		{"100 form fields, the most a form may have", func(t *testing.T, h *hostileServer) {
 			f := callbackForm(`{}`)
-			for i := len(f); i < MaxFormFields; i++ {
+			for i := len(f); i < callback.MaxFormFields; i++ {
 				f.Set(strconv.FormatInt(int64(i), 36), "")
 			}
 			a := h.do(t, h.signedForm(t, f))
 			a.expect(t, 200, `{"instruction":"accept"}`)
 			if a.took > 2*time.Second {
-				t.Errorf("%d fields took %s; want well under TaskRouter's 5s", MaxFormFields, a.took)
+				t.Errorf("%d fields took %s; want well under TaskRouter's 5s", callback.MaxFormFields, a.took)
 			}
 		}},
 		{"101 form fields, signed", func(t *testing.T, h *hostileServer) {
 			f := callbackForm(`{}`)
-			for i := len(f); i < MaxFormFields+1; i++ {
+			for i := len(f); i < callback.MaxFormFields+1; i++ {
 				f.Set(strconv.FormatInt(int64(i), 36), "")
 			}
 			h.do(t, h.signedForm(t, f)).expect(t, 413, `{"error":"body is not a valid form: more than 100 fields"}`)
@@ -442,17 +444,17 @@ func TestHostileInput(t *testing.T) {
 				f.Set(strconv.FormatInt(int64(i), 36), "")
 			}
 			req := h.request(t, formContentType, strings.NewReader(f.Encode()), "")
-			if req.ContentLength >= MaxBodyBytes {
+			if req.ContentLength >= callback.MaxBodyBytes {
 				t.Fatalf("body of %d bytes does not fit the limit", req.ContentLength)
 			}
 			h.do(t, req).expect(t, 413, `{"error":"body is not a valid form: more than 100 fields"}`)
 		}},
 		{"a field name of 65 bytes", func(t *testing.T, h *hostileServer) {
-			h.do(t, h.signedForm(t, hostileWith(strings.Repeat("N", MaxFieldNameBytes+1), "x"))).
+			h.do(t, h.signedForm(t, hostileWith(strings.Repeat("N", callback.MaxFieldNameBytes+1), "x"))).
 				expect(t, 413, `{"error":"body is not a valid form: a field name is longer than 64 bytes"}`)
 		}},
 		{"a field name of 64 bytes is fine", func(t *testing.T, h *hostileServer) {
-			h.do(t, h.signedForm(t, hostileWith(strings.Repeat("N", MaxFieldNameBytes), "x"))).expect(t, 200, `{"instruction":"accept"}`)
+			h.do(t, h.signedForm(t, hostileWith(strings.Repeat("N", callback.MaxFieldNameBytes), "x"))).expect(t, 200, `{"instruction":"accept"}`)
 		}},
 		{"TaskAge beyond int64", func(t *testing.T, h *hostileServer) {
 			h.do(t, h.signedForm(t, hostileWith("TaskAge", "99999999999999999999"))).
@@ -545,7 +547,7 @@ func TestHostileInput(t *testing.T) {
 						}
 						req.Header.Set("Content-Type", formContentType)
 						if sig != "" {
-							req.Header.Set(SignatureHeader, sig)
+							req.Header.Set(callback.SignatureHeader, sig)
 						}
 						a, err := h.send(req)
 						if err != nil || a.code != 403 || a.body != `{"error":"invalid signature"}` {

@@ -7,13 +7,6 @@ import (
 	"testing"
 )
 
-// latencyBound is false under the race detector: it makes every memory
-// access several times slower, and the race run shares two cores with every
-// other package's tests, so latencies are only logged there. .ci/run runs
-// the attack test again without the detector, alone, where the issue's
-// bounds hold. The memory and status checks hold in both.
-const latencyBound = false
-
 // processMemory is the memory the attack test bounds. Under the race
 // detector the RSS is mostly the detector's shadow memory, several times
 // every byte the process touches, which production does not have; so this

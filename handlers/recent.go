@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,7 +51,7 @@ type ruleCounters struct{ decisions, skips atomic.Uint64 }
 func NewDecisionLog() *DecisionLog { return &DecisionLog{} }
 
 // Observe records d. It copies what it keeps, as AfterDecision requires.
-func (l *DecisionLog) Observe(d *Decided) {
+func (l *DecisionLog) Observe(d *callback.Decided) {
 	dec := d.Decision
 	r := &RecentDecision{At: d.Received, Rule: dec.Rule, Instruction: dec.Instruction.Name, Mode: dec.Mode, Took: d.Took}
 	if d.Callback != nil {

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/time/rate"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
@@ -32,10 +33,6 @@ import (
 // AssignmentPath is where TaskRouter POSTs assignment callbacks, below the
 // service root (after an ingress has stripped any path prefix).
 const AssignmentPath = "/taskrouter/assignment"
-
-// MaxBodyBytes bounds a callback body. A real one is well under 16 KiB:
-// TaskRouter caps each attributes field at 4096 characters.
-const MaxBodyBytes = 64 << 10
 
 // Timeouts for both listeners, so that slow or idle clients cannot pin
 // connections. TaskRouter gives up on a callback after 5 s, so nothing
@@ -77,7 +74,7 @@ type Options struct {
 	// (shadow evaluation, the decision memory, the console's recent
 	// decisions) can never change or delay what TaskRouter is told. It must
 	// be quick and must not keep the pointers it is given.
-	AfterDecision func(*Decided)
+	AfterDecision func(*callback.Decided)
 	// Outcomes, when set, serves POST /taskrouter/events, which counts the
 	// reservation outcomes TaskRouter's event callbacks report, by the rule
 	// that decided each; GET /-/policy then shows each rule's counts.
@@ -95,7 +92,7 @@ type Server struct {
 	enqueue func(handoff.Update) error
 	now     func() time.Time
 	// verify is nil in development mode, which skips signature checks.
-	verify  *verifier
+	verify  *callback.Verifier
 	metrics *metrics
 
 	log      *zap.Logger // callback log
@@ -107,13 +104,13 @@ type Server struct {
 
 	shuttingDown  atomic.Bool
 	beforeDecide  func()
-	afterDecision func(*Decided)
+	afterDecision func(*callback.Decided)
 	// shadow is set by AddShadowAdmin; nil without a shadow policy.
 	shadow *ShadowAdmin
 	// outcomes is nil without an events endpoint.
 	outcomes *outcome.Tracker
 	// forms holds the callback handler's per-request working memory.
-	forms scratchPool
+	forms callback.FormPool
 	// reads caches what the current policy reads (see readsFor).
 	reads atomic.Pointer[policyReads]
 	// replyType is the Content-Type header value of every 200 reply.
@@ -160,7 +157,7 @@ func New(opts Options) (*Server, error) {
 	}
 	cfg := opts.Config
 	if !cfg.Dev {
-		s.verify = newVerifier(cfg.PublicBaseURL, cfg.TrustForwarded, cfg.AuthToken, cfg.AuthTokenSecondary)
+		s.verify = callback.NewVerifier(cfg.PublicBaseURL, cfg.TrustForwarded, cfg.AuthToken, cfg.AuthTokenSecondary)
 	}
 
 	// The callback listener's handlers are wrapped once here, not with
@@ -183,21 +180,6 @@ func New(opts Options) (*Server, error) {
 		s.admin.GET("/metrics", metricsHandler(g, s.adminLog))
 	}
 	return s, nil
-}
-
-// Decided is one answered callback, as AfterDecision sees it.
-type Decided struct {
-	Callback *Callback
-	// Input is what the policy decided on.
-	Input  *policy.Input
-	Policy *policy.Policy
-	// Shadow is the shadow policy (AddShadowAdmin) that Input was decoded
-	// for: Input holds the attribute keys it reads. Nil without one.
-	Shadow   *policy.Policy
-	Decision *policy.Decision
-	// Received is when the callback arrived; Took is how long Decide ran.
-	Received time.Time
-	Took     time.Duration
 }
 
 // Callback is the handler for the callback listener, the one TaskRouter

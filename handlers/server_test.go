@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -81,29 +83,14 @@ func newTestServer(t *testing.T, edit func(*Options)) *testEnv {
 
 // callbackForm returns a complete, valid assignment callback with the given
 // task attributes JSON.
-func callbackForm(taskAttrs string) url.Values {
-	return url.Values{
-		"AccountSid":       {"AC11111111111111111111111111111111"},
-		"WorkspaceSid":     {"WS22222222222222222222222222222222"},
-		"WorkflowSid":      {"WW33333333333333333333333333333333"},
-		"TaskQueueSid":     {"WQ44444444444444444444444444444444"},
-		"TaskSid":          {"WT55555555555555555555555555555555"},
-		"WorkerSid":        {"WK66666666666666666666666666666666"},
-		"ReservationSid":   {"WR77777777777777777777777777777777"},
-		"TaskAge":          {"42"},
-		"TaskPriority":     {"10"},
-		"Timestamp":        {"1764371000"},
-		"TaskAttributes":   {taskAttrs},
-		"WorkerAttributes": {`{"contact_uri":"client:alice","languages":["en","es"],"level":3}`},
-	}
-}
+func callbackForm(taskAttrs string) url.Values { return testkit.CallbackForm(taskAttrs) }
 
 // signedRequest is a POST of form to target (a full URL), signed for the
 // same URL with token.
 func signedRequest(token, target string, form url.Values) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(SignatureHeader, testkit.Sign(token, target, form))
+	req.Header.Set(callback.SignatureHeader, testkit.Sign(token, target, form))
 	return req
 }
 

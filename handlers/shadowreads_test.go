@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/assignd/assignd/callback"
+
 	"net/http/httptest"
 	"testing"
 
@@ -31,7 +33,7 @@ rules:
 		shadows []*policy.Policy
 	)
 	env := newTestServer(t, func(o *Options) {
-		o.AfterDecision = func(d *Decided) {
+		o.AfterDecision = func(d *callback.Decided) {
 			got = append(got, shadowStore.Current().Decide(d.Input).Rule)
 			shadows = append(shadows, d.Shadow)
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 )
 
@@ -96,7 +97,7 @@ func (v vector) wantCode() int {
 func formRequest(target string, form url.Values, sig string) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(SignatureHeader, sig)
+	req.Header.Set(callback.SignatureHeader, sig)
 	return req
 }
 
@@ -261,7 +262,7 @@ func TestSignedURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newVerifier(tc.base, tc.trust, testToken)
+			v := callback.NewVerifier(tc.base, tc.trust, testToken)
 			req := httptest.NewRequest(http.MethodPost, tc.target, nil)
 			if !tc.tls {
 				req.TLS = nil
@@ -269,14 +270,11 @@ func TestSignedURL(t *testing.T) {
 			for k, val := range tc.headers {
 				req.Header.Set(k, val)
 			}
-			if got := v.signedURL(req); got != tc.want {
+			var f callback.Form
+			v.SignURL(&f, req)
+			if got := string(f.SignedURL()); got != tc.want {
 				t.Errorf("signedURL = %q, want %q", got, tc.want)
 			}
 		})
 	}
-}
-
-// signedURL is appendSignedURL as a string, for the tests.
-func (v *verifier) signedURL(r *http.Request) string {
-	return string(v.appendSignedURL(nil, r))
 }

@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
-	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/internal/metric"
 	"github.com/assignd/assignd/policy"
 )
@@ -121,7 +121,7 @@ func (e *Evaluator) Store() *policy.Store { return e.store }
 // Observe decides d's input with the shadow policy and counts how it
 // compares with the live decision. It is meant to be called after the live
 // answer has been written, and keeps nothing of d.
-func (e *Evaluator) Observe(d *handlers.Decided) {
+func (e *Evaluator) Observe(d *callback.Decided) {
 	// The shadow policy the handler decoded the input for: one reloaded
 	// since might read attribute keys the input does not hold.
 	p := d.Shadow
@@ -188,7 +188,7 @@ func (e *Evaluator) tableFor(p *policy.Policy) *loadTable {
 
 // logDifference logs a disagreement at info, rate-limited, and the
 // parameters of both, redacted, at debug.
-func (e *Evaluator) logDifference(d *handlers.Decided, sd *policy.Decision, out policy.Outcome) {
+func (e *Evaluator) logDifference(d *callback.Decided, sd *policy.Decision, out policy.Outcome) {
 	if !e.logLimit.Allow() {
 		return
 	}

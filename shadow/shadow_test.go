@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -58,7 +58,7 @@ func TestObserveCost(t *testing.T) {
 			in := &policy.Input{Task: map[string]any{"language": tc.language}, Now: time.Now()}
 			live := p.Decide(in)
 			live.Instruction.Params = []policy.Param{{Name: "from", Value: "+15005550006"}, {Name: "to", Value: "client:es"}}
-			d := &handlers.Decided{Callback: &handlers.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live}
+			d := &callback.Decided{Callback: &callback.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live}
 			e.Observe(d)
 			decide := testing.AllocsPerRun(200, func() { p.Decide(in) })
 			observe := testing.AllocsPerRun(200, func() { e.Observe(d) })
@@ -86,7 +86,7 @@ func TestSummaryAndReload(t *testing.T) {
 		in := &policy.Input{Task: map[string]any{"language": language}, Now: time.Now()}
 		live := policy.Decision{Rule: "live", Mode: policy.Respond, Instruction: policy.Instruction{Name: policy.Dequeue,
 			Params: []policy.Param{{Name: "from", Value: "+15005550006"}, {Name: "to", Value: liveTo}}}}
-		e.Observe(&handlers.Decided{Callback: &handlers.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live})
+		e.Observe(&callback.Decided{Callback: &callback.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live})
 	}
 	observe("es", "client:es")
 	observe("es", "client:es")

@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -63,7 +63,7 @@ func (l *loader) form(fields map[string]*yaml.Node, field string) url.Values {
 		body, err := os.ReadFile(path)
 		if err == nil {
 			var parsed url.Values
-			if parsed, err = ParseForm(body); err == nil {
+			if parsed, err = (callback.Spec{Captured: body}).Form(); err == nil {
 				form = parsed
 			}
 		}
@@ -71,7 +71,8 @@ func (l *loader) form(fields map[string]*yaml.Node, field string) url.Values {
 			l.errorf(cf.Line, field+".callback_file", "reading callback: %v", err)
 		}
 	} else {
-		form = handlers.PlaceholderForm(l.attributes(task, field+".task"), l.attributes(worker, field+".worker"))
+		// Without Set fields, Form cannot fail.
+		form, _ = callback.Spec{Task: l.attributes(task, field+".task"), Worker: l.attributes(worker, field+".worker")}.Form()
 	}
 	if cb, ok := fields["callback"]; ok {
 		values := l.mapping(cb, field+".callback", nil)

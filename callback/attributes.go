@@ -1,4 +1,4 @@
-package handlers
+package callback
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package handlers
+package callback
 
 import (
 	"net/url"
@@ -52,12 +52,12 @@ func FuzzSignatureMatchesTwilio(f *testing.F) {
 		}
 		f.Add(s.url, s.body, uint8(sigAsGiven), uint8(0), "AAAAAAAAAAAAAAAAAAAAAAAAAAA=")
 	}
-	v := newVerifier("", false, testToken, testTokenNext)
+	v := NewVerifier("", false, testToken, testTokenNext)
 	oracles := []client.RequestValidator{client.NewRequestValidator(testToken), client.NewRequestValidator(testTokenNext)}
 	f.Fuzz(func(t *testing.T, u, body string, mode, pick uint8, given string) {
-		sc := &formScratch{buf: []byte(u), urlEnd: len(u), body: []byte(body)}
+		sc := &Form{buf: []byte(u), urlEnd: len(u), body: []byte(body)}
 		form, parseErr := url.ParseQuery(body)
-		accepted := sc.scan().code == 0
+		accepted := sc.Scan().Code == 0
 		if want := parseErr == nil && overFormLimits(body) == "" && !hasNameless(form) && !repeated(form); accepted != want {
 			t.Fatalf("scan accepted %q: %v; url.ParseQuery says %v", body, accepted, want)
 		}
@@ -86,7 +86,7 @@ func FuzzSignatureMatchesTwilio(f *testing.F) {
 		if mode%sigModes == sigOfURL && !want {
 			t.Fatalf("twilio-go refuses a signature for the URL itself: %q %q", u, body)
 		}
-		if got := v.valid(sc, sig); got != want {
+		if got := v.Valid(sc, sig); got != want {
 			t.Fatalf("valid(%q, %q, %q) = %v, twilio-go says %v", u, body, sig, got, want)
 		}
 	})
@@ -138,10 +138,10 @@ func repeated(form url.Values) bool {
 // TestSignatureMissingCostsNothing pins that a request without a signature
 // is refused before any HMAC is taken from a pool.
 func TestSignatureMissingCostsNothing(t *testing.T) {
-	v := newVerifier("", false, testToken)
+	v := NewVerifier("", false, testToken)
 	v.macs[0].New = func() any { t.Fatal("an HMAC was taken for a missing signature"); return nil }
-	sc := &formScratch{body: []byte("a=1")}
-	if sc.scan().code != 0 || v.valid(sc, "") {
+	sc := &Form{body: []byte("a=1")}
+	if sc.Scan().Code != 0 || v.Valid(sc, "") {
 		t.Fatal("a missing signature is valid")
 	}
 }

@@ -1,7 +1,7 @@
 // Package policytest runs policy tests kept as files beside the policy: each
 // case is a callback, given as attributes or as a captured body, and what
 // the policy is expected to decide for it. Cases go through the same
-// handlers.ParseCallback and Policy.Explain as serve's callbacks.
+// callback.Parse and Policy.Explain as serve's callbacks.
 package policytest
 
 import (

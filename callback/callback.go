@@ -1,4 +1,14 @@
-package handlers
+// Package callback is TaskRouter's callbacks as data, without a web
+// framework: the form as TaskRouter POSTs it (Form, scanned within its
+// limits), its X-Twilio-Signature (Verifier), the typed callback the policy
+// decides on (Callback, FieldError, the attribute scanner that decodes only
+// what a policy reads), the Decided event observers get, and Spec, the one
+// builder of captured and synthetic callbacks for explain, tests and replay.
+//
+// The callback listener (package handlers) and every tool that reads a
+// captured callback go through this package, so that what a tool accepts,
+// serve accepts.
+package callback
 
 import (
 	"bytes"
@@ -17,7 +27,7 @@ import (
 
 // Callback is one TaskRouter assignment callback, parsed and checked.
 //
-// It knows nothing of HTTP: ParseCallback takes the form fields, so that
+// It knows nothing of HTTP: Parse takes the form fields, so that
 // "assignd explain -callback FILE" reads a captured callback through the same
 // code as the server.
 type Callback struct {
@@ -38,7 +48,7 @@ type Callback struct {
 
 	// TaskAttributes and WorkerAttributes are the decoded attribute JSON
 	// objects; numbers are float64, as encoding/json decodes them. An empty
-	// attribute string decodes as an empty object. ParseCallback fills them;
+	// attribute string decodes as an empty object. Parse fills them;
 	// the callback handler, which decodes only what the policy reads, leaves
 	// them nil, and Attributes decodes them when a person wants them.
 	TaskAttributes   map[string]any
@@ -112,14 +122,14 @@ var sidFields = []sidField{
 	{"ReservationSid", "WR", sidPattern("WR"), true, func(c *Callback) *string { return &c.ReservationSid }},
 }
 
-// ParseCallback checks the form fields of an assignment callback and returns
+// Parse checks the form fields of an assignment callback and returns
 // them typed. A problem is returned as a *FieldError naming the first bad
 // field. A field given more than once is a problem too: TaskRouter never
 // repeats one, and the signature covers one value per name.
 //
 // Optional fields (WorkflowSid, TaskQueueSid, TaskAge, TaskPriority) that
 // are absent or empty are accepted; unknown fields are kept in Fields.
-func ParseCallback(form url.Values) (*Callback, error) {
+func Parse(form url.Values) (*Callback, error) {
 	fields := make(map[string]string, len(form))
 	for name, values := range form {
 		if len(values) > 1 {
@@ -129,14 +139,14 @@ func ParseCallback(form url.Values) (*Callback, error) {
 			fields[name] = values[0]
 		}
 	}
-	return parseFields(fields, nil)
+	return ParseFields(fields, nil)
 }
 
-// parseFields is ParseCallback for a form already known to give each field
+// ParseFields is Parse for a form already known to give each field
 // once, as the callback handler's scan makes sure; c.Fields is fields. With
 // reads, it checks the attribute documents whole but decodes only the
 // top-level keys reads names (see Callback.projected).
-func parseFields(fields map[string]string, reads *policy.Reads) (*Callback, error) {
+func ParseFields(fields map[string]string, reads *policy.Reads) (*Callback, error) {
 	c := &Callback{Fields: fields}
 	for _, f := range sidFields {
 		v, ok := c.Fields[f.name]
@@ -146,7 +156,7 @@ func parseFields(fields map[string]string, reads *policy.Reads) (*Callback, erro
 				return nil, &FieldError{Field: f.name, Problem: "is required"}
 			}
 		case !isSID(v, f.prefix):
-			return nil, &FieldError{Field: f.name, Problem: fmt.Sprintf("%q does not match %s", truncate(v, 40), f.pattern)}
+			return nil, &FieldError{Field: f.name, Problem: fmt.Sprintf("%q does not match %s", Truncate(v, 40), f.pattern)}
 		default:
 			*f.dst(c) = v
 		}
@@ -217,7 +227,7 @@ func parseCount(fields map[string]string, name string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return 0, &FieldError{Field: name, Problem: fmt.Sprintf("must be a non-negative integer, not %q", truncate(v, 40))}
+		return 0, &FieldError{Field: name, Problem: fmt.Sprintf("must be a non-negative integer, not %q", Truncate(v, 40))}
 	}
 	return n, nil
 }
@@ -397,48 +407,11 @@ func (c *Callback) callbackFields(want []string) map[string]any {
 	return fields
 }
 
-// truncate shortens s for an error message.
-func truncate(s string, n int) string {
+// Truncate shortens s to n bytes, marked, for an error message or a log
+// line: a field's value is the sender's to choose.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "..."
-}
-
-// policyReads is the keys one policy reads, kept while it is current.
-type policyReads struct {
-	pol, shadow *policy.Policy
-	reads       policy.Reads
-}
-
-// readsFor returns what pol reads, for parseFields: the first callback
-// after a reload walks the policy's rules, the others reuse the answer.
-// Without a policy nothing is decoded, but the attributes are still
-// checked. It is nil, decode everything, for a policy that reads a root
-// the projection does not know.
-//
-// With a shadow policy, it is what either policy reads: the shadow decides
-// on the same Input after the answer, and must see every key it reads. It
-// returns that shadow policy too, the one the Input suits, since the
-// shadow may be reloaded before it decides.
-func (s *Server) readsFor(pol *policy.Policy) (*policy.Reads, *policy.Policy) {
-	var shadow *policy.Policy
-	if s.shadow != nil {
-		shadow = s.shadow.Store.Current()
-	}
-	cached := s.reads.Load()
-	if cached == nil || cached.pol != pol || cached.shadow != shadow {
-		cached = &policyReads{pol: pol, shadow: shadow}
-		if pol != nil {
-			cached.reads = pol.Reads()
-		}
-		if shadow != nil {
-			cached.reads = cached.reads.Union(shadow.Reads())
-		}
-		s.reads.Store(cached)
-	}
-	if cached.reads.All {
-		return nil, shadow
-	}
-	return &cached.reads, shadow
 }

@@ -1,4 +1,4 @@
-package handlers
+package callback
 
 import (
 	"crypto/hmac"
@@ -15,7 +15,7 @@ import (
 // SignatureHeader carries Twilio's signature of a webhook request.
 const SignatureHeader = "X-Twilio-Signature"
 
-// verifier checks X-Twilio-Signature against the URL TaskRouter signed.
+// Verifier checks X-Twilio-Signature against the URL TaskRouter signed.
 //
 // The signed URL is the one configured on the Workflow, which is rarely the
 // one this process sees: an ingress terminates TLS, changes the host and may
@@ -26,7 +26,7 @@ const SignatureHeader = "X-Twilio-Signature"
 // The check is Twilio's (twilio-go's RequestValidator.Validate, which the
 // differential fuzz target FuzzSignatureMatchesTwilio holds it to), done in
 // one pass over a form already scanned and sorted, with pooled HMACs.
-type verifier struct {
+type Verifier struct {
 	// macs holds one pool of HMAC-SHA1s per auth token, primary first:
 	// hmac.New is paid once per pooled HMAC, Reset on every use.
 	macs []*sync.Pool
@@ -35,10 +35,10 @@ type verifier struct {
 	trustForwarded bool
 }
 
-// newVerifier returns a verifier for the given tokens; empty tokens are
+// NewVerifier returns a Verifier for the given tokens; empty tokens are
 // skipped.
-func newVerifier(base string, trustForwarded bool, tokens ...string) *verifier {
-	v := &verifier{base: strings.TrimRight(base, "/"), trustForwarded: trustForwarded}
+func NewVerifier(base string, trustForwarded bool, tokens ...string) *Verifier {
+	v := &Verifier{base: strings.TrimRight(base, "/"), trustForwarded: trustForwarded}
 	for _, t := range tokens {
 		if t == "" {
 			continue
@@ -49,22 +49,29 @@ func newVerifier(base string, trustForwarded bool, tokens ...string) *verifier {
 	return v
 }
 
-// valid reports whether sig signs the form scanned into sc, after the URL
+// SignURL writes the URL TaskRouter signed for r into f, where Scan puts
+// it ahead of the fields: call it before Scan.
+func (v *Verifier) SignURL(f *Form, r *http.Request) {
+	f.buf = v.appendSignedURL(f.buf[:0], r)
+	f.urlEnd = len(f.buf)
+}
+
+// Valid reports whether sig signs the form scanned into sc, after the URL
 // it was scanned with, with any of the tokens, as twilio-go's Validate
 // would: the URL as it is, then (only if that fails) the URL with its port
 // added or removed, each with the primary token first. A missing signature
 // fails before any HMAC is computed.
-func (v *verifier) valid(sc *formScratch, sig string) bool {
+func (v *Verifier) Valid(sc *Form, sig string) bool {
 	if sig == "" {
 		return false
 	}
 	for _, p := range v.macs {
-		if sc.signs(p, sc.signedURL(), sig) {
+		if sc.signs(p, sc.SignedURL(), sig) {
 			return true
 		}
 	}
-	alt := portVariant(string(sc.signedURL()))
-	if alt == string(sc.signedURL()) {
+	alt := portVariant(string(sc.SignedURL()))
+	if alt == string(sc.SignedURL()) {
 		return false
 	}
 	for _, p := range v.macs {
@@ -79,7 +86,7 @@ func (v *verifier) valid(sc *formScratch, sig string) bool {
 // u followed by each field's name and value in name order. It compares the
 // base64 encodings in constant time, as twilio-go does, so that exactly the
 // signatures it accepts are accepted.
-func (sc *formScratch) signs(pool *sync.Pool, u []byte, sig string) bool {
+func (sc *Form) signs(pool *sync.Pool, u []byte, sig string) bool {
 	h := pool.Get().(hash.Hash)
 	h.Reset()
 	h.Write(u)
@@ -117,7 +124,7 @@ func portVariant(u string) string {
 // appendSignedURL appends the URL TaskRouter signed for r to dst, building
 // nothing on the way: a base (scheme, host, optional port and path prefix)
 // followed by the request's path below the service root and its raw query.
-func (v *verifier) appendSignedURL(dst []byte, r *http.Request) []byte {
+func (v *Verifier) appendSignedURL(dst []byte, r *http.Request) []byte {
 	if v.base != "" {
 		return append(append(dst, v.base...), requestURI(r)...)
 	}

@@ -1,9 +1,8 @@
-package handlers
+package callback
 
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/assignd/assignd/internal/testkit"
 	"maps"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assignd/assignd/internal/testkit"
 
 	"github.com/assignd/assignd/policy"
 )
@@ -116,7 +117,7 @@ func decidePolicies(tb testing.TB) (pols []*policy.Policy, docs []string) {
 // FuzzProjectedDecide holds the callback handler's projection to the
 // whole documents: for every golden policy, Decide and Explain on the
 // Input of a callback parsed with the policy's Reads are what they are on
-// the Input of ParseCallback, which decodes everything.
+// the Input of Parse, which decodes everything.
 func FuzzProjectedDecide(f *testing.F) {
 	pols, docs := decidePolicies(f)
 	for i, d := range docs {
@@ -128,7 +129,7 @@ func FuzzProjectedDecide(f *testing.F) {
 		form.Set("WorkerAttributes", worker)
 		form.Set("TaskAge", age)
 		form.Set("WorkerName", name)
-		full, err := ParseCallback(form)
+		full, err := Parse(form)
 		if err != nil {
 			return
 		}
@@ -140,9 +141,9 @@ func FuzzProjectedDecide(f *testing.F) {
 			}
 			fields := make(map[string]string, len(full.Fields))
 			maps.Copy(fields, full.Fields)
-			proj, err := parseFields(fields, &reads)
+			proj, err := ParseFields(fields, &reads)
 			if err != nil {
-				t.Fatalf("%s: the projection refuses what ParseCallback accepts: %v", p.File(), err)
+				t.Fatalf("%s: the projection refuses what Parse accepts: %v", p.File(), err)
 			}
 			got, want := p.Explain(proj.Input(now)), p.Explain(full.Input(now))
 			if !reflect.DeepEqual(got, want) {
@@ -152,7 +153,7 @@ func FuzzProjectedDecide(f *testing.F) {
 				t.Fatalf("%s: Decide on the projection chose %s, Explain on the whole %s", p.File(), d.JSON, want.Decision.JSON)
 			}
 			if tk, wk := proj.Attributes(); !reflect.DeepEqual(tk, full.TaskAttributes) || !reflect.DeepEqual(wk, full.WorkerAttributes) {
-				t.Fatalf("Attributes of a projected callback differ from ParseCallback's")
+				t.Fatalf("Attributes of a projected callback differ from Parse's")
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package handlers
+package callback
 
 import (
 	"encoding/json"
@@ -10,9 +10,9 @@ import (
 )
 
 func TestParseCallback(t *testing.T) {
-	c, err := ParseCallback(callbackForm(`{"tier":"gold","skills":["billing"],"n":1}`))
+	c, err := Parse(callbackForm(`{"tier":"gold","skills":["billing"],"n":1}`))
 	if err != nil {
-		t.Fatalf("ParseCallback: %v", err)
+		t.Fatalf("Parse: %v", err)
 	}
 	want := &Callback{
 		AccountSid:       "AC11111111111111111111111111111111",
@@ -33,7 +33,7 @@ func TestParseCallback(t *testing.T) {
 		want.Fields[k] = v[0]
 	}
 	if !reflect.DeepEqual(c, want) {
-		t.Errorf("ParseCallback =\n%#v\nwant\n%#v", c, want)
+		t.Errorf("Parse =\n%#v\nwant\n%#v", c, want)
 	}
 }
 
@@ -93,9 +93,9 @@ func TestParseCallbackLenient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := callbackForm(`{}`)
 			tc.edit(f)
-			c, err := ParseCallback(f)
+			c, err := Parse(f)
 			if err != nil {
-				t.Fatalf("ParseCallback: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			tc.check(t, c)
 		})
@@ -140,10 +140,10 @@ func TestParseCallbackErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := callbackForm(`{}`)
 			tc.edit(f)
-			_, err := ParseCallback(f)
+			_, err := Parse(f)
 			var fe *FieldError
 			if !errors.As(err, &fe) {
-				t.Fatalf("ParseCallback error = %v, want a *FieldError", err)
+				t.Fatalf("Parse error = %v, want a *FieldError", err)
 			}
 			if fe.Field != tc.field || !strings.Contains(fe.Problem, tc.problem) {
 				t.Errorf("got %s, want field %s with problem containing %q", fe, tc.field, tc.problem)
@@ -155,7 +155,7 @@ func TestParseCallbackErrors(t *testing.T) {
 func TestCallbackInput(t *testing.T) {
 	f := callbackForm(`{"tier":"gold"}`)
 	f.Set("WorkerName", "Doug")
-	c, err := ParseCallback(f)
+	c, err := Parse(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestCallbackInput(t *testing.T) {
 	}
 	// Absent counts are still numbers, so callback.TaskAge > 30 never meets a missing value.
 	f.Del("TaskAge")
-	c, _ = ParseCallback(f)
+	c, _ = Parse(f)
 	if got := c.Input(testClock).Callback["TaskAge"]; got != 0.0 {
 		t.Errorf("absent TaskAge = %#v, want 0.0", got)
 	}
