@@ -24,6 +24,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/assignd/assignd/app"
+	"github.com/assignd/assignd/cli"
 	"github.com/assignd/assignd/config"
 )
 
@@ -61,15 +63,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "serve":
 		return serveCommand(args, stdout, stderr)
 	case "validate":
-		return runValidate(args, stdout, stderr)
+		return cli.Validate(args, stdout, stderr)
 	case "explain":
-		return runExplain(args, stdin, stdout, stderr)
+		return cli.Explain(args, stdin, stdout, stderr)
 	case "replay":
-		return runReplay(args, stdout, stderr)
+		return cli.Replay(args, stdout, stderr)
 	case "test":
-		return runTest(args, stdout, stderr)
+		return cli.RunTests(args, stdout, stderr)
 	case "schema":
-		return runSchema(args, stdout, stderr)
+		return cli.Schema(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "assignd", version)
 		return 0
@@ -103,17 +105,17 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	a, err := newApp(cfg, log)
+	a, err := app.New(app.Options{Config: cfg, Logger: log, Version: version})
 	if err == nil {
-		if a.reload != nil {
+		var hup chan os.Signal
+		if cfg.PolicyFile != "" {
 			// SIGHUP reloads the policy; without a policy file its default
 			// action, ending the process, stays.
-			hup := make(chan os.Signal, 1)
+			hup = make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
-			go forward(ctx, hup, a.reload)
 		}
-		err = a.run(ctx)
+		err = a.Run(ctx, hup)
 	}
 	if err != nil {
 		// Plain text rather than a log line: most of these stop start-up, and
@@ -123,22 +125,6 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// forward turns each signal on sigs into a send on to, until ctx ends.
-func forward(ctx context.Context, sigs <-chan os.Signal, to chan<- struct{}) {
-	for {
-		select {
-		case <-sigs:
-			select {
-			case to <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // logBufferSize is how much log output waits for the next flush.

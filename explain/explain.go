@@ -10,7 +10,7 @@ import (
 	"net/url"
 
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/reservation"
+	"github.com/assignd/assignd/reservation/twilio"
 )
 
 // Report is one explained decision, secrets redacted: every rule's part,
@@ -30,7 +30,7 @@ type Report struct {
 }
 
 // New builds the report of ex, decided by p. In update mode the REST form
-// is built from the redacted instruction with reservation.RESTForm, so that
+// is built from the redacted instruction with twilio.RESTForm, so that
 // a secret is masked in it exactly as in the parameters.
 func New(p *policy.Policy, ex policy.Explanation) (*Report, error) {
 	d := ex.Decision
@@ -42,7 +42,7 @@ func New(p *policy.Policy, ex policy.Explanation) (*Report, error) {
 	}
 	if d.Mode == policy.Update {
 		var err error
-		if r.RESTForm, err = reservation.RESTForm(redacted); err != nil {
+		if r.RESTForm, err = twilio.RESTForm(redacted); err != nil {
 			return nil, fmt.Errorf("explaining rule %q: %w", d.Rule, err)
 		}
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/internal/httpserver"
 
 	"errors"
 	"net/http"
@@ -12,7 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/policy"
-	"github.com/assignd/assignd/reservation/handoff"
+	"github.com/assignd/assignd/reservation"
 )
 
 // formContentType is the only body TaskRouter sends.
@@ -34,7 +35,7 @@ func (s *Server) assignment(c echo.Context, sc *callback.Form, received time.Tim
 
 	if pol == nil {
 		s.log.Error("callback before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
-		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")
+		return httpserver.WriteError(c, http.StatusServiceUnavailable, "no policy loaded", "")
 	}
 	if s.beforeDecide != nil {
 		s.beforeDecide()
@@ -102,7 +103,7 @@ func (s *Server) readSigned(c echo.Context, sc *callback.Form) (bool, error) {
 				zap.String("remote_addr", r.RemoteAddr),
 				zap.String("reservation_sid", callback.TruncateBytes(sc.Get("ReservationSid"), 40)))
 		}
-		return false, writeError(c, http.StatusForbidden, "invalid signature", "")
+		return false, httpserver.WriteError(c, http.StatusForbidden, "invalid signature", "")
 	}
 	return true, nil
 }
@@ -120,7 +121,7 @@ func (s *Server) malformed(c echo.Context, msg string, err error, fields map[str
 		zap.String("field", fe.Field),
 		zap.String("problem", fe.Problem),
 		zap.String("reservation_sid", callback.Truncate(fields["ReservationSid"], 40)))
-	return writeError(c, http.StatusBadRequest, fe.Error(), fe.Field)
+	return httpserver.WriteError(c, http.StatusBadRequest, fe.Error(), fe.Field)
 }
 
 // answer writes the decision: the instruction JSON in respond mode, or in
@@ -131,7 +132,7 @@ func (s *Server) answer(c echo.Context, cb *callback.Callback, d *policy.Decisio
 	}
 	if len(d.JSON) == 0 {
 		s.log.Error("respond-mode decision without a body", zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
-		return writeError(c, http.StatusInternalServerError, "internal error", "")
+		return httpserver.WriteError(c, http.StatusInternalServerError, "internal error", "")
 	}
 	return s.writeReply(c, d.JSON)
 }
@@ -143,11 +144,11 @@ func (s *Server) handOff(c echo.Context, cb *callback.Callback, d *policy.Decisi
 	if s.enqueue == nil {
 		s.log.Error("update-mode decision but no REST updater is configured",
 			zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
-		return writeError(c, http.StatusServiceUnavailable, "no updater configured", "")
+		return httpserver.WriteError(c, http.StatusServiceUnavailable, "no updater configured", "")
 	}
 	// The SIDs are cloned: the callback's fields share one string, the
 	// whole form, which a queued update should not keep alive.
-	err := s.enqueue(handoff.Update{
+	err := s.enqueue(reservation.Update{
 		AccountSid:     strings.Clone(cb.AccountSid),
 		WorkspaceSid:   strings.Clone(cb.WorkspaceSid),
 		WorkerSid:      strings.Clone(cb.WorkerSid),
@@ -159,16 +160,16 @@ func (s *Server) handOff(c echo.Context, cb *callback.Callback, d *policy.Decisi
 	})
 	switch {
 	case err == nil:
-	case errors.Is(err, handoff.ErrDuplicate):
+	case errors.Is(err, reservation.ErrDuplicate):
 		// A retry through the fallback URL, or a replay: the first one
 		// already owns the update.
 		s.log.Info("update already queued", zap.String("reservation_sid", cb.ReservationSid))
-	case errors.Is(err, handoff.ErrQueueFull):
+	case errors.Is(err, reservation.ErrQueueFull):
 		s.log.Error("update queue is full", zap.String("reservation_sid", cb.ReservationSid))
-		return writeError(c, http.StatusServiceUnavailable, "update queue is full", "")
+		return httpserver.WriteError(c, http.StatusServiceUnavailable, "update queue is full", "")
 	default:
 		s.log.Error("enqueueing update", zap.String("reservation_sid", cb.ReservationSid), zap.Error(err))
-		return writeError(c, http.StatusInternalServerError, "internal error", "")
+		return httpserver.WriteError(c, http.StatusInternalServerError, "internal error", "")
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	return c.NoContent(http.StatusOK)
@@ -222,7 +223,7 @@ func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
 			zap.String("field", callback.Truncate(field, 64)),
 			zap.String("remote_addr", c.Request().RemoteAddr))
 	}
-	return writeError(c, code, msg, field)
+	return httpserver.WriteError(c, code, msg, field)
 }
 
 // observe counts and times every request on the callback listener but

@@ -51,7 +51,7 @@ func (f *fakeUpdater) got() []reservation.Update {
 func TestAssignmentEndToEnd(t *testing.T) {
 	updater := &fakeUpdater{}
 	env := newTestServer(t, func(o *Options) { o.Enqueue = updater.Enqueue })
-	ts := httptest.NewServer(env.srv.Callback())
+	ts := httptest.NewServer(env.srv.Handler())
 	defer ts.Close()
 	target := ts.URL + AssignmentPath + "?tenant=emea"
 
@@ -322,7 +322,7 @@ func TestAssignmentRefusals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newTestServer(t, nil)
-			rec := serve(env.srv.Callback(), tc.req())
+			rec := serve(env.srv.Handler(), tc.req())
 			if rec.Code != tc.code {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.code, rec.Body)
 			}
@@ -375,7 +375,7 @@ func TestAssignmentUpdateMode(t *testing.T) {
 				}
 			})
 			const target = "https://assign.example.com" + AssignmentPath
-			rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{"type":"conference"}`)))
+			rec := serve(env.srv.Handler(), signedRequest(testToken, target, callbackForm(`{"type":"conference"}`)))
 			if rec.Code != tc.code || rec.Body.String() != tc.body {
 				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body, tc.code, tc.body)
 			}
@@ -409,7 +409,7 @@ rules:
 	form := callbackForm(`{}`)
 	form.Set("WorkerName", "Doug")
 	const target = "https://assign.example.com" + AssignmentPath
-	rec := serve(env.srv.Callback(), signedRequest(testToken, target, form))
+	rec := serve(env.srv.Handler(), signedRequest(testToken, target, form))
 	want := `{"instruction":"reject","activity_sid":"WA00000000000000000000000000000001"}`
 	if rec.Code != 200 || rec.Body.String() != want {
 		t.Fatalf("got %d %s, want 200 %s", rec.Code, rec.Body, want)
@@ -423,7 +423,7 @@ func TestAssignmentWithoutPolicy(t *testing.T) {
 		o.Store = newStore(t, prometheus.NewRegistry())
 	})
 	const target = "https://assign.example.com" + AssignmentPath
-	rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{}`)))
+	rec := serve(env.srv.Handler(), signedRequest(testToken, target, callbackForm(`{}`)))
 	if rec.Code != 503 || rec.Body.String() != `{"error":"no policy loaded"}` {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)
 	}
@@ -434,13 +434,13 @@ func TestAssignmentDevMode(t *testing.T) {
 	env := newTestServer(t, func(o *Options) { o.Config = &config.Config{Dev: true} })
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080"+AssignmentPath, strings.NewReader(callbackForm(`{"tier":"gold"}`).Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	rec := serve(env.srv.Callback(), req)
+	rec := serve(env.srv.Handler(), req)
 	if rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), `{"instruction":"call"`) {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)
 	}
 	req = httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080"+AssignmentPath, strings.NewReader("TaskAge=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if rec := serve(env.srv.Callback(), req); rec.Code != 400 {
+	if rec := serve(env.srv.Handler(), req); rec.Code != 400 {
 		t.Fatalf("malformed callback in dev mode: got %d %s", rec.Code, rec.Body)
 	}
 }
@@ -456,7 +456,7 @@ func TestAssignmentLogging(t *testing.T) {
 				o.Config = &config.Config{AuthToken: testToken, AuthTokenSecondary: testTokenNext}
 			})
 			const target = "https://assign.example.com" + AssignmentPath
-			rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{"tier":"gold","from":"+14155550100"}`)))
+			rec := serve(env.srv.Handler(), signedRequest(testToken, target, callbackForm(`{"tier":"gold","from":"+14155550100"}`)))
 			if rec.Code != 200 {
 				t.Fatalf("status %d %s", rec.Code, rec.Body)
 			}
@@ -533,7 +533,7 @@ rules:
 	})
 	env.store.Set(p)
 	const target = "https://assign.example.com" + AssignmentPath
-	if rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{}`))); rec.Code != 200 {
+	if rec := serve(env.srv.Handler(), signedRequest(testToken, target, callbackForm(`{}`))); rec.Code != 200 {
 		t.Fatalf("status %d %s", rec.Code, rec.Body)
 	}
 	detail := logs.FilterMessage("callback detail").All()
@@ -566,7 +566,7 @@ func TestSignatureFailuresRateLimited(t *testing.T) {
 	const target = "https://assign.example.com" + AssignmentPath
 	const n = 50
 	for range n {
-		rec := serve(env.srv.Callback(), signedRequest(testTokenNext, target, callbackForm(`{}`)))
+		rec := serve(env.srv.Handler(), signedRequest(testTokenNext, target, callbackForm(`{}`)))
 		if rec.Code != 403 {
 			t.Fatalf("status %d", rec.Code)
 		}
@@ -590,7 +590,7 @@ func TestAssignmentRuleSkips(t *testing.T) {
 	const target = "https://assign.example.com" + AssignmentPath
 	form := callbackForm(`{"tier":"gold"}`)
 	form.Set("WorkerAttributes", `{}`) // no contact_uri for {{worker.contact_uri}}
-	rec := serve(env.srv.Callback(), signedRequest(testToken, target, form))
+	rec := serve(env.srv.Handler(), signedRequest(testToken, target, form))
 	if rec.Code != 200 || rec.Body.String() != `{"instruction":"accept"}` {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)
 	}
@@ -605,7 +605,7 @@ func TestAssignmentPanic(t *testing.T) {
 		o.Enqueue = func(reservation.Update) error { panic("boom") }
 	})
 	const target = "https://assign.example.com" + AssignmentPath
-	rec := serve(env.srv.Callback(), signedRequest(testToken, target, callbackForm(`{"type":"conference"}`)))
+	rec := serve(env.srv.Handler(), signedRequest(testToken, target, callbackForm(`{"type":"conference"}`)))
 	if rec.Code != 500 || rec.Body.String() != `{"error":"internal error"}` || rec.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("got %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 	}
@@ -634,7 +634,7 @@ func TestAfterDecisionSeesEveryAnsweredCallback(t *testing.T) {
 			seen = append(seen, d.Decision.Rule+"/"+string(d.Decision.Mode)+"/"+d.Callback.ReservationSid)
 		}
 	})
-	ts := httptest.NewServer(env.srv.Callback())
+	ts := httptest.NewServer(env.srv.Handler())
 	defer ts.Close()
 	target := ts.URL + AssignmentPath + "?tenant=emea"
 	for _, attrs := range []string{`{"type":"conference"}`, `{"tier":"silver"}`} {
@@ -669,7 +669,7 @@ func TestCallbackListenerCountsOtherPaths(t *testing.T) {
 		{http.MethodDelete, AssignmentPath + "/more"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			rec := serve(env.srv.Callback(), httptest.NewRequest(tc.method, tc.path, nil))
+			rec := serve(env.srv.Handler(), httptest.NewRequest(tc.method, tc.path, nil))
 			if rec.Code != http.StatusNotFound || rec.Body.String() != `{"error":"not found"}` {
 				t.Errorf("got %d %s, want 404 {\"error\":\"not found\"}", rec.Code, rec.Body)
 			}

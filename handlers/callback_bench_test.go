@@ -109,7 +109,7 @@ func benchHandlers(b *testing.B) []struct {
 		name string
 		h    http.Handler
 	}{
-		{"assignd", benchServer(b).Callback()},
+		{"assignd", benchServer(b).Handler()},
 		{"floor", http.HandlerFunc(floorHandler)},
 	}
 }

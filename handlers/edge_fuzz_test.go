@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/internal/httpserver"
 
 	"bytes"
 	"encoding/json"
@@ -174,7 +175,7 @@ func FuzzAssignmentHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := srv.Callback()
+	h := srv.Handler()
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080"+AssignmentPath, bytes.NewReader(body))
 		if contentType != "" {
@@ -229,7 +230,7 @@ func FuzzAssignmentHandler(f *testing.F) {
 				t.Fatalf("503 for a callback that is not decided in update mode: %q", body)
 			}
 		case code >= 400 && code < 500:
-			var e errorBody
+			var e httpserver.ErrorBody
 			if err := json.Unmarshal(got, &e); err != nil || e.Error == "" {
 				t.Fatalf("%d with body %q, not a JSON error", code, got)
 			}

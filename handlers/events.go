@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/internal/httpserver"
 
 	"net/http"
 	"time"
@@ -28,7 +29,7 @@ const EventsPath = "/taskrouter/events"
 func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) error {
 	eventType := sc.Get("EventType")
 	if len(eventType) == 0 {
-		return writeError(c, http.StatusBadRequest, "EventType: is required", "EventType")
+		return httpserver.WriteError(c, http.StatusBadRequest, "EventType: is required", "EventType")
 	}
 	o, isOutcome := outcome.Parse(eventType)
 	if !isOutcome {
@@ -51,7 +52,7 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	}
 	if pol == nil {
 		s.log.Error("event before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
-		return writeError(c, http.StatusServiceUnavailable, "no policy loaded", "")
+		return httpserver.WriteError(c, http.StatusServiceUnavailable, "no policy loaded", "")
 	}
 	// Another replica decided this reservation, or this process forgot
 	// it: decide again. The event carries the task and worker as they are

@@ -83,8 +83,8 @@ type policyReads struct {
 // shadow may be reloaded before it decides.
 func (s *Server) readsFor(pol *policy.Policy) (*policy.Reads, *policy.Policy) {
 	var shadow *policy.Policy
-	if s.shadow != nil {
-		shadow = s.shadow.Store.Current()
+	if s.shadowStore != nil {
+		shadow = s.shadowStore.Current()
 	}
 	cached := s.reads.Load()
 	if cached == nil || cached.pol != pol || cached.shadow != shadow {

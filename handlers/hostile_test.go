@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/internal/testkit"
 )
 
@@ -65,6 +66,17 @@ type hostileServer struct {
 // signatures checked against hostileBase, and stops it when t ends.
 func startHostile(t *testing.T) *hostileServer {
 	t.Helper()
+	return startHostileWith(t, httpserver.Timeouts{
+		ReadHeader: hostileReadHeaderTimeout,
+		Read:       hostileReadTimeout,
+		Write:      hostileWriteTimeout,
+		Idle:       hostileIdleTimeout,
+	})
+}
+
+// startHostileWith is startHostile with the listener's timeouts given.
+func startHostileWith(t *testing.T, to httpserver.Timeouts) *hostileServer {
+	t.Helper()
 	core, logs := observer.New(zapcore.InfoLevel)
 	log := zap.New(core)
 	env := newTestServer(t, func(o *Options) {
@@ -76,12 +88,7 @@ func startHostile(t *testing.T) *hostileServer {
 		t.Fatal(err)
 	}
 	before := runtime.NumGoroutine()
-	hs := newHTTPServerWithTimeouts(ln.Addr().String(), env.srv.Callback(), log.Named("http"), httpTimeouts{
-		readHeader: hostileReadHeaderTimeout,
-		read:       hostileReadTimeout,
-		write:      hostileWriteTimeout,
-		idle:       hostileIdleTimeout,
-	})
+	hs := httpserver.New(ln.Addr().String(), env.srv.Handler(), log.Named("http"), to)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	tr := &http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true}
@@ -182,7 +189,7 @@ func (a answer) expect(t *testing.T, code int, body string) {
 // expectField checks a 400 whose error names field and starts with prefix.
 func (a answer) expectField(t *testing.T, field, prefix string) {
 	t.Helper()
-	var e errorBody
+	var e httpserver.ErrorBody
 	if err := json.Unmarshal([]byte(a.body), &e); err != nil || a.code != http.StatusBadRequest ||
 		a.contentType != "application/json" || e.Field != field || !strings.HasPrefix(e.Error, prefix) {
 		t.Errorf("got %d %q %s\nwant 400 application/json naming %s, error starting %q", a.code, a.contentType, a.body, field, prefix)
@@ -589,19 +596,5 @@ func TestHostileInput(t *testing.T) {
 			tc.run(t, h)
 			h.assertHealthy(t)
 		})
-	}
-}
-
-// TestNewHTTPServerTimeouts pins that NewHTTPServer is the seam the hostile
-// tests use, with the production timeouts.
-func TestNewHTTPServerTimeouts(t *testing.T) {
-	hs := NewHTTPServer(":0", http.NotFoundHandler(), zap.NewNop())
-	got := [4]time.Duration{hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout}
-	want := [4]time.Duration{5 * time.Second, 10 * time.Second, 10 * time.Second, 60 * time.Second}
-	if got != want {
-		t.Errorf("timeouts %v, want %v", got, want)
-	}
-	if hs.ErrorLog == nil {
-		t.Errorf("no ErrorLog")
 	}
 }

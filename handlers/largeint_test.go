@@ -33,7 +33,7 @@ rules:
 			}
 			env := newTestServer(t, nil)
 			env.store.Set(p)
-			ts := httptest.NewServer(env.srv.Callback())
+			ts := httptest.NewServer(env.srv.Handler())
 			defer ts.Close()
 			resp, err := ts.Client().Do(signedRequestTo(t, testToken, ts.URL+AssignmentPath, callbackForm(`{"tier":"gold","account":`+big+`}`)))
 			if err != nil {

@@ -150,16 +150,6 @@ func readBody(t *testing.T, r io.Reader) string {
 	return string(b)
 }
 
-func TestTimeoutsOnHTTPServer(t *testing.T) {
-	hs := NewHTTPServer(":0", http.NotFoundHandler(), zap.NewNop())
-	if hs.ReadHeaderTimeout == 0 || hs.ReadTimeout == 0 || hs.WriteTimeout == 0 || hs.IdleTimeout == 0 {
-		t.Fatalf("timeouts not all set: %+v", hs)
-	}
-	if WriteTimeout <= 5*time.Second {
-		t.Errorf("WriteTimeout %s leaves no room for TaskRouter's 5s budget", WriteTimeout)
-	}
-}
-
 // newStore is policy.NewStore for tests, which cannot go on without one.
 func newStore(tb testing.TB, reg prometheus.Registerer) *policy.Store {
 	tb.Helper()

@@ -32,31 +32,29 @@ rules:
 		got     []string
 		shadows []*policy.Policy
 	)
-	env := newTestServer(t, func(o *Options) {
+	observe := func(o *Options) {
 		o.AfterDecision = func(d *callback.Decided) {
 			got = append(got, shadowStore.Current().Decide(d.Input).Rule)
 			shadows = append(shadows, d.Shadow)
 		}
-	})
-	ts := httptest.NewServer(env.srv.Callback())
-	defer ts.Close()
-	target := ts.URL + AssignmentPath
-	post := func() {
+	}
+	post := func(env *testEnv) {
 		t.Helper()
+		ts := httptest.NewServer(env.srv.Handler())
+		defer ts.Close()
 		form := callbackForm(`{"tier":"silver","region":"emea"}`)
 		form.Set("WorkerAttributes", `{"team":"blue"}`)
-		resp, err := ts.Client().Do(signedRequestTo(t, testToken, target, form))
+		resp, err := ts.Client().Do(signedRequestTo(t, testToken, ts.URL+AssignmentPath, form))
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 	}
 
-	// Without a shadow registered, only the live policy's keys are read.
+	// Without a shadow store, only the live policy's keys are read.
 	shadowStore.Set(shadowPolicy)
-	post()
-	env.srv.AddShadowAdmin(ShadowAdmin{Store: shadowStore, Agreement: func() any { return nil }})
-	post()
+	post(newTestServer(t, observe))
+	post(newTestServer(t, func(o *Options) { observe(o); o.ShadowStore = shadowStore }))
 	want := []string{"default", "by-region"}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("shadow decided %q, want %q", got, want)

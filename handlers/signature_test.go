@@ -112,7 +112,7 @@ func TestSignatureVectors(t *testing.T) {
 			})
 			// The ingress has stripped the prefix and terminated TLS.
 			req := formRequest("http://assignd.svc.cluster.local:8080"+target, v.form(), v.Signature)
-			rec := serve(env.srv.Callback(), req)
+			rec := serve(env.srv.Handler(), req)
 			if rec.Code != v.wantCode() {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, v.wantCode(), rec.Body)
 			}
@@ -127,7 +127,7 @@ func TestSignatureVectors(t *testing.T) {
 			if base.Path != "" {
 				req.Header.Set("X-Forwarded-Prefix", base.Path)
 			}
-			rec := serve(env.srv.Callback(), req)
+			rec := serve(env.srv.Handler(), req)
 			if rec.Code != v.wantCode() {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, v.wantCode(), rec.Body)
 			}
@@ -143,7 +143,7 @@ func TestSignatureVectors(t *testing.T) {
 			if base.Scheme == "https" && req.TLS == nil {
 				req.TLS = &tls.ConnectionState{}
 			}
-			rec := serve(env.srv.Callback(), req)
+			rec := serve(env.srv.Handler(), req)
 			if rec.Code != v.wantCode() {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, v.wantCode(), rec.Body)
 			}
@@ -174,7 +174,7 @@ func TestSignatureSecondaryToken(t *testing.T) {
 			env := newTestServer(t, func(o *Options) {
 				o.Config = &config.Config{AuthToken: tc.primary, AuthTokenSecondary: tc.secondary, PublicBaseURL: base.String()}
 			})
-			rec := serve(env.srv.Callback(), formRequest("http://internal"+target, v.form(), v.Signature))
+			rec := serve(env.srv.Handler(), formRequest("http://internal"+target, v.form(), v.Signature))
 			if rec.Code != tc.want {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.want, rec.Body)
 			}

@@ -20,7 +20,7 @@ import (
 // Options configures an Updater. Zero values take the defaults noted
 // on each field.
 type Options struct {
-	// Send makes one attempt at one update, within ctx; NewTwilioSender
+	// Send makes one attempt at one update, within ctx; twilio.NewSender
 	// builds the real one. Without it the Updater only registers its
 	// metrics, and Start starts nothing. A *RESTError says what TaskRouter answered; any
 	// other error is taken for a network failure and retried.
@@ -418,7 +418,7 @@ func (u *Updater) attempt(it *item, end time.Time, r *result) (reason string, re
 			r.outcome = OutcomeRejected
 		}
 		return "", 0
-	case errors.Is(err, errInvalid):
+	case errors.Is(err, ErrInvalid):
 		r.outcome, r.message = OutcomeRejected, err.Error()
 		return "", 0
 	// A failure without an answer keeps the last answer's status and

@@ -1,0 +1,122 @@
+// Package admin is the admin listener: health, readiness, /metrics, the
+// policy endpoints (GET /-/policy, POST /-/reload), the shadow policy's
+// agreement (GET /-/shadow), the explain API (POST /-/explain) and the ops
+// console. It is built once from Options: nothing is added to it after New,
+// and nothing on it can change what a callback is answered but a reload.
+package admin
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/assignd/assignd/internal/httpserver"
+	"github.com/assignd/assignd/outcome"
+	"github.com/assignd/assignd/policy"
+)
+
+// Options are what New needs. Store is required.
+type Options struct {
+	// Store holds the live policy.
+	Store *policy.Store
+	// Logger is the parent logger; nil logs nothing.
+	Logger *zap.Logger
+	// Gatherer, when set, is served at GET /metrics.
+	Gatherer prometheus.Gatherer
+	// Ready reports whether callbacks should be sent here, and if not,
+	// why; GET /readyz and the console show it. Nil is ready whenever
+	// Store has a policy.
+	Ready func() (bool, string)
+	// Reload reloads the policy file for POST /-/reload. Nil is the
+	// embedded policy, which has no file: the reload answers 409.
+	Reload func(context.Context) error
+	// Shadow, when set, adds GET /-/shadow and makes GET
+	// /-/policy?which=shadow and POST /-/reload cover the shadow policy.
+	Shadow *Shadow
+	// Outcomes, when set, adds each rule's outcome counts to GET /-/policy.
+	Outcomes *outcome.Tracker
+	// Console, when set, serves the ops console and POST /-/explain.
+	Console *Console
+	// Now is the clock of the explain API; nil is time.Now.
+	Now func() time.Time
+}
+
+// Server is the admin listener's handler.
+type Server struct {
+	store    *policy.Store
+	ready    func() (bool, string)
+	shadow   *Shadow
+	outcomes *outcome.Tracker
+	now      func() time.Time
+	log      *zap.Logger
+	echo     *echo.Echo
+}
+
+// New builds the admin listener's handler from opts, every route at once.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("admin.New: no policy store")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Server{store: opts.Store, ready: opts.Ready, shadow: opts.Shadow, outcomes: opts.Outcomes,
+		now: opts.Now, log: log.Named("admin")}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.ready == nil {
+		s.ready = func() (bool, string) {
+			if s.store.Current() == nil {
+				return false, "no policy loaded"
+			}
+			return true, ""
+		}
+	}
+	s.echo = httpserver.NewEcho(s.log)
+	s.echo.Use(httpserver.Recoverer(s.log))
+	s.echo.GET("/healthz", s.healthz)
+	s.echo.GET("/readyz", s.readyz)
+	if opts.Gatherer != nil {
+		s.echo.GET("/metrics", metricsHandler(opts.Gatherer, s.log))
+	}
+	s.echo.GET("/-/policy", s.policyInfo)
+	s.echo.POST("/-/reload", s.reload(opts.Reload), requireJSON)
+	if s.shadow != nil {
+		sh := s.shadow
+		s.echo.GET("/-/shadow", func(c echo.Context) error {
+			return c.JSON(http.StatusOK, sh.Agreement())
+		})
+	}
+	if opts.Console != nil {
+		s.addConsole(*opts.Console)
+	}
+	return s, nil
+}
+
+// Handler is the handler for the admin listener.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// addConsole adds the ops console: GET / (the page), its style sheet and
+// script, and POST /-/explain. Nothing it adds can change the policy; the
+// page's reload button calls POST /-/reload.
+func (s *Server) addConsole(opts Console) {
+	c := &console{s: s, opts: opts, log: s.log.Named("console"),
+		// The template is embedded: a parse error is a build defect, which
+		// every test that builds the console finds.
+		tmpl: template.Must(template.New("console.html").Funcs(template.FuncMap{"stamp": stamp}).ParseFS(consoleFiles, "console/console.html"))}
+	s.echo.GET("/", c.page)
+	s.echo.GET("/console/console.css", c.asset("console/console.css", "text/css; charset=utf-8"))
+	s.echo.GET("/console/console.js", c.asset("console/console.js", "text/javascript; charset=utf-8"))
+	s.echo.POST("/-/explain", c.explain, requireJSON)
+	// Browsers ask for an icon; answering it keeps their consoles free of
+	// errors, so that a real one stands out.
+	s.echo.GET("/favicon.ico", func(ctx echo.Context) error { return ctx.NoContent(http.StatusNoContent) })
+}
