@@ -16,34 +16,20 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/assignd/assignd/internal/testkit"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/assignd/assignd/app"
+	"github.com/assignd/assignd/config"
 )
 
 // dashboardFile is the Grafana dashboard the tests check.
 var dashboardFile = filepath.Join("grafana", "assignd.json")
-
-// The assignd binary, built once per test run by assigndBinary.
-var (
-	buildOnce sync.Once
-	buildDir  string
-	binPath   string
-	buildErr  error
-)
-
-// TestMain removes the binary that assigndBinary built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
 
 // goTool is the go command of the toolchain running the tests.
 func goTool() string {
@@ -59,30 +45,6 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// assigndBinary builds the repository's binary once and returns its path.
-func assigndBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "assignd-deploy-test-")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "assignd")
-		cmd := exec.Command(goTool(), "build", "-o", binPath, ".")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
 // instance is one running assignd process.
 type instance struct {
 	callbackURL, adminURL string
@@ -90,12 +52,11 @@ type instance struct {
 	updates *atomic.Int64
 }
 
-// startAssignd runs `assignd serve` in dev mode with the deployment's policy
-// and a fake TaskRouter on loopback, waits until it is ready, and stops it
-// when the test ends.
+// startAssignd starts an app.App in dev mode, on 127.0.0.1:0, with the
+// deployment's policy and a fake TaskRouter on loopback, configured from
+// the environment as serve is, and stops it when the test ends.
 func startAssignd(t *testing.T, policySrc string) *instance {
 	t.Helper()
-	bin := assigndBinary(t)
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(policyFile, []byte(policySrc), 0o644); err != nil {
@@ -111,67 +72,51 @@ func startAssignd(t *testing.T, policySrc string) *instance {
 	}))
 	t.Cleanup(taskRouter.Close)
 
-	callback, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ASSIGND_") && !strings.HasPrefix(kv, "TWILIO_") {
-			env = append(env, kv)
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "ASSIGND_") || strings.HasPrefix(k, "TWILIO_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
 		}
 	}
-	env = append(env,
-		"ASSIGND_DEV=true",
-		"ASSIGND_LISTEN="+callback,
-		"ASSIGND_ADMIN_LISTEN="+admin,
-		"ASSIGND_POLICY_FILE="+policyFile,
-		"ASSIGND_TASKROUTER_URL="+taskRouter.URL,
-		"ASSIGND_SHUTDOWN_TIMEOUT=5s",
-		"ASSIGND_LOG_FORMAT=json",
-		"TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef",
-		"TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef",
-	)
-	logFile, err := os.Create(filepath.Join(dir, "assignd.log"))
+	for k, v := range map[string]string{
+		"ASSIGND_DEV":              "true",
+		"ASSIGND_LISTEN":           "127.0.0.1:0",
+		"ASSIGND_ADMIN_LISTEN":     "127.0.0.1:0",
+		"ASSIGND_POLICY_FILE":      policyFile,
+		"ASSIGND_TASKROUTER_URL":   taskRouter.URL,
+		"ASSIGND_SHUTDOWN_TIMEOUT": "5s",
+		"TWILIO_ACCOUNT_SID":       "AC0123456789abcdef0123456789abcdef",
+		"TWILIO_AUTH_TOKEN":        "0123456789abcdef0123456789abcdef",
+	} {
+		t.Setenv(k, v)
+	}
+	cfg, err := config.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	core, logs := observer.New(zapcore.InfoLevel)
+	a, err := app.New(app.Options{Config: cfg, Logger: zap.New(core)})
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
 	}
-	// exited is closed when the process has exited, with its error in waitErr.
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	showLog := func() string {
-		data, _ := os.ReadFile(logFile.Name())
-		return string(data)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, nil) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
 		}
-		logFile.Close()
 		if t.Failed() {
-			t.Logf("assignd's log:\n%s", showLog())
+			for _, e := range logs.All() {
+				t.Logf("assignd: %s %s %v", e.Level, e.Message, e.ContextMap())
+			}
 		}
 	})
-
+	callback, admin := a.Addrs()
 	in := &instance{callbackURL: "http://" + callback, adminURL: "http://" + admin, updates: updates}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		select {
-		case <-exited:
-			t.Fatalf("assignd exited before it was ready: %v\n%s", waitErr, showLog())
-		default:
-		}
 		if resp, err := http.Get(in.adminURL + readyPath); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -179,7 +124,7 @@ func startAssignd(t *testing.T, policySrc string) *instance {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("assignd was not ready within 30s\n%s", showLog())
+			t.Fatal("assignd was not ready within 30s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
