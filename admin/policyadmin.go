@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -71,14 +70,7 @@ func reloadResult(err error, store *policy.Store) *api.ReloadResult {
 		return res
 	}
 	res := &api.ReloadResult{Status: "failed", Error: "reloading policy: the running policy stays"}
-	var le *policy.LoadError
-	if errors.As(err, &le) {
-		for _, p := range le.Problems {
-			res.Problems = append(res.Problems, p.String())
-		}
-	} else {
-		res.Problems = []string{err.Error()}
-	}
+	res.Problems = policy.Problems(err)
 	return res
 }
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -63,4 +64,22 @@ func (e *LoadError) Error() string {
 		lines[i] = p.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Problems turns an error of loading a policy into lines, one problem a
+// line as validate prints them: a *LoadError's problems (found through
+// wrapping too), or else the error's own text; nil for no error.
+func Problems(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var le *LoadError
+	if !errors.As(err, &le) {
+		return []string{err.Error()}
+	}
+	out := make([]string, len(le.Problems))
+	for i, p := range le.Problems {
+		out[i] = p.String()
+	}
+	return out
 }

@@ -189,14 +189,7 @@ func (s *Store) fail(err error) {
 	s.failing = true
 	s.m.reloads.WithLabelValues("failure").Inc()
 	s.m.lastOK.Set(0)
-	var problems []string
-	if le, ok := err.(*LoadError); ok {
-		for _, p := range le.Problems {
-			problems = append(problems, p.String())
-		}
-	} else {
-		problems = append(problems, err.Error())
-	}
+	problems := Problems(err)
 	fields := []zap.Field{zap.Strings("problems", problems), zap.Int("count", len(problems))}
 	if cur := s.Current(); cur != nil {
 		fields = append(fields, zap.String("running_hash", cur.Hash()))

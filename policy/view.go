@@ -90,17 +90,7 @@ type LoadResult struct {
 // Problems lists what made the load fail, one a line as validate prints
 // them; nil after a success.
 func (r LoadResult) Problems() []string {
-	if r.Err == nil {
-		return nil
-	}
-	if le, ok := r.Err.(*LoadError); ok {
-		out := make([]string, len(le.Problems))
-		for i, p := range le.Problems {
-			out[i] = p.String()
-		}
-		return out
-	}
-	return []string{r.Err.Error()}
+	return Problems(r.Err)
 }
 
 // LastLoad returns the outcome of the last load, or a zero LoadResult
