@@ -14,7 +14,7 @@ import (
 )
 
 // shadowLive and shadowCandidate are the policies replay's tests use
-// (testdata/replay): the candidate agrees on Spanish under another rule
+// (cli/testdata/replay): the candidate agrees on Spanish under another rule
 // name, rejects French and sends everything else elsewhere.
 var shadowLive, shadowCandidate = readFixture("live.yaml"), readFixture("candidate.yaml")
 

@@ -55,13 +55,13 @@ func (rd Reads) Union(o Reads) Reads {
 func (rd *Reads) add(refs []*expr.Ref) {
 	for _, ref := range refs {
 		switch ref.Root() {
-		case "task":
+		case expr.RootTask:
 			rd.Task = append(rd.Task, ref.Key())
-		case "worker":
+		case expr.RootWorker:
 			rd.Worker = append(rd.Worker, ref.Key())
-		case "callback":
+		case expr.RootCallback:
 			rd.Callback = append(rd.Callback, ref.Key())
-		case "now", "taskrouter":
+		case expr.RootNow, expr.RootTaskRouter:
 			// Clocks: they read no document.
 		default:
 			rd.All = true

@@ -57,7 +57,7 @@ func yamlInstance(t *testing.T, src []byte) any {
 // accepts: the example, the deployed one, the CLI's and the decide tests'.
 func goodPolicies(t *testing.T) map[string][]byte {
 	out := map[string][]byte{policy.ExampleName: policy.Example()}
-	for _, f := range []string{"../deploy/kubernetes/policy.yaml", "../testdata/cli/example.yaml", "../testdata/cli/sip.yaml"} {
+	for _, f := range []string{"../deploy/kubernetes/policy.yaml", "../cli/testdata/cli/example.yaml", "../cli/testdata/cli/sip.yaml"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

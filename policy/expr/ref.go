@@ -16,6 +16,22 @@ const (
 	refTaskRouter
 )
 
+// The names of the roots a reference may start with, as policies spell
+// them and as Ref.Root returns them.
+const (
+	RootTask       = "task"
+	RootWorker     = "worker"
+	RootCallback   = "callback"
+	RootNow        = "now"
+	RootTaskRouter = "taskrouter"
+)
+
+// rootNames spells each refRoot; refRoots is its inverse.
+var rootNames = [...]string{
+	refTask: RootTask, refWorker: RootWorker, refCallback: RootCallback,
+	refNow: RootNow, refTaskRouter: RootTaskRouter,
+}
+
 // clockField selects one of the clock values: now.* in the policy's time
 // zone, or taskrouter.* in UTC.
 type clockField uint8
@@ -34,10 +50,13 @@ const (
 // start with and the fields of now and taskrouter. The taskrouter keys are
 // exactly those of Twilio's time-of-day-routing page. They are read-only.
 var (
-	refRoots = map[string]refRoot{
-		"task": refTask, "worker": refWorker, "callback": refCallback,
-		"now": refNow, "taskrouter": refTaskRouter,
-	}
+	refRoots = func() map[string]refRoot {
+		m := make(map[string]refRoot, len(rootNames))
+		for r, name := range rootNames {
+			m[name] = refRoot(r)
+		}
+		return m
+	}()
 	nowFields        = map[string]clockField{"hour": clockHour, "minute": clockMinute, "weekday": clockWeekday}
 	taskRouterFields = map[string]clockField{
 		"currentTime": clockUTCTime, "currentHour": clockUTCHour,

@@ -30,21 +30,13 @@ func (t *Template) Refs() []*Ref {
 	return refs
 }
 
-// Root names the document the reference starts in: "task", "worker",
-// "callback" or "now". It is empty for a root this method does not know,
-// which a caller must treat as possibly reading anything.
+// Root names the document the reference starts in: one of RootTask,
+// RootWorker, RootCallback, RootNow and RootTaskRouter. A caller that
+// meets a name it does not know must treat the reference as possibly
+// reading anything.
 func (r *Ref) Root() string {
-	switch r.root {
-	case refTask:
-		return "task"
-	case refWorker:
-		return "worker"
-	case refCallback:
-		return "callback"
-	case refNow:
-		return "now"
-	case refTaskRouter:
-		return "taskrouter"
+	if int(r.root) < len(rootNames) {
+		return rootNames[r.root]
 	}
 	return ""
 }
