@@ -164,7 +164,7 @@ func TestExplainAPIEveryInstruction(t *testing.T) {
 			if got.Rule != tc.rule || got.Instruction != tc.instr || got.Mode != tc.mode {
 				t.Errorf("got rule %q %s %s, want %q %s %s", got.Rule, got.Instruction, got.Mode, tc.rule, tc.instr, tc.mode)
 			}
-			if last := got.Steps[got.Index-1]; last.Rule != tc.rule || last.Outcome != "matched" {
+			if last := got.Steps[got.Index-1]; last.Rule != tc.rule || last.Result != "matched" {
 				t.Errorf("step %d = %+v, want %q matched", got.Index, last, tc.rule)
 			}
 			var reply bytes.Buffer

@@ -275,7 +275,7 @@ func afterAll(observers []func(*callback.Decided)) func(*callback.Decided) {
 // mode, which runs them anyway so that the embedded example runs on a
 // laptop, and answers their callbacks with 503.
 func (a *App) checkUpdateRules() {
-	noREST := a.cfg.RESTCredentials()
+	_, noREST := a.cfg.REST()
 	if noREST == nil || a.cfg.Dev {
 		return
 	}
@@ -296,7 +296,9 @@ func (a *App) checkUpdateRules() {
 // update-mode rules is refused, at start and on every reload
 // (checkUpdateRules); only development mode starts anyway.
 func (a *App) newUpdater(reg prometheus.Registerer) (func(reservation.Update) error, error) {
-	noREST := a.cfg.RESTCredentials()
+	// config.Check has vetted the credentials: the only error left is a
+	// *config.MissingREST.
+	_, noREST := a.cfg.REST()
 	var send func(context.Context, reservation.Update) error
 	if noREST == nil {
 		var err error
@@ -328,7 +330,10 @@ func (a *App) newUpdater(reg prometheus.Registerer) (func(reservation.Update) er
 			// The embedded example, which no check vets.
 			return nil, noREST
 		}
-		_, missing := a.cfg.HasRESTCredentials()
+		var missing string
+		if me, ok := errors.AsType[*config.MissingREST](noREST); ok {
+			missing = me.Vars
+		}
 		a.log.Warn("update-mode rules have no REST credentials: development mode runs them anyway, and their callbacks get 503", zap.String("missing", missing))
 	}
 	return nil, nil

@@ -73,7 +73,7 @@ func agreement(t *testing.T, admin string) shadow.Agreement {
 func rowsOf(tb shadow.Table) string {
 	var out []string
 	for _, r := range tb.Rows {
-		out = append(out, r.LiveRule+">"+r.ShadowRule+":"+string(r.Outcome)+"="+strconv.FormatUint(r.Count, 10))
+		out = append(out, r.LiveRule+">"+r.ShadowRule+":"+string(r.Difference)+"="+strconv.FormatUint(r.Count, 10))
 	}
 	return strings.Join(out, " ")
 }

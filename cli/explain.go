@@ -242,7 +242,7 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 func writeSteps(w io.Writer, indent string, steps []policy.Step) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range steps {
-		fmt.Fprintf(tw, "%s#%d\t%s\t%s\t%s\n", indent, s.Index, s.Rule, s.Outcome, s.Why)
+		fmt.Fprintf(tw, "%s#%d\t%s\t%s\t%s\n", indent, s.Index, s.Rule, s.Result, s.Why)
 	}
 	tw.Flush()
 }

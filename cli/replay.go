@@ -101,7 +101,7 @@ type replayer struct {
 
 type replayKey struct {
 	liveRule, candRule, liveIns, candIns string
-	outcome                              policy.Outcome
+	outcome                              policy.Difference
 }
 
 type replayGroup struct {
@@ -295,13 +295,13 @@ type replayPolicy struct {
 }
 
 type replayChange struct {
-	LiveRule             string         `json:"live_rule"`
-	CandidateRule        string         `json:"candidate_rule"`
-	LiveInstruction      string         `json:"live_instruction"`
-	CandidateInstruction string         `json:"candidate_instruction"`
-	Outcome              policy.Outcome `json:"outcome"`
-	Count                int            `json:"count"`
-	Reservations         []string       `json:"reservations"`
+	LiveRule             string            `json:"live_rule"`
+	CandidateRule        string            `json:"candidate_rule"`
+	LiveInstruction      string            `json:"live_instruction"`
+	CandidateInstruction string            `json:"candidate_instruction"`
+	Difference           policy.Difference `json:"outcome"`
+	Count                int               `json:"count"`
+	Reservations         []string          `json:"reservations"`
 }
 
 type replayTotals struct {
@@ -336,7 +336,7 @@ func writeReplayText(w io.Writer, rep replayReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range rep.Changes {
 		fmt.Fprintf(tw, "  %s -> %s\t%s -> %s\t%s\t%d\t%s\n", c.LiveRule, c.CandidateRule, c.LiveInstruction, c.CandidateInstruction,
-			c.Outcome, c.Count, strings.Join(c.Reservations, " "))
+			c.Difference, c.Count, strings.Join(c.Reservations, " "))
 	}
 	tw.Flush()
 	t := rep.Totals

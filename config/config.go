@@ -179,7 +179,14 @@ func (c *Config) Check() error {
 	if (c.APIKey == "") != (c.APISecret == "") {
 		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")
 	}
-	return errors.Join(append(errs, c.checkRESTCredentials()...)...)
+	// Missing credentials are not an error here: only update-mode rules
+	// need them, and they are refused when loaded.
+	if _, err := c.REST(); err != nil {
+		if _, missing := errors.AsType[*MissingREST](err); !missing {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // logLevels are the ASSIGND_LOG_LEVEL values, lower-cased, and the zap level
@@ -196,74 +203,52 @@ func (c *Config) Level() zapcore.Level {
 	return logLevels[strings.ToLower(c.LogLevel)] // the zero Level is info
 }
 
-// restCredentials names the variables that authenticate REST updates: the
-// API key pair when TWILIO_API_KEY is set, else the account SID and auth
-// token. Every REST-credential rule below follows from it.
-func (c *Config) restCredentials() (userVar, user, passVar, pass string) {
-	if c.APIKey != "" {
-		return "TWILIO_API_KEY", c.APIKey, "TWILIO_API_SECRET", c.APISecret
-	}
-	return "TWILIO_ACCOUNT_SID", c.AccountSid, "TWILIO_AUTH_TOKEN", c.AuthToken
+// Credentials are the Basic credentials of REST updates.
+type Credentials struct{ Username, Password string }
+
+// MissingREST is REST's error when credentials are missing: update-mode
+// rules cannot run without them, and nothing else needs them.
+type MissingREST struct {
+	// Vars names the variables to set.
+	Vars string
+}
+
+// Error names the variables to set.
+func (e *MissingREST) Error() string {
+	return "update-mode rules need REST credentials: set " + e.Vars
 }
 
 // restAlnum is what twilio-go accepts in a credential.
 var restAlnum = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 
-// checkRESTCredentials checks the REST credentials when they are all set.
-// twilio-go refuses non-alphanumeric credentials before sending (codes
-// 21222 and 21224), so a typo would otherwise surface only as rejected
-// updates. Missing credentials are not an error here: only update-mode
-// rules need them, and RESTCredentials says what is missing.
-func (c *Config) checkRESTCredentials() []error {
-	if c.RESTCredentials() != nil {
-		return nil
+// REST holds every rule of the REST credentials: it returns the
+// credentials REST updates authenticate with, the API key pair when
+// TWILIO_API_KEY is set, else the account SID and auth token. When some
+// are missing the error is a *MissingREST naming them; when all are set but
+// one is not letters and digits, which twilio-go refuses before sending
+// (codes 21222 and 21224), the error names each such variable.
+func (c *Config) REST() (Credentials, error) {
+	userVar, passVar := "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"
+	creds := Credentials{Username: c.AccountSid, Password: c.AuthToken}
+	if c.APIKey != "" {
+		userVar, passVar = "TWILIO_API_KEY", "TWILIO_API_SECRET"
+		creds = Credentials{Username: c.APIKey, Password: c.APISecret}
 	}
-	var errs []error
-	userVar, user, passVar, pass := c.restCredentials()
-	if !restAlnum.MatchString(user) {
-		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", userVar))
-	}
-	if !restAlnum.MatchString(pass) {
-		errs = append(errs, fmt.Errorf("%s: must be letters and digits only", passVar))
-	}
-	if c.APIKey != "" && !restAlnum.MatchString(c.AccountSid) {
-		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID: must be letters and digits only"))
-	}
-	return errs
-}
-
-// RESTCredentials returns nil when REST updates can be authenticated, and
-// otherwise an error naming the variables to set: update-mode rules cannot
-// run without them.
-func (c *Config) RESTCredentials() error {
-	if ok, missing := c.HasRESTCredentials(); !ok {
-		return fmt.Errorf("update-mode rules need REST credentials: set %s", missing)
-	}
-	return nil
-}
-
-// HasRESTCredentials reports whether REST updates can be authenticated, and
-// if not, which variables are missing.
-func (c *Config) HasRESTCredentials() (bool, string) {
-	_, user, _, pass := c.restCredentials()
 	switch {
 	case c.AccountSid == "":
-		return false, "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"
-	case user == "" || pass == "":
-		return false, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"
+		return Credentials{}, &MissingREST{Vars: "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"}
+	case creds.Username == "" || creds.Password == "":
+		return Credentials{}, &MissingREST{Vars: "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"}
 	}
-	return true, ""
-}
-
-// RESTUsername and RESTPassword are the Basic credentials for REST updates:
-// the API key pair when set, else the account SID and auth token.
-func (c *Config) RESTUsername() string {
-	_, user, _, _ := c.restCredentials()
-	return user
-}
-
-// RESTPassword pairs with RESTUsername.
-func (c *Config) RESTPassword() string {
-	_, _, _, pass := c.restCredentials()
-	return pass
+	checked := [][2]string{{userVar, creds.Username}, {passVar, creds.Password}}
+	if c.APIKey != "" {
+		checked = append(checked, [2]string{"TWILIO_ACCOUNT_SID", c.AccountSid})
+	}
+	var errs []error
+	for _, v := range checked {
+		if !restAlnum.MatchString(v[1]) {
+			errs = append(errs, fmt.Errorf("%s: must be letters and digits only", v[0]))
+		}
+	}
+	return creds, errors.Join(errs...)
 }

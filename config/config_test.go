@@ -106,12 +106,13 @@ func TestRESTCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ok, missing := tt.c.HasRESTCredentials()
-			if ok != tt.ok || !strings.Contains(missing, tt.reason) {
-				t.Fatalf("HasRESTCredentials = %v, %q; want %v, %q", ok, missing, tt.ok, tt.reason)
+			creds, err := tt.c.REST()
+			me, missing := errors.AsType[*MissingREST](err)
+			if ok := err == nil; ok != tt.ok || (missing && !strings.Contains(me.Vars, tt.reason)) {
+				t.Fatalf("REST = %v; want ok %v, missing %q", err, tt.ok, tt.reason)
 			}
-			if ok && (tt.c.RESTUsername() != tt.user || tt.c.RESTPassword() != tt.pass) {
-				t.Errorf("credentials %s:%s, want %s:%s", tt.c.RESTUsername(), tt.c.RESTPassword(), tt.user, tt.pass)
+			if tt.ok && (creds.Username != tt.user || creds.Password != tt.pass) {
+				t.Errorf("credentials %s:%s, want %s:%s", creds.Username, creds.Password, tt.user, tt.pass)
 			}
 		})
 	}
@@ -150,7 +151,8 @@ func TestCheckRESTCredentials(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := validConfig()
 			tc.edit(c)
-			err := errors.Join(c.RESTCredentials(), c.Check())
+			_, err := c.REST()
+			err = errors.Join(err, c.Check())
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("unexpected error %v", err)

@@ -159,3 +159,23 @@ func newStore(tb testing.TB, reg prometheus.Registerer) *policy.Store {
 	}
 	return s
 }
+
+// TestMetricsExistFromStart: the listener's series, with their known label
+// values, are there to scrape before any callback arrives.
+func TestMetricsExistFromStart(t *testing.T) {
+	env := newTestServer(t, nil)
+	for _, m := range []struct {
+		name   string
+		labels map[string]string
+	}{
+		{"assignd_callbacks_total", map[string]string{"code": "200"}},
+		{"assignd_callbacks_total", map[string]string{"code": "403"}},
+		{"assignd_signature_failures_total", nil},
+		{"assignd_callback_duration_seconds", nil},
+		{"assignd_decision_duration_seconds", nil},
+	} {
+		if got := metricValue(t, env.reg, m.name, m.labels); got != 0 {
+			t.Errorf("%s%v = %v before any callback, want 0", m.name, m.labels, got)
+		}
+	}
+}

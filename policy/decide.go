@@ -31,8 +31,8 @@ func (p *Policy) Decide(in *Input) Decision {
 type Step struct {
 	Rule  string `json:"rule"`
 	Index int    `json:"index"` // 1-based, as in validate's messages
-	// Outcome is "matched", "not matched", "skipped" or "not tried".
-	Outcome string `json:"outcome"`
+	// Result is "matched", "not matched", "skipped" or "not tried".
+	Result string `json:"outcome"`
 	// Why says which sub-expression was false or NULL, or which parameter
 	// failed to render or check.
 	Why string `json:"why,omitempty"`
@@ -50,7 +50,7 @@ func (p *Policy) Explain(in *Input) Explanation {
 	var steps []Step
 	d := p.decide(in, &steps)
 	for i := d.RuleIndex + 1; i < len(p.rules); i++ {
-		steps = append(steps, Step{Rule: p.rules[i].name, Index: i + 1, Outcome: "not tried"})
+		steps = append(steps, Step{Rule: p.rules[i].name, Index: i + 1, Result: "not tried"})
 	}
 	return Explanation{Decision: d, Steps: steps}
 }
@@ -62,7 +62,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 		r := &p.rules[i]
 		if r.when != nil && !r.when.Eval(&env) {
 			if trace != nil {
-				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "not matched", Why: r.when.Why(&env)})
+				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "not matched", Why: r.when.Why(&env)})
 			}
 			continue
 		}
@@ -74,7 +74,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 			if skip != nil {
 				skipped = append(skipped, *skip)
 				if trace != nil {
-					*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "skipped", Why: skip.Detail})
+					*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "skipped", Why: skip.Detail})
 				}
 				continue
 			}
@@ -84,7 +84,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 			}
 		}
 		if trace != nil {
-			*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "matched"})
+			*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "matched"})
 		}
 		return d
 	}

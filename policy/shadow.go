@@ -2,26 +2,26 @@ package policy
 
 import "slices"
 
-// Outcome is how a shadow policy's decision compares with the live one's.
-type Outcome string
+// Difference is how a shadow policy's decision compares with the live one's.
+type Difference string
 
 // The outcomes Compare returns; they are the values of the outcome label of
 // assignd_shadow_decisions_total.
 const (
 	// Same is the same instruction, mode and parameters: TaskRouter would be
 	// told the same thing, whichever rule said it.
-	Same Outcome = "same"
+	Same Difference = "same"
 	// Params is the same instruction and mode with other parameters.
-	Params Outcome = "params"
+	Params Difference = "params"
 	// OtherInstruction is another instruction or another mode.
-	OtherInstruction Outcome = "instruction"
+	OtherInstruction Difference = "instruction"
 )
 
 // Compare says how shadow differs from live in what TaskRouter would be
 // told. Rule names are not compared: a renamed rule that says the same is
 // Same. It allocates nothing, since it runs for every callback when a
 // shadow policy is set.
-func Compare(live, shadow *Decision) Outcome {
+func Compare(live, shadow *Decision) Difference {
 	if live.Instruction.Name != shadow.Instruction.Name || live.Mode != shadow.Mode {
 		return OtherInstruction
 	}

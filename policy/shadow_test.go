@@ -18,7 +18,7 @@ func TestCompare(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		live, shadow *Decision
-		want         Outcome
+		want         Difference
 	}{
 		{"identical", dq("client:a"), dq("client:a"), Same},
 		{"another rule saying the same", dq("client:a"), renamed, Same},

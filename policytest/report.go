@@ -22,7 +22,7 @@ func (r *Result) Detail() string {
 	fmt.Fprintf(&b, "decided by rule %q (#%d): %s, %s mode\n", d.Rule, d.RuleIndex+1, d.Instruction.Name, d.Mode)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, s := range r.Explanation.Steps {
-		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\n", s.Index, s.Rule, s.Outcome, s.Why)
+		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\n", s.Index, s.Rule, s.Result, s.Why)
 	}
 	tw.Flush()
 	return b.String()

@@ -52,26 +52,27 @@ type Options struct {
 	Jitter func() float64
 }
 
-// Outcomes of an update; each update ends in exactly one.
+// Results of an update; each update ends in exactly one, the outcome label
+// of assignd_reservation_updates_total.
 const (
-	// OutcomeApplied: TaskRouter took the update.
-	OutcomeApplied = "applied"
-	// OutcomeGone: the reservation was no longer pending (400 not pending
+	// ResultApplied: TaskRouter took the update.
+	ResultApplied = "applied"
+	// ResultGone: the reservation was no longer pending (400 not pending
 	// or already in another state, 404): accepted, timed out, rescinded or canceled, or taken by an
 	// earlier attempt of ours whose answer was lost.
-	OutcomeGone = "gone"
-	// OutcomeRejected: TaskRouter refused the request (another 4xx); a bug or
+	ResultGone = "gone"
+	// ResultRejected: TaskRouter refused the request (another 4xx); a bug or
 	// a credential problem, never retried.
-	OutcomeRejected = "rejected"
-	// OutcomeExpired: the reservation's deadline passed before an attempt
+	ResultRejected = "rejected"
+	// ResultExpired: the reservation's deadline passed before an attempt
 	// succeeded.
-	OutcomeExpired = "expired"
-	// OutcomeAbandoned: still queued or in flight when shutdown ran out of time.
-	OutcomeAbandoned = "abandoned"
+	ResultExpired = "expired"
+	// ResultAbandoned: still queued or in flight when shutdown ran out of time.
+	ResultAbandoned = "abandoned"
 )
 
 var (
-	outcomeNames = []string{OutcomeApplied, OutcomeGone, OutcomeRejected, OutcomeExpired, OutcomeAbandoned}
+	outcomeNames = []string{ResultApplied, ResultGone, ResultRejected, ResultExpired, ResultAbandoned}
 	retryReasons = []string{"network", "timeout", "429", "5xx"}
 )
 
@@ -311,7 +312,7 @@ func (u *Updater) Shutdown(ctx context.Context) error {
 	u.cancelRun()
 	// Updates a never-started Updater still holds.
 	for it := range u.queue {
-		u.finish(it, result{outcome: OutcomeAbandoned}, u.o.Now())
+		u.finish(it, result{outcome: ResultAbandoned}, u.o.Now())
 	}
 	return err
 }
@@ -343,13 +344,13 @@ func (u *Updater) process(it *item) {
 	var r result
 	for {
 		if u.runCtx.Err() != nil {
-			r.outcome = OutcomeAbandoned
+			r.outcome = ResultAbandoned
 			break
 		}
 		now := u.o.Now()
 		left := it.deadline.Sub(now)
 		if left <= 0 {
-			r.outcome = OutcomeExpired
+			r.outcome = ResultExpired
 			break
 		}
 		r.attempts++
@@ -364,7 +365,7 @@ func (u *Updater) process(it *item) {
 			break
 		}
 		if u.runCtx.Err() != nil {
-			r.outcome = OutcomeAbandoned
+			r.outcome = ResultAbandoned
 			break
 		}
 		if reason == "timeout" || reason == "network" {
@@ -376,7 +377,7 @@ func (u *Updater) process(it *item) {
 			// TaskRouter said when to come back; if that is past the
 			// deadline, no attempt can land in time.
 			if wait >= left {
-				r.outcome = OutcomeExpired
+				r.outcome = ResultExpired
 				break
 			}
 		} else {
@@ -384,7 +385,7 @@ func (u *Updater) process(it *item) {
 		}
 		u.retries.WithLabelValues(reason).Inc()
 		if err := u.o.Sleep(u.runCtx, wait); err != nil {
-			r.outcome = OutcomeAbandoned
+			r.outcome = ResultAbandoned
 			break
 		}
 	}
@@ -400,7 +401,7 @@ func (u *Updater) attempt(it *item, end time.Time, r *result) (reason string, re
 	cancel()
 	if err == nil {
 		// The log shows the final answer, not an earlier attempt's error.
-		r.outcome, r.status, r.code, r.message = OutcomeApplied, http.StatusOK, 0, ""
+		r.outcome, r.status, r.code, r.message = ResultApplied, http.StatusOK, 0, ""
 		return "", 0
 	}
 	var re *RESTError
@@ -413,13 +414,13 @@ func (u *Updater) attempt(it *item, end time.Time, r *result) (reason string, re
 		case re.Status >= 500:
 			return "5xx", re.RetryAfter
 		case notPending(re):
-			r.outcome = OutcomeGone
+			r.outcome = ResultGone
 		default:
-			r.outcome = OutcomeRejected
+			r.outcome = ResultRejected
 		}
 		return "", 0
 	case errors.Is(err, ErrInvalid):
-		r.outcome, r.message = OutcomeRejected, err.Error()
+		r.outcome, r.message = ResultRejected, err.Error()
 		return "", 0
 	// A failure without an answer keeps the last answer's status and
 	// code in the log: they say more than "timeout" alone.
@@ -468,7 +469,7 @@ func (u *Updater) backoff(n int, left time.Duration) time.Duration {
 func (u *Updater) finish(it *item, r result, start time.Time) {
 	u.mu.Lock()
 	switch r.outcome {
-	case OutcomeApplied, OutcomeGone, OutcomeExpired:
+	case ResultApplied, ResultGone, ResultExpired:
 		it.entry.state = finished
 		if !u.o.Now().Before(it.entry.expires) && u.entries[it.entry.sid] == it.entry {
 			delete(u.entries, it.entry.sid)
@@ -499,14 +500,14 @@ func (u *Updater) finish(it *item, r result, start time.Time) {
 		zap.Int("status", r.status),
 		zap.Duration("duration", u.o.Now().Sub(start)),
 	}
-	if r.outcome == OutcomeGone && r.maybeLanded {
+	if r.outcome == ResultGone && r.maybeLanded {
 		fields = append(fields, zap.Bool("earlier_attempt_may_have_landed", true))
 	}
 	const msg = "reservation update finished"
 	switch r.outcome {
-	case OutcomeApplied, OutcomeGone:
+	case ResultApplied, ResultGone:
 		u.log.Info(msg, fields...)
-	case OutcomeRejected:
+	case ResultRejected:
 		u.log.Error(msg, append(fields, zap.String("twilio_message", r.message))...)
 	default:
 		if r.message != "" {

@@ -276,7 +276,7 @@ func TestUpdaterShutdownDrains(t *testing.T) {
 		}
 	}
 	shutdown(t, u)
-	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeApplied}); got != 20 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": ResultApplied}); got != 20 {
 		t.Fatalf("%v applied after a drain, want 20", got)
 	}
 }
@@ -305,10 +305,10 @@ func TestUpdaterShutdownAbandons(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("shutdown took %s with a 100ms budget: in-flight attempt not cancelled", took)
 	}
-	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 3 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": ResultAbandoned}); got != 3 {
 		t.Fatalf("%v abandoned, want 3 (1 in flight, 2 queued)", got)
 	}
-	lines := logs.FilterMessage("reservation update finished").FilterField(zap.String("outcome", OutcomeAbandoned)).All()
+	lines := logs.FilterMessage("reservation update finished").FilterField(zap.String("outcome", ResultAbandoned)).All()
 	sids := map[string]bool{}
 	for _, l := range lines {
 		sids[l.ContextMap()["reservation_sid"].(string)] = true
@@ -327,7 +327,7 @@ func TestUpdaterShutdownBeforeStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	shutdown(t, u)
-	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeAbandoned}); got != 1 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": ResultAbandoned}); got != 1 {
 		t.Fatalf("%v abandoned, want 1", got)
 	}
 }
@@ -356,7 +356,7 @@ func TestUpdaterDeadline(t *testing.T) {
 	if f.count(onTime.ReservationSid) != 1 || f.count(noArrival.ReservationSid) != 1 {
 		t.Error("an update within its deadline was not sent")
 	}
-	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": ResultExpired}); got != 1 {
 		t.Errorf("%v expired, want 1", got)
 	}
 }
@@ -391,7 +391,7 @@ func TestUpdaterBackoff(t *testing.T) {
 		t.Errorf("%v 5xx retries counted, want 9", got)
 	}
 	line := logs.FilterMessage("reservation update finished").All()[0].ContextMap()
-	if line["attempts"] != int64(10) || line["outcome"] != OutcomeApplied || line["status"] != int64(200) {
+	if line["attempts"] != int64(10) || line["outcome"] != ResultApplied || line["status"] != int64(200) {
 		t.Errorf("log line %v", line)
 	}
 }
@@ -421,7 +421,7 @@ func TestUpdaterBackoffStopsAtDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	shutdown(t, u)
-	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": OutcomeExpired}); got != 1 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"outcome": ResultExpired}); got != 1 {
 		t.Fatalf("%v expired, want 1", got)
 	}
 	for _, d := range sleeps {

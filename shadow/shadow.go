@@ -70,7 +70,7 @@ type loadTable struct {
 // assignd_shadow_decisions_total.
 type key struct {
 	live, shadow string
-	outcome      policy.Outcome
+	outcome      policy.Difference
 }
 
 type row struct {
@@ -188,7 +188,7 @@ func (e *Evaluator) tableFor(p *policy.Policy) *loadTable {
 
 // logDifference logs a disagreement at info, rate-limited, and the
 // parameters of both, redacted, at debug.
-func (e *Evaluator) logDifference(d *callback.Decided, sd *policy.Decision, out policy.Outcome) {
+func (e *Evaluator) logDifference(d *callback.Decided, sd *policy.Decision, out policy.Difference) {
 	if !e.logLimit.Allow() {
 		return
 	}
@@ -243,10 +243,10 @@ type Table struct {
 
 // Row is one line of a Table.
 type Row struct {
-	LiveRule   string         `json:"live_rule"`
-	ShadowRule string         `json:"shadow_rule"`
-	Outcome    policy.Outcome `json:"outcome"`
-	Count      uint64         `json:"count"`
+	LiveRule   string            `json:"live_rule"`
+	ShadowRule string            `json:"shadow_rule"`
+	Difference policy.Difference `json:"outcome"`
+	Count      uint64            `json:"count"`
 }
 
 // Agreement returns the agreement tables as they stand.
@@ -282,7 +282,7 @@ func (e *Evaluator) Agreement() Agreement {
 }
 
 func (t *Table) add(k key, n uint64) {
-	t.Rows = append(t.Rows, Row{LiveRule: k.live, ShadowRule: k.shadow, Outcome: k.outcome, Count: n})
+	t.Rows = append(t.Rows, Row{LiveRule: k.live, ShadowRule: k.shadow, Difference: k.outcome, Count: n})
 	t.Total += n
 	switch k.outcome {
 	case policy.Same:
@@ -300,7 +300,7 @@ func (t *Table) sort() {
 	}
 	slices.SortFunc(t.Rows, func(a, b Row) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.LiveRule, b.LiveRule),
-			cmp.Compare(a.ShadowRule, b.ShadowRule), cmp.Compare(a.Outcome, b.Outcome))
+			cmp.Compare(a.ShadowRule, b.ShadowRule), cmp.Compare(a.Difference, b.Difference))
 	})
 }
 
@@ -312,7 +312,7 @@ func (e *Evaluator) Summary(liveRule string) string {
 		if r.LiveRule != liveRule {
 			continue
 		}
-		switch r.Outcome {
+		switch r.Difference {
 		case policy.Same:
 			same += r.Count
 		case policy.Params:

@@ -49,7 +49,7 @@ func TestObserveCost(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		language string
-		want     policy.Outcome
+		want     policy.Difference
 	}{
 		{"agreeing", "es", policy.Same},
 		{"differing", "en", policy.Params},
@@ -68,7 +68,7 @@ func TestObserveCost(t *testing.T) {
 			a := e.Agreement()
 			found := false
 			for _, r := range a.SinceLoad.Rows {
-				found = found || r.Outcome == tc.want
+				found = found || r.Difference == tc.want
 			}
 			if !found {
 				t.Errorf("no %s row in %+v", tc.want, a.SinceLoad.Rows)

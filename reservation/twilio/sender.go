@@ -173,7 +173,8 @@ func requestFor(in policy.Instruction) (*request, error) {
 // cfg must have passed config.Check, which holds the rules for the
 // credentials and the URL; only missing credentials are an error here.
 func NewSender(cfg *config.Config) (func(ctx context.Context, u reservation.Update) error, error) {
-	if err := cfg.RESTCredentials(); err != nil {
+	rest, err := cfg.REST()
+	if err != nil {
 		return nil, err
 	}
 	target, err := url.Parse(cfg.TaskRouterURL)
@@ -184,7 +185,7 @@ func NewSender(cfg *config.Config) (func(ctx context.Context, u reservation.Upda
 	// The default of 2 idle connections per host would make most of the
 	// worker pool dial a new connection for every update.
 	base.MaxIdleConnsPerHost = max(cfg.UpdateConcurrency, 2)
-	creds := client.NewCredentials(cfg.RESTUsername(), cfg.RESTPassword())
+	creds := client.NewCredentials(rest.Username, rest.Password)
 	accountSid := cfg.AccountSid
 	return func(ctx context.Context, up reservation.Update) error {
 		params, err := requestFor(up.Instruction)

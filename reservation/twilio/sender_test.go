@@ -586,35 +586,35 @@ func TestRESTFaults(t *testing.T) {
 		levelWant string
 	}{
 		{name: "429 with Retry-After", steps: []reply{{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "2"}, replyOK},
-			outcome: reservation.OutcomeApplied, attempts: 2, sleeps: []time.Duration{2 * time.Second}},
+			outcome: reservation.ResultApplied, attempts: 2, sleeps: []time.Duration{2 * time.Second}},
 		{name: "429 with Retry-After date", steps: []reply{{status: 429, code: 20429, message: "Too Many Requests",
 			retryAfter: time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)}, replyOK},
-			outcome: reservation.OutcomeApplied, attempts: 2},
+			outcome: reservation.ResultApplied, attempts: 2},
 		{name: "429 Retry-After past deadline", rt: 3 * time.Second, steps: []reply{{status: 429, code: 20429, message: "Too Many Requests", retryAfter: "60"}, replyOK},
-			outcome: reservation.OutcomeExpired, attempts: 1, code: 20429},
+			outcome: reservation.ResultExpired, attempts: 1, code: 20429},
 		{name: "500 then ok", steps: []reply{{status: 500, code: 20500, message: "Internal Server Error"}, replyOK},
-			outcome: reservation.OutcomeApplied, attempts: 2},
+			outcome: reservation.ResultApplied, attempts: 2},
 		{name: "503 three times", steps: []reply{{status: 503, code: 20503, message: "Service Unavailable"},
 			{status: 503, code: 20503}, {status: 503, code: 20503}, replyOK},
-			outcome: reservation.OutcomeApplied, attempts: 4},
-		{name: "502 without a JSON body", steps: []reply{{status: 502}, replyOK}, outcome: reservation.OutcomeApplied, attempts: 2},
+			outcome: reservation.ResultApplied, attempts: 4},
+		{name: "502 without a JSON body", steps: []reply{{status: 502}, replyOK}, outcome: reservation.ResultApplied, attempts: 2},
 		{name: "slower than the attempt timeout", steps: []reply{{delay: 2 * time.Second}, replyOK},
-			outcome: reservation.OutcomeApplied, attempts: 2},
+			outcome: reservation.ResultApplied, attempts: 2},
 		{name: "timed out but landed", steps: []reply{{delay: 2 * time.Second, lands: true}},
-			outcome: reservation.OutcomeGone, attempts: 2, code: 20001, landed: true},
+			outcome: reservation.ResultGone, attempts: 2, code: 20001, landed: true},
 		{name: "dropped connection", steps: []reply{{drop: true}, {drop: true}, replyOK},
-			outcome: reservation.OutcomeApplied, attempts: 3},
-		{name: "400 not pending", steps: []reply{replyNotPending}, outcome: reservation.OutcomeGone, attempts: 1, code: 20001},
+			outcome: reservation.ResultApplied, attempts: 3},
+		{name: "400 not pending", steps: []reply{replyNotPending}, outcome: reservation.ResultGone, attempts: 1, code: 20001},
 		{name: "400 not in expected state", steps: []reply{{status: 400, code: 20001,
-			message: "Reservation WR… not in expected state [pending] and cannot be updated to [accepted]"}}, outcome: reservation.OutcomeGone, attempts: 1, code: 20001},
+			message: "Reservation WR… not in expected state [pending] and cannot be updated to [accepted]"}}, outcome: reservation.ResultGone, attempts: 1, code: 20001},
 		{name: "400 already in state accepted", steps: []reply{{status: 400, code: 20001,
-			message: "Reservation WR… is already in state [accepted] and cannot be updated"}}, outcome: reservation.OutcomeGone, attempts: 1, code: 20001},
-		{name: "409 conflict", steps: []reply{{status: 409, code: 20409, message: "Conflict"}}, outcome: reservation.OutcomeGone, attempts: 1, code: 20409},
-		{name: "404", steps: []reply{{status: 404, code: 20404, message: "The requested resource was not found"}}, outcome: reservation.OutcomeGone, attempts: 1, code: 20404},
-		{name: "401", steps: []reply{{status: 401, code: 20003, message: "Authenticate"}}, outcome: reservation.OutcomeRejected, attempts: 1, code: 20003, levelWant: "error"},
-		{name: "400 bad parameter", steps: []reply{{status: 400, code: 20001, message: "Invalid WorkerActivitySid"}}, outcome: reservation.OutcomeRejected, attempts: 1, code: 20001, levelWant: "error"},
+			message: "Reservation WR… is already in state [accepted] and cannot be updated"}}, outcome: reservation.ResultGone, attempts: 1, code: 20001},
+		{name: "409 conflict", steps: []reply{{status: 409, code: 20409, message: "Conflict"}}, outcome: reservation.ResultGone, attempts: 1, code: 20409},
+		{name: "404", steps: []reply{{status: 404, code: 20404, message: "The requested resource was not found"}}, outcome: reservation.ResultGone, attempts: 1, code: 20404},
+		{name: "401", steps: []reply{{status: 401, code: 20003, message: "Authenticate"}}, outcome: reservation.ResultRejected, attempts: 1, code: 20003, levelWant: "error"},
+		{name: "400 bad parameter", steps: []reply{{status: 400, code: 20001, message: "Invalid WorkerActivitySid"}}, outcome: reservation.ResultRejected, attempts: 1, code: 20001, levelWant: "error"},
 		{name: "503 until the deadline", rt: 1 * time.Second, steps: []reply{{status: 503, code: 20503, message: "Service Unavailable"}},
-			outcome: reservation.OutcomeExpired, code: 20503},
+			outcome: reservation.ResultExpired, code: 20503},
 	}
 	lag := lagMeter(t)
 	for i, c := range cases {
@@ -656,7 +656,7 @@ func TestRESTFaults(t *testing.T) {
 			if c.levelWant != "" && line.Level.String() != c.levelWant {
 				t.Errorf("logged at %s, want %s", line.Level, c.levelWant)
 			}
-			if c.outcome == reservation.OutcomeRejected && f["twilio_message"] == "" {
+			if c.outcome == reservation.ResultRejected && f["twilio_message"] == "" {
 				t.Errorf("rejected without Twilio's message: %v", f)
 			}
 			// The server reads a request a little after the client sent it.

@@ -33,7 +33,7 @@ func TestUpdaterInvalidInstructionRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	shutdown(t, u)
-	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"instruction": "conference", "outcome": reservation.OutcomeRejected}); got != 1 {
+	if got := metricValue(t, reg, "assignd_reservation_updates_total", map[string]string{"instruction": "conference", "outcome": reservation.ResultRejected}); got != 1 {
 		t.Fatalf("%v rejected, want 1", got)
 	}
 	if l := logs.FilterMessage("reservation update finished").All(); len(l) != 1 || l[0].Level != zap.ErrorLevel {
@@ -289,13 +289,13 @@ func randomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
 	if got := metricValue(t, reg, "assignd_update_attempts", nil); got != float64(total) {
 		t.Errorf("attempts histogram has %v samples, want %d", got, total)
 	}
-	for _, oc := range []string{reservation.OutcomeApplied, reservation.OutcomeGone, reservation.OutcomeRejected, reservation.OutcomeExpired} {
+	for _, oc := range []string{reservation.ResultApplied, reservation.ResultGone, reservation.ResultRejected, reservation.ResultExpired} {
 		if outcomes[oc] < float64(total)/1000 {
 			t.Errorf("no %s outcome: the faults did not exercise it", oc)
 		}
 	}
-	if outcomes[reservation.OutcomeAbandoned] != 0 {
-		t.Errorf("%v abandoned in a graceful drain", outcomes[reservation.OutcomeAbandoned])
+	if outcomes[reservation.ResultAbandoned] != 0 {
+		t.Errorf("%v abandoned in a graceful drain", outcomes[reservation.ResultAbandoned])
 	}
 	for _, r := range retryReasons {
 		if metricValue(t, reg, "assignd_update_retries_total", map[string]string{"reason": r}) == 0 {
@@ -409,7 +409,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // The label values of the updater's metrics, as dashboards know them.
 var (
-	outcomeNames = []string{reservation.OutcomeApplied, reservation.OutcomeGone, reservation.OutcomeRejected, reservation.OutcomeExpired, reservation.OutcomeAbandoned}
+	outcomeNames = []string{reservation.ResultApplied, reservation.ResultGone, reservation.ResultRejected, reservation.ResultExpired, reservation.ResultAbandoned}
 	retryReasons = []string{"network", "timeout", "429", "5xx"}
 )
 
