@@ -28,8 +28,8 @@ const ConsoleCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img
 // required; the rest are optional columns, shown when set.
 type Console struct {
 	// Explain builds the JSON report of an explained decision, as
-	// "assignd explain -format json" prints it; main passes explain.JSON.
-	// It is a function so that handlers need not build REST forms.
+	// "assignd explain -format json" prints it (explain.JSON). It is a
+	// function so that the admin listener need not build REST forms.
 	Explain func(*policy.Policy, policy.Explanation) ([]byte, error)
 	// Decisions is the recent decisions and per-rule counts; feed it with
 	// Options.AfterDecision.

@@ -195,7 +195,7 @@ func TestServeRefusesUpdateRulesWithoutCredentials(t *testing.T) {
 	cfg.PolicyFile = path
 	_, err := New(Options{Config: cfg, Logger: zap.NewNop()})
 	if err == nil || !strings.Contains(err.Error(), "TWILIO_ACCOUNT_SID") {
-		t.Fatalf("newApp = %v, want a refusal naming TWILIO_ACCOUNT_SID", err)
+		t.Fatalf("New = %v, want a refusal naming TWILIO_ACCOUNT_SID", err)
 	}
 
 	if err := os.WriteFile(path, []byte(servePolicyA), 0o644); err != nil {
@@ -231,6 +231,31 @@ func TestServeShutdownDelay(t *testing.T) {
 	r.done <- nil // for start's cleanup
 	if took := time.Since(stopped); took < cfg.ShutdownDelay {
 		t.Errorf("stopped after %s, before the %s delay", took, cfg.ShutdownDelay)
+	}
+}
+
+// TestStopDelayEndsWithItsContext: a shutdown delay longer than Stop's
+// context does not hold Stop past that context.
+func TestStopDelayEndsWithItsContext(t *testing.T) {
+	cfg := testConfig()
+	cfg.Dev = true
+	cfg.ShutdownTimeout, cfg.ShutdownDelay = 2*time.Hour, time.Hour
+	a, err := New(Options{Config: cfg, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- a.Stop(ctx) }()
+	select {
+	case <-stopped:
+	case <-time.After(time.Minute): // a guard against hanging for the hour, not a latency bound
+		t.Fatal("Stop waited out the shutdown delay past its context")
+	}
+	if ok, why := a.Ready(); ok || why != "shutting down" {
+		t.Errorf("Ready = %v %q after Stop, want not ready, shutting down", ok, why)
 	}
 }
 

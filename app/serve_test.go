@@ -64,13 +64,13 @@ type running struct {
 }
 
 // start builds an app from cfg and runs it. Its listeners are bound by
-// newApp, so it serves as soon as this returns.
+// New, so it serves as soon as this returns.
 func start(t *testing.T, cfg *config.Config) *running {
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
 	a, err := New(Options{Config: cfg, Logger: zap.New(core)})
 	if err != nil {
-		t.Fatalf("newApp: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return runApp(t, a, logs)
 }
@@ -225,7 +225,7 @@ func TestServeRefuses(t *testing.T) {
 			tc.edit(cfg)
 			_, err := New(Options{Config: cfg, Logger: zap.NewNop()})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("newApp error %v, want one containing %q", err, tc.want)
+				t.Fatalf("New error %v, want one containing %q", err, tc.want)
 			}
 		})
 	}

@@ -236,7 +236,7 @@ func startSoak(t *testing.T, cfg *config.Config, core *countingCore) (callback, 
 	t.Helper()
 	a, err := New(Options{Config: cfg, Logger: zap.New(core)})
 	if err != nil {
-		t.Fatalf("newApp: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

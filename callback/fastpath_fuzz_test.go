@@ -22,7 +22,7 @@ func referenceAttributes(v string) (map[string]any, error) {
 	if err := json.Unmarshal([]byte(v), &m); err != nil {
 		return nil, &FieldError{Field: "TaskAttributes", Problem: "is not valid JSON: " + err.Error()}
 	}
-	// Numbers as json.Number, their text as sent (issue 12: large
+	// Numbers as json.Number, their text as sent (large
 	// integers stay exact): encoding/json's UseNumber.
 	dec := json.NewDecoder(strings.NewReader(v))
 	dec.UseNumber()

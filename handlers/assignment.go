@@ -108,7 +108,7 @@ func (s *Server) readSigned(c echo.Context, sc *callback.Form) (bool, error) {
 	return true, nil
 }
 
-// malformed answers a signed request whose fields parseFields refused:
+// malformed answers a signed request whose fields callback.ParseFields refused:
 // a 400 naming the field. The request is signed, so this is TaskRouter (or
 // a replay of it) sending something we cannot read: worth a warning every
 // time.

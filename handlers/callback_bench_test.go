@@ -117,7 +117,7 @@ func benchHandlers(b *testing.B) []struct {
 // BenchmarkCallback sends signed callbacks in process, through
 // httptest.NewRecorder, to the full callback path (Echo, the observe and
 // recover middleware, the signature check with twilio-go's validator,
-// ParseCallback, Decide over a 10-rule policy whose last rule matches, the
+// callback.Parse, Decide over a 10-rule policy whose last rule matches, the
 // info log line, metrics and the JSON reply) and to a bare net/http handler
 // that reads the same body and writes a fixed JSON reply. Both are driven by
 // the same loop over the same pool of pre-signed requests, so the driver's

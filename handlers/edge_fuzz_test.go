@@ -42,7 +42,7 @@ var edgeSIDs = []struct {
 }
 
 // edgeSeeds are form bodies for both fuzz targets: a valid callback, and
-// the hostile inputs of issue 7 in small.
+// the hostile inputs of TestHostileInput in small.
 func edgeSeeds() []string {
 	valid := callbackForm(`{"tier":"gold"}`).Encode()
 	return []string{
@@ -63,7 +63,7 @@ func edgeSeeds() []string {
 }
 
 // FuzzParseCallback feeds arbitrary form bodies through url.ParseQuery and
-// ParseCallback, as the callback handler does. It must never panic; what it
+// callback.Parse, as the callback handler does. It must never panic; what it
 // accepts must be a well-formed callback, and what it refuses must be
 // refused with a FieldError naming a field.
 func FuzzParseCallback(f *testing.F) {
@@ -155,7 +155,7 @@ func FuzzParseCallback(f *testing.F) {
 // panic (the recoverer would answer 500) nor answer any 5xx but the 503 of
 // an update-mode decision without an updater; every refusal has a JSON
 // error body, every 200 a JSON instruction, and a form body that
-// ParseCallback refuses is a 400.
+// callback.Parse refuses is a 400.
 func FuzzAssignmentHandler(f *testing.F) {
 	for i, s := range edgeSeeds() {
 		f.Add(formContentType, []byte(s))
@@ -214,7 +214,7 @@ func FuzzAssignmentHandler(f *testing.F) {
 		switch {
 		case code == http.StatusOK:
 			if cb == nil || parseErr != nil {
-				t.Fatalf("200 for a body ParseCallback refuses (%v): %q", parseErr, body)
+				t.Fatalf("200 for a body callback.Parse refuses (%v): %q", parseErr, body)
 			}
 			var instr struct {
 				Instruction string `json:"instruction"`
@@ -235,13 +235,13 @@ func FuzzAssignmentHandler(f *testing.F) {
 				t.Fatalf("%d with body %q, not a JSON error", code, got)
 			}
 			if isForm && parseErr == nil && code == http.StatusBadRequest {
-				t.Fatalf("400 %s for a callback ParseCallback accepts: %q", got, body)
+				t.Fatalf("400 %s for a callback callback.Parse accepts: %q", got, body)
 			}
 		default:
 			t.Fatalf("status %d %s for %q %q", code, got, contentType, body)
 		}
 		if isForm && parseErr != nil && code != http.StatusBadRequest {
-			t.Fatalf("%d %s for a form ParseCallback refuses with %v", code, got, parseErr)
+			t.Fatalf("%d %s for a form callback.Parse refuses with %v", code, got, parseErr)
 		}
 	})
 }

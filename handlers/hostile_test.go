@@ -29,7 +29,7 @@ import (
 )
 
 // The hostile-input tests run a real loopback listener built by
-// newHTTPServerWithTimeouts, the code behind NewHTTPServer, with the
+// httpserver.New, with the
 // production settings except for these shorter timeouts, so that the
 // timeout cases take a second rather than ten. The write timeout is well
 // above the read timeout so that a 408 for a stalled body can still be
@@ -269,7 +269,7 @@ func hostileWith(name, value string) url.Values {
 	return f
 }
 
-// TestHostileInput sends each kind of hostile request of issue 7 to a real
+// TestHostileInput sends each kind of hostile request to a real
 // server and pins the answer it gets; after each, the server must still
 // answer a valid callback and hold no more goroutines than before.
 func TestHostileInput(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"github.com/assignd/assignd/policy"
 )
 
-// TestLargeIntegerRenderedExactly is issue 12's point 11 through the real
+// TestLargeIntegerRenderedExactly holds large integers exact through the real
 // handler: an attribute beyond float64's exact integers reaches a template
 // as sent, on the projected hot path and on the path that decodes whole
 // documents (a policy reading the whole task).
