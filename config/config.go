@@ -176,15 +176,10 @@ func (c *Config) Check() error {
 	if c.DecisionMemory < 1 || c.DecisionMemory > MaxDecisionMemory {
 		bad("ASSIGND_DECISION_MEMORY", "must be between 1 and %d, not %d", MaxDecisionMemory, c.DecisionMemory)
 	}
-	if (c.APIKey == "") != (c.APISecret == "") {
-		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")
-	}
 	// Missing credentials are not an error here: only update-mode rules
-	// need them, and they are refused when loaded.
-	if _, err := c.REST(); err != nil {
-		if _, missing := errors.AsType[*MissingREST](err); !missing {
-			errs = append(errs, err)
-		}
+	// need them, and a policy with such rules is refused without them.
+	if _, err := c.REST(); !errors.As(err, new(*MissingREST)) {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -226,8 +221,12 @@ var restAlnum = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 // TWILIO_API_KEY is set, else the account SID and auth token. When some
 // are missing the error is a *MissingREST naming them; when all are set but
 // one is not letters and digits, which twilio-go refuses before sending
-// (codes 21222 and 21224), the error names each such variable.
+// (codes 21222 and 21224), the error names each such variable. An API
+// key without its secret, or the reverse, is an error of its own.
 func (c *Config) REST() (Credentials, error) {
+	if (c.APIKey == "") != (c.APISecret == "") {
+		return Credentials{}, errors.New("TWILIO_API_KEY: TWILIO_API_KEY and TWILIO_API_SECRET go together")
+	}
 	userVar, passVar := "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"
 	creds := Credentials{Username: c.AccountSid, Password: c.AuthToken}
 	if c.APIKey != "" {
