@@ -12,52 +12,14 @@ import (
 	"time"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/assignd/assignd/policy"
 )
-
-// metricValue returns the value of the series name{labels}, summing over
-// unlisted labels; a histogram gives its sample count.
-func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue metrics
-				}
-			}
-			sum += sampleValue(m)
-		}
-	}
-	return sum
-}
-
-func sampleValue(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Histogram != nil:
-		return float64(m.Histogram.GetSampleCount())
-	}
-	return 0
-}
 
 // fakeSender is a scripted Send: it answers from a function and counts calls.
 type fakeSender struct {
@@ -543,3 +505,9 @@ const (
 	testWA      = "WA0123456789abcdef0123456789abcdef"
 	testCA      = "CA0123456789abcdef0123456789abcdef"
 )
+
+// metricValue is testkit.MetricSum over the updater's registry.
+func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	return testkit.MetricSum(t, reg, name, labels)
+}

@@ -15,8 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	dto "github.com/prometheus/client_model/go"
-
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 )
@@ -304,44 +303,6 @@ func randomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
 	}
 }
 
-// metricValue returns the value of the series name{labels}, summing over
-// unlisted labels; a histogram gives its sample count.
-func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue metrics
-				}
-			}
-			sum += sampleValue(m)
-		}
-	}
-	return sum
-}
-
-func sampleValue(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Histogram != nil:
-		return float64(m.Histogram.GetSampleCount())
-	}
-	return 0
-}
-
 func newTestUpdater(t *testing.T, o reservation.Options) (*reservation.Updater, *prometheus.Registry, *observer.ObservedLogs) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
@@ -414,3 +375,9 @@ var (
 )
 
 func accept(n int) reservation.Update { return testUpdate(n, policy.Instruction{Name: policy.Accept}) }
+
+// metricValue is testkit.MetricSum over the updater's registry.
+func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	return testkit.MetricSum(t, reg, name, labels)
+}
