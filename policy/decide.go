@@ -60,9 +60,9 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 	var skipped []Skip
 	for i := range p.rules {
 		r := &p.rules[i]
-		if r.when != nil && !r.when.Eval(&env) {
+		if !r.matches(&env) {
 			if trace != nil {
-				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "not matched", Why: r.when.Why(&env)})
+				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "not matched", Why: r.why(&env)})
 			}
 			continue
 		}

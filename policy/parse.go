@@ -35,8 +35,8 @@ type Policy struct {
 type rule struct {
 	name  string
 	index int // 0-based
-	// catchAll is set for the rule with no when key, whether or not the
-	// other rules' conditions compiled.
+	// catchAll is set for the rule with neither when nor worker_when,
+	// whether or not the other rules' conditions compiled.
 	catchAll    bool
 	when        *expr.Expr
 	instruction string
@@ -46,6 +46,11 @@ type rule struct {
 	// parameters is a template, so that deciding it costs no allocation.
 	static     *Instruction
 	staticJSON []byte
+
+	// workerWhen is the rule's target condition (bare keys read the
+	// worker), and-ed with when, a filter condition (bare keys read the
+	// task); a rule matches when each condition it has holds.
+	workerWhen *expr.Expr
 }
 
 // ruleParam is one parameter of a rule: a checked literal or a template
@@ -179,7 +184,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		if ok {
 			line = rulesNode.Line
 		}
-		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with no when)")
+		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with neither when nor worker_when)")
 	} else {
 		ps.rules(p, rulesNode, defaultMode, defaults)
 	}
@@ -311,7 +316,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 	for i, n := range list.Content {
 		n = resolve(n)
 		r := rule{index: i, name: ruleName(n)}
-		fields := ps.mapping(n, &r, "", []string{"name", "when", "instruction", "mode", "params"})
+		fields := ps.mapping(n, &r, "", []string{"name", "when", "worker_when", "instruction", "mode", "params"})
 		switch nn := fields["name"]; {
 		case nn == nil:
 			ps.errorf(n.Line, &r, "name", "missing: every rule needs a name, used in logs and metrics")
@@ -325,23 +330,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 			seen[nn.Value] = i + 1
 		}
 
-		if wn, ok := fields["when"]; ok {
-			e, err := expr.Compile(wn.Value)
-			if err != nil {
-				pr := ps.errorf(wn.Line, &r, "when", "%v", err)
-				if se, isSyntax := err.(*expr.SyntaxError); isSyntax {
-					pr.Detail = se.Caret()
-				}
-			} else {
-				r.when = e
-				ps.checkCondition(&r, wn.Line, e, conditions, alwaysTrue, p)
-				if alwaysTrue < 0 && isAlwaysTrue(e) {
-					alwaysTrue = i
-				}
-			}
-		} else if r.catchAll = true; i != len(list.Content)-1 {
-			ps.errorf(n.Line, &r, "when", "missing, which makes this the catch-all, but the catch-all must be the last rule: rules after it are never tried")
-		}
+		ps.conditions(p, &r, n, fields, conditions, &alwaysTrue, i == len(list.Content)-1)
 
 		in, ok := fields["instruction"]
 		switch {
@@ -380,24 +369,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 		p.rules = append(p.rules, r)
 	}
 	if last := resolve(list.Content[len(list.Content)-1]); !p.rules[len(p.rules)-1].catchAll {
-		ps.errorf(last.Line, &p.rules[len(p.rules)-1], "when", "the last rule must be the catch-all, with no when, so that every callback gets a decision")
-	}
-}
-
-// checkCondition warns about conditions that make rules unreachable or
-// read differently from how they are written.
-func (ps *parser) checkCondition(r *rule, line int, e *expr.Expr, conditions map[string]int, alwaysTrue int, p *Policy) {
-	for _, w := range e.Warnings() {
-		ps.warnf(line, r, "when", "%s", w)
-	}
-	if alwaysTrue >= 0 {
-		ps.warnf(line, r, "when", "never tried: rule %q (#%d) always matches", p.rules[alwaysTrue].name, alwaysTrue+1)
-	}
-	canon := e.Canonical()
-	if prev, ok := conditions[canon]; ok {
-		ps.warnf(line, r, "when", "never matches: rule %q (#%d) has the same condition", p.rules[prev].name, prev+1)
-	} else {
-		conditions[canon] = r.index
+		ps.errorf(last.Line, &p.rules[len(p.rules)-1], "when", "the last rule must be the catch-all, with neither when nor worker_when, so that every callback gets a decision")
 	}
 }
 
@@ -467,7 +439,7 @@ func (ps *parser) checkRule(r *rule, line int) {
 	case r.instruction == Redirect && !has("accept"):
 		ps.warnf(line, r, "params", "redirect without accept leaves the reservation pending: the call has left the queue and assignd never accepts later; set accept: true, or accept: false if something else accepts it")
 	case r.mode == Respond && (r.instruction == Dequeue || r.instruction == Call) && !has("to") &&
-		(r.when == nil || !strings.Contains(r.when.Canonical(), "worker.contact_uri")):
+		!strings.Contains(r.canonical(), "worker.contact_uri"):
 		ps.warnf(line, r, "params", "%s without to dials worker.contact_uri; workers whose attributes lack it fail the instruction", r.instruction)
 	}
 }

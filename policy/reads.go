@@ -24,8 +24,10 @@ func (p *Policy) Reads() Reads {
 	var rd Reads
 	for i := range p.rules {
 		r := &p.rules[i]
-		if r.when != nil {
-			rd.add(r.when.Refs())
+		for _, e := range [...]*expr.Expr{r.when, r.workerWhen} {
+			if e != nil {
+				rd.add(e.Refs())
+			}
 		}
 		for _, rp := range r.params {
 			if rp.tmpl != nil {

@@ -58,7 +58,7 @@ func Schema() []byte {
 				"properties":           defaults,
 			},
 			"rules": map[string]any{
-				"description": "tried in order; the last must be the catch-all, a rule without when",
+				"description": "tried in order; the last must be the catch-all, a rule with neither when nor worker_when",
 				"type":        "array", "minItems": 1,
 				"items": map[string]any{"$ref": "#/$defs/rule"},
 			},
@@ -91,7 +91,8 @@ func ruleSchema() map[string]any {
 		"required":             []string{"name", "instruction"},
 		"properties": map[string]any{
 			"name":        map[string]any{"description": "unique; used in logs and metrics", "type": "string", "pattern": ruleNamePattern.String()},
-			"when":        map[string]any{"description": "a TaskRouter-style condition on task., worker., callback. and now.; a rule without when is the catch-all", "type": "string"},
+			"when":        map[string]any{"description": "a condition as in a Workflow filter: bare keys read the task's attributes; roots task., worker., callback., now., taskrouter.; a rule with neither when nor worker_when is the catch-all", "type": "string"},
+			"worker_when": map[string]any{"description": "a condition as in a TaskQueue's target_workers or a Workflow target's expression: bare keys read the worker's attributes, task. the task's; and-ed with when", "type": "string"},
 			"instruction": map[string]any{"enum": InstructionNames()},
 			"mode":        map[string]any{"$ref": "#/$defs/mode"},
 			"params":      map[string]any{"type": "object"},

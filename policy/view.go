@@ -13,8 +13,10 @@ type RuleView struct {
 	Index int
 	Name  string
 	// Condition is the when expression as written; empty for the catch-all.
-	Condition   string
-	Instruction string
+	Condition string
+	// WorkerCondition is the worker_when expression as written, if any.
+	WorkerCondition string
+	Instruction     string
 	// Mode is Respond or Update, never Auto.
 	Mode   Mode
 	Params []ParamView
@@ -38,6 +40,9 @@ func (p *Policy) RuleViews() []RuleView {
 		v := RuleView{Index: i + 1, Name: r.name, Instruction: r.instruction, Mode: r.mode}
 		if r.when != nil {
 			v.Condition = r.when.Source()
+		}
+		if r.workerWhen != nil {
+			v.WorkerCondition = r.workerWhen.Source()
 		}
 		for _, rp := range r.params {
 			pv := ParamView{Name: rp.spec.name}

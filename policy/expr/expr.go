@@ -113,8 +113,14 @@ type Expr struct {
 	warnings []string
 }
 
-// Compile parses src. The error, if any, is a *SyntaxError.
+// Compile parses src as a Workflow filter expression, in which a bare key
+// reads the task's attributes. The error, if any, is a *SyntaxError.
 func Compile(src string) (*Expr, error) {
+	return compile(src, refTask)
+}
+
+// compile parses src with bare keys reading bare's document.
+func compile(src string, bare refRoot) (*Expr, error) {
 	if len(src) > maxLen {
 		return nil, newSyntaxError(src, maxLen, "expression is longer than %d bytes", maxLen)
 	}
@@ -122,7 +128,7 @@ func Compile(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src, toks: toks}
+	p := &parser{src: src, toks: toks, bareRoot: bare}
 	root, err := p.parseOr()
 	if err != nil {
 		return nil, err

@@ -85,6 +85,9 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	// bareRoot is the document a reference without a root reads: the
+	// task in a Workflow filter, the worker in a target expression.
+	bareRoot refRoot
 }
 
 func (p *parser) peek() *token { return &p.toks[p.i] }
@@ -395,9 +398,13 @@ func (n *node) warnOperands(out *[]string) {
 			continue
 		}
 		if root := o.ref.rootLookalike(); root != "" {
-			*out = append(*out, o.ref.text[len("task."):]+" reads the task attribute "+
+			at := strings.IndexByte(o.ref.text, '.') + 1
+			*out = append(*out, o.ref.text[at:]+" reads the "+o.ref.Root()+" attribute "+
 				strconv.Quote(o.ref.steps[0].key)+"; did you mean "+root+"."+
-				o.ref.text[len("task.")+len(o.ref.steps[0].key)+1:]+"?")
+				o.ref.text[at+len(o.ref.steps[0].key)+1:]+"?")
+		}
+		if note := o.ref.WorkerFieldNote(); note != "" {
+			*out = append(*out, note)
 		}
 	}
 	day, other := &n.l, &n.r

@@ -204,10 +204,11 @@ func (p *parser) parseRef() (*Ref, error) {
 		sb.WriteString(rootTok.text)
 	} else {
 		// A bare key reads the task's attributes, as in a Workflow's
-		// filter expression (customer_value == 'Gold').
-		ref.root, ref.bare = refTask, true
+		// filter expression (customer_value == 'Gold'), or the worker's in
+		// a target expression (skills HAS 'support').
+		ref.root, ref.bare = p.bareRoot, true
 		ref.steps = append(ref.steps, refStep{key: rootTok.text, index: -1})
-		sb.WriteString("task." + rootTok.text)
+		sb.WriteString(rootNames[p.bareRoot] + "." + rootTok.text)
 	}
 	end := rootTok.end
 	for {
@@ -268,6 +269,7 @@ func (p *parser) parseRef() (*Ref, error) {
 		}
 	}
 	ref.text = sb.String()
+	ref.workerField()
 	return ref, nil
 }
 
