@@ -207,10 +207,14 @@ func (ps *paramSpec) checkValue(v any) (any, error) {
 	case kInt:
 		n, ok := asInt(v)
 		if !ok {
+			if f, isNum := v.(json.Number); isNum && isWhole(f) {
+				// Whole, but past what int64 holds.
+				return nil, fmt.Errorf("must be between %d and %d, not %s", ps.min, ps.max, describe(v))
+			}
 			return nil, fmt.Errorf("must be a whole number, not %s", describe(v))
 		}
 		if n < int64(ps.min) || n > int64(ps.max) {
-			return nil, fmt.Errorf("must be between %d and %d, not %d", ps.min, ps.max, n)
+			return nil, fmt.Errorf("must be between %d and %d, not %s", ps.min, ps.max, describe(v))
 		}
 		return int(n), nil
 	case kEnumList:
@@ -349,11 +353,27 @@ func asInt(v any) (int64, bool) {
 			return i, true
 		}
 	case json.Number:
+		// JSON has one number type: 15, 15.0 and 1.5e1 are the same
+		// number, and Python's json.dumps and Java's Jackson write whole
+		// doubles as 15.0.
 		if i, err := n.Int64(); err == nil {
 			return i, true
 		}
+		if f, err := n.Float64(); err == nil {
+			return asInt(f)
+		}
 	}
 	return 0, false
+}
+
+// isWhole reports whether a JSON number is whole as a float64 reads it,
+// however large: one past float64's range has a large exponent.
+func isWhole(n json.Number) bool {
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return math.IsInf(f, 0)
+	}
+	return f == math.Trunc(f)
 }
 
 func contains(list []string, s string) bool {

@@ -148,8 +148,8 @@ func (t *Template) Source() string { return t.src }
 // string, float64 (or json.Number, when the attributes were decoded with
 // UseNumber), bool, map[string]any or []any. Otherwise the result is a
 // string, with strings inserted as they are (escaped in a URL, see
-// CompileTemplate), numbers in plain decimal (42, not 4.2e+01; a
-// json.Number exactly as sent) and booleans as true or false; inserting an
+// CompileTemplate), numbers in plain decimal (42, not 4.2e+01; 100 for a
+// json.Number 1e2, and an integer json.Number exactly as sent) and booleans as true or false; inserting an
 // object or array is an error. A reference that is absent or null returns a *MissingError.
 func (t *Template) Render(env *Env) (any, error) {
 	if t.whole {
@@ -180,9 +180,7 @@ func (t *Template) Render(env *Env) (any, error) {
 		case jNum:
 			s = formatJSONNumber(x.n)
 			if num, isNumber := v.(json.Number); isNumber {
-				// Written as sent: an ID such as 12345678901234567890
-				// does not survive float64.
-				s = num.String()
+				s = plainDecimal(num.String(), x.n)
 			}
 		case jBool:
 			s = strconv.FormatBool(x.b)
