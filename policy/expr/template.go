@@ -164,6 +164,7 @@ func (t *Template) Render(env *Env) (any, error) {
 		return t.src, nil
 	}
 	var sb strings.Builder
+	var inPath []placed // where path placeholders' values went
 	for _, p := range t.parts {
 		if p.ref == nil {
 			sb.WriteString(p.lit)
@@ -190,10 +191,40 @@ func (t *Template) Render(env *Env) (any, error) {
 		switch p.escape {
 		case urlPath:
 			s = url.PathEscape(s)
+			inPath = append(inPath, placed{sb.Len(), sb.Len() + len(s), p.ref.text})
 		case urlQuery:
 			s = url.QueryEscape(s)
 		}
 		sb.WriteString(s)
 	}
-	return sb.String(), nil
+	out := sb.String()
+	if err := checkDotSegments(out, inPath); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// placed is where one placeholder's value stands in a rendered URL.
+type placed struct {
+	start, end int
+	ref        string
+}
+
+// checkDotSegments refuses a rendered URL in which a path segment that a
+// placeholder helped write is "." or "..": path escaping keeps a value in
+// its segment, but does not escape dots, and a client or server that
+// resolves dot segments would then request another path (/agent/{{x}}
+// with x ".." is /). Segments written wholly by the policy are its own.
+func checkDotSegments(u string, spans []placed) error {
+	for _, ph := range spans {
+		start := strings.LastIndexByte(u[:ph.start], '/') + 1
+		end := len(u)
+		if i := strings.IndexAny(u[ph.end:], "/?#"); i >= 0 {
+			end = ph.end + i
+		}
+		if seg := u[start:end]; seg == "." || seg == ".." {
+			return fmt.Errorf("%s makes the URL path segment %q, which would climb out of the path the policy wrote", ph.ref, seg)
+		}
+	}
+	return nil
 }
