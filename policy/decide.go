@@ -108,13 +108,19 @@ func (r *rule) render(env *expr.Env) (Instruction, *Skip) {
 		}
 		params = append(params, Param{Name: rp.spec.name, Value: v})
 	}
-	return Instruction{Name: r.instruction, Params: params}, nil
+	ins := Instruction{Name: r.instruction, Params: params}
+	if r.instruction == Dequeue {
+		if skip := r.sipTimeout(env, ins); skip != nil {
+			return Instruction{}, skip
+		}
+	}
+	return ins, nil
 }
 
 // staticInstruction precomputes a rule's instruction and reply when it has
 // no templates.
 func staticInstruction(r *rule) (*Instruction, []byte) {
-	if r.instruction == "" {
+	if r.instruction == "" || r.dialsContact {
 		return nil, nil
 	}
 	for _, p := range r.params {

@@ -44,6 +44,9 @@ type paramSpec struct {
 	// instruction is shown. They must be kString, so that the mask, a
 	// string, still fits the parameter's REST setter in explain's form.
 	secret bool
+	// deprecated, when set, is the warning validate gives for the
+	// parameter and the schema's note on it.
+	deprecated string
 }
 
 // instructionSpec is the parameter table of one instruction.
@@ -58,6 +61,10 @@ var (
 	conferenceEvent = []string{"start", "end", "join", "leave", "mute", "hold", "speaker"}
 	methods         = []string{"GET", "POST"}
 )
+
+// conferencePostWork is the warning for conference's
+// post_work_activity_sid, in the words of Twilio's Reservation page.
+const conferencePostWork = "deprecated by Twilio and \"not valid in multi-tasking workspaces\", which every new workspace is; drop it there and set the worker's activity another way, for example when the task completes"
 
 // instructions is the parameter table for every instruction, in the order
 // parameters appear in decisions and callback replies. It is read-only.
@@ -92,7 +99,7 @@ var instructions = map[string]*instructionSpec{
 	Conference: {params: []paramSpec{
 		{name: "to", kind: kContact, callbackKey: "to"},
 		{name: "from", kind: kContact, callbackKey: "from"},
-		{name: "post_work_activity_sid", kind: kSID, prefix: "WA", callbackKey: "post_work_activity_sid"},
+		{name: "post_work_activity_sid", kind: kSID, prefix: "WA", callbackKey: "post_work_activity_sid", deprecated: conferencePostWork},
 		{name: "timeout", kind: kInt, min: 1, max: 999, callbackKey: "timeout"},
 		{name: "status_callback", kind: kURL, callbackKey: "status_callback_url"},
 		{name: "status_callback_method", kind: kEnum, enum: methods},

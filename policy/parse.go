@@ -51,6 +51,10 @@ type rule struct {
 	// worker), and-ed with when, a filter condition (bare keys read the
 	// task); a rule matches when each condition it has holds.
 	workerWhen *expr.Expr
+	// dialsContact marks a dequeue without to whose timeout may exceed
+	// what TaskRouter allows for SIP, so that each decision checks the
+	// worker's contact_uri (see sipTimeout).
+	dialsContact bool
 }
 
 // ruleParam is one parameter of a rule: a checked literal or a template
@@ -433,6 +437,7 @@ func (ps *parser) checkRule(r *rule, line int) {
 		}
 	}
 	ps.checkTaskRouterRequires(r, line, has)
+	ps.checkTwilioLimits(r)
 	switch {
 	case r.instruction == Reject && r.mode == Update && !has("activity_sid"):
 		ps.warnf(line, r, "params", "reject without activity_sid leaves the worker available, so TaskRouter can offer the task straight back")

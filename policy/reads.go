@@ -29,6 +29,9 @@ func (p *Policy) Reads() Reads {
 				rd.add(e.Refs())
 			}
 		}
+		if r.dialsContact {
+			rd.Worker = append(rd.Worker, "contact_uri")
+		}
 		for _, rp := range r.params {
 			if rp.tmpl != nil {
 				rd.add(rp.tmpl.Refs())

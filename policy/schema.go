@@ -152,10 +152,14 @@ func (ps *paramSpec) schema() map[string]any {
 			map[string]any{"type": "string", "pattern": `^ *` + one + ` *(, *` + one + ` *)*$`},
 		}}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"description": ps.describeSchema(desc + ", or a {{template}}"),
 		"anyOf":       []any{alt, map[string]any{"$ref": "#/$defs/template"}},
 	}
+	if ps.deprecated != "" {
+		out["deprecated"] = true
+	}
+	return out
 }
 
 // describeSchema adds to a parameter's description where it can be sent.
@@ -165,6 +169,9 @@ func (ps *paramSpec) describeSchema(desc string) string {
 	}
 	if ps.callbackKey == "" {
 		desc += "; sent only in a REST update (mode update or auto)"
+	}
+	if ps.deprecated != "" {
+		desc += "; " + ps.deprecated
 	}
 	return desc
 }
