@@ -26,7 +26,8 @@ func (r *rule) param(name string) *ruleParam {
 }
 
 // checkTwilioLimits refuses what only two parameters together show, and
-// warns about deprecated ones. A dequeue to a literal SIP address with a
+// warns about deprecated parameters and templates that read worker fields
+// the callback does not carry. A dequeue to a literal SIP address with a
 // literal timeout above 600 is refused; one whose address or timeout is
 // rendered is checked per callback, and a dequeue without to is checked
 // against the worker's contact_uri, which TaskRouter then dials.
@@ -34,6 +35,13 @@ func (ps *parser) checkTwilioLimits(r *rule) {
 	for _, p := range r.params {
 		if p.spec.deprecated != "" {
 			ps.warnf(p.line, r, "params."+p.spec.name, "%s", p.spec.deprecated)
+		}
+		if p.tmpl != nil {
+			for _, ref := range p.tmpl.Refs() {
+				if note := ref.WorkerFieldNote(); note != "" {
+					ps.warnf(p.line, r, "params."+p.spec.name, "%s", note)
+				}
+			}
 		}
 	}
 	if r.instruction != Dequeue {
