@@ -71,16 +71,19 @@ rules:
     when: task.x == 1
     instruction: conference
     params: {from: "+15005550006", post_work_activity_sid: WA00000000000000000000000000000001}
-  - name: default
+  - name: dq
+    when: task.x == 2
     instruction: dequeue
     params: {from: "+15005550006", to: "client:{{worker.friendly_name}}", post_work_activity_sid: WA00000000000000000000000000000001}
+  - name: default
+    instruction: accept
 `)
 	ws := p.Warnings()
 	if len(ws) != 2 || !strings.Contains(ws[0].String(), `rule "conf" (#1): params.post_work_activity_sid: deprecated by Twilio and "not valid in multi-tasking workspaces"`) {
 		t.Errorf("warnings %v, want one about conference's post_work_activity_sid", ws)
 	}
 	// A template reading a worker field the callback lacks warns too.
-	if len(ws) == 2 && !strings.Contains(ws[1].String(), `rule "default" (#2): params.to: worker.friendly_name is a worker field that the assignment callback does not carry`) {
+	if len(ws) == 2 && !strings.Contains(ws[1].String(), `rule "dq" (#2): params.to: worker.friendly_name is a worker field that the assignment callback does not carry`) {
 		t.Errorf("warning %v, want one about worker.friendly_name", ws[1])
 	}
 }
