@@ -159,6 +159,10 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		ps.errorf(0, nil, "", "empty policy: it needs version: 1 and rules")
 		return nil, ps.loadError()
 	}
+	if err := CheckExpansion(&doc); err != nil {
+		ps.errorf(doc.Line, nil, "", "%v", err)
+		return nil, ps.loadError()
+	}
 	top := resolve(doc.Content[0])
 	if top.Kind != yaml.MappingNode {
 		ps.errorf(top.Line, nil, "", "the policy must be a mapping with version and rules")
