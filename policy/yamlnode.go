@@ -102,6 +102,10 @@ func pairs(n *yaml.Node, bad func(line int, field, problem string), field string
 	return append(own, merged...)
 }
 
+// Resolve follows aliases to the node they name, for readers of policy
+// test files, which follow aliases as policy files do.
+func Resolve(n *yaml.Node) *yaml.Node { return resolve(n) }
+
 // resolve follows aliases to the node they name.
 func resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {

@@ -99,11 +99,15 @@ func (l *loader) load(src []byte) *File {
 		l.errorf(0, "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 		return nil
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+	if err := policy.CheckExpansion(&doc); err != nil {
+		l.errorf(0, "", "%v", err)
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || policy.Resolve(doc.Content[0]).Kind != yaml.MappingNode {
 		l.errorf(0, "", "a test file must be a mapping with policy and cases")
 		return nil
 	}
-	top := doc.Content[0]
+	top := policy.Resolve(doc.Content[0])
 	fields := l.mapping(top, "", []string{"policy", "now", "cases"})
 	f := &File{Name: l.file}
 	if n, ok := fields["policy"]; !ok || n.Kind != yaml.ScalarNode || n.Value == "" {
