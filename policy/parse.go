@@ -29,6 +29,9 @@ type Policy struct {
 	rules    []rule
 	warnings []Problem
 	update   bool
+	// redacted is the source with its secrets masked, computed once at
+	// load so that showing it parses nothing.
+	redacted []byte
 }
 
 // rule is one compiled rule.
@@ -103,6 +106,9 @@ type parser struct {
 	file     string
 	problems []Problem
 	warnings []Problem
+	// secrets are the value nodes of the secret parameters loaded, for
+	// RedactedSource.
+	secrets []*yaml.Node
 }
 
 func (ps *parser) errorf(line int, r *rule, field, format string, args ...any) *Problem {
@@ -200,6 +206,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		return nil, ps.loadError()
 	}
 	p.warnings = ps.warnings
+	p.redacted = redact(p.source, &doc, ps.secrets)
 	return p, nil
 }
 
@@ -261,6 +268,9 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 				ps.errorf(k.Line, r, key, "unknown parameter for %s; known: %s", instruction, strings.Join(spec.names(), ", "))
 			}
 			continue
+		}
+		if psp.secret {
+			ps.secrets = append(ps.secrets, v)
 		}
 		rp, err := compileParam(psp, v)
 		if err != nil {

@@ -1,8 +1,6 @@
 package expr
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -100,22 +98,21 @@ func (n *node) hint(env *Env) string {
 	return ""
 }
 
-// describe shows a value in explanations: JSON for documents, truncated
-// so that an explanation stays one readable line.
+// describe shows a value in explanations: JSON, truncated to describeMax
+// bytes so that an explanation stays one readable line. Only what is shown
+// is encoded (see describeJSON), so describing a large attribute costs no
+// more than describing a small one.
 func describe(x any) string {
-	switch v := x.(type) {
-	case string:
-		return strconv.Quote(v)
-	case float64:
-		return formatJSONNumber(v)
+	if s, isString := x.(string); isString {
+		// Go quoting, as conditions write strings.
+		if len(s) <= describeMax {
+			return strconv.Quote(s)
+		}
+		return strconv.Quote(prefix(s, describeMax)) + "…"
 	}
-	b, err := json.Marshal(x)
-	if err != nil {
-		return fmt.Sprintf("%v", x)
-	}
-	const max = 80
-	if len(b) > max {
-		return string(b[:max]) + "…"
+	b := describeJSON(nil, x)
+	if len(b) > describeMax {
+		return string(b[:describeMax]) + "…"
 	}
 	return string(b)
 }
