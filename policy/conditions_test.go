@@ -64,7 +64,12 @@ rules:
 	if r := decide(map[string]any{"tier": "silver", "language": "fr"}, map[string]any{"skills": []any{"vip"}, "activity_name": "Idle", "languages": []any{"fr"}}); r != "target-only" {
 		t.Errorf("when false, worker_when true: %s", r)
 	}
-	if v := p.RuleViews()[1]; v.WorkerCondition != "languages HAS task.language" || v.Condition != "" {
+	// The console shows Condition: a rule with only worker_when is not
+	// shown as the catch-all.
+	if v := p.RuleViews()[1]; v.WorkerCondition != "languages HAS task.language" || v.Condition != "worker_when: languages HAS task.language" {
+		t.Errorf("RuleView = %+v", v)
+	}
+	if v := p.RuleViews()[0]; v.Condition != `tier == "gold" worker_when: skills HAS "vip" AND activity_name == "Idle"` {
 		t.Errorf("RuleView = %+v", v)
 	}
 }
