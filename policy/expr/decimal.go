@@ -1,6 +1,9 @@
 package expr
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // maxPlainDigits bounds the digits plainDecimal writes out; a number
 // needing more (1e999) is written as float64 reads it.
@@ -26,7 +29,7 @@ func plainDecimal(num string, f float64) string {
 		eneg := strings.HasPrefix(e, "-")
 		e = strings.TrimPrefix(e, "-")
 		if len(e) > 4 {
-			return formatJSONNumber(f)
+			return tooLong(num, f)
 		}
 		for _, c := range e {
 			shift = shift*10 + int(c-'0')
@@ -38,7 +41,7 @@ func plainDecimal(num string, f float64) string {
 	digits := intPart + frac
 	point := len(intPart) + shift // the decimal point's place in digits
 	if point > maxPlainDigits || point < -maxPlainDigits {
-		return formatJSONNumber(f)
+		return tooLong(num, f)
 	}
 	for point > len(digits) {
 		digits += "0"
@@ -59,4 +62,13 @@ func plainDecimal(num string, f float64) string {
 		out = "-" + out
 	}
 	return out
+}
+
+// tooLong writes a number whose plain decimal would be too long as float64
+// reads it, or as sent when float64 cannot hold it.
+func tooLong(num string, f float64) string {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return num
+	}
+	return formatJSONNumber(f)
 }
