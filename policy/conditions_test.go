@@ -100,3 +100,27 @@ rules:
 		t.Errorf("a worker_when syntax error is not reported against its field: %v", err)
 	}
 }
+
+// TestDecideWorkerWhenAllocs holds the hot path with worker_when: rules
+// with target conditions, worker.sid among them, decide without
+// allocating.
+func TestDecideWorkerWhenAllocs(t *testing.T) {
+	p := mustParse(t, `
+version: 1
+rules:
+  - name: a
+    worker_when: skills HAS "nope" AND sid == "WK1"
+    instruction: accept
+  - name: b
+    when: task.language == "es"
+    worker_when: skills HAS "vip" AND languages HAS task.language
+    instruction: accept
+  - name: default
+    instruction: accept
+`)
+	in := benchInput()
+	allocs := testing.AllocsPerRun(200, func() { p.Decide(in) })
+	if allocs != 0 {
+		t.Errorf("Decide with worker_when allocates %.0f times, want 0", allocs)
+	}
+}
