@@ -71,6 +71,20 @@ cases:
 	}
 }
 
+// TestAliasedCaseRepeated holds that a case given as a bare alias is the
+// case it names, not an empty case that passes: here a repeat, refused
+// for its name as a written-out repeat would be.
+func TestAliasedCaseRepeated(t *testing.T) {
+	_, err := LoadFile(writeFiles(t, `policy: policy.yaml
+cases:
+  - &gold {name: gold, task: {tier: gold}, expect: {rule: gold}}
+  - *gold
+`))
+	if err == nil || !strings.Contains(err.Error(), `cases[1].name: "gold" is already the name of the case on line 3`) {
+		t.Fatalf("LoadFile = %v, want the repeated case refused by name", err)
+	}
+}
+
 // TestAliasedCasesBudget holds that a test file's aliases are expanded
 // within the policy loader's budget, and that one past it is refused.
 func TestAliasedCasesBudget(t *testing.T) {
