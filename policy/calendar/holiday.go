@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -98,14 +97,4 @@ func parseHolidayRule(h *Holiday, s string) error {
 	}
 	h.kind, h.nth, h.weekday, h.month = byRule, nth, time.Weekday(wd), time.Month(month)
 	return nil
-}
-
-// ordinal writes n as the rules spell it.
-func ordinal(n int) string {
-	for k, v := range ordinals {
-		if v == n {
-			return k
-		}
-	}
-	return strconv.Itoa(n)
 }
