@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/assignd/assignd/policy/calendar"
 	"github.com/assignd/assignd/policy/expr"
 )
 
@@ -29,6 +30,8 @@ type Policy struct {
 	rules    []rule
 	warnings []Problem
 	update   bool
+	// calendars are the compiled calendars section; see calendars.go.
+	calendars *calendar.Set
 }
 
 // rule is one compiled rule.
@@ -158,7 +161,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 
 	sum := sha256.Sum256(src)
 	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules"})
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "defaults", "rules"})
 
 	if n, ok := fields["version"]; !ok {
 		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
@@ -172,6 +175,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 			p.loc = loc
 		}
 	}
+	p.calendars = ps.calendars(fields["calendars"])
 	defaultMode, defaults := ps.defaults(fields["defaults"])
 	rulesNode, ok := fields["rules"]
 	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
@@ -182,6 +186,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with no when)")
 	} else {
 		ps.rules(p, rulesNode, defaultMode, defaults)
+		ps.checkTemplateCalendars(p)
 	}
 	if len(ps.problems) > 0 {
 		return nil, ps.loadError()
@@ -327,6 +332,9 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 
 		if wn, ok := fields["when"]; ok {
 			e, err := expr.Compile(wn.Value)
+			if err == nil {
+				err = checkCalendars(e, p.calendars)
+			}
 			if err != nil {
 				pr := ps.errorf(wn.Line, &r, "when", "%v", err)
 				if se, isSyntax := err.(*expr.SyntaxError); isSyntax {

@@ -82,7 +82,9 @@ func (c *compiler) scalar(n *yaml.Node, field string) (string, bool) {
 
 // CompileYAML compiles a policy's calendars section: a mapping from
 // calendar name to timezone, hours and holidays. It reports every problem,
-// each with its line; the Set holds the calendars that compiled.
+// each with its line. The Set names every calendar written, so that a
+// caller's checks of references do not cascade from one bad calendar, but
+// it may be evaluated only when there are no problems.
 func CompileYAML(n *yaml.Node) (*Set, []Problem) {
 	c := &compiler{}
 	set := &Set{}
@@ -93,21 +95,18 @@ func CompileYAML(n *yaml.Node) (*Set, []Problem) {
 			c.errorf(k.Line, field, "a calendar name must be letters, digits and '_', starting with a letter, to be read as calendar.%s", k.Value)
 			continue
 		}
-		if cal := c.calendar(k.Value, k.Line, vals[k.Value], field); cal != nil {
-			set.add(cal)
-		}
+		set.add(c.calendar(k.Value, k.Line, vals[k.Value], field))
 	}
 	return set, c.problems
 }
 
-// calendar compiles one calendar; it returns nil if it has problems.
+// calendar compiles one calendar.
 func (c *compiler) calendar(name string, line int, n *yaml.Node, field string) *Calendar {
-	before := len(c.problems)
+	cal := &Calendar{name: name, line: line}
 	_, f := c.fields(n, field, []string{"timezone", "hours", "holidays"})
 	if f == nil {
-		return nil
+		return cal
 	}
-	cal := &Calendar{name: name, line: line}
 	if tz, ok := f["timezone"]; !ok {
 		c.errorf(n.Line, field+".timezone", "missing: every calendar needs an IANA time zone such as America/New_York")
 	} else if s, ok := c.scalar(tz, field+".timezone"); ok {
@@ -122,9 +121,6 @@ func (c *compiler) calendar(name string, line int, n *yaml.Node, field string) *
 	}
 	if h, ok := f["holidays"]; ok {
 		c.holidays(cal, h, field+".holidays")
-	}
-	if len(c.problems) > before {
-		return nil
 	}
 	return cal
 }

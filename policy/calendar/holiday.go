@@ -10,9 +10,9 @@ import (
 type holidayKind uint8
 
 const (
-	onDate   holidayKind = iota + 1 // one date: 2026-12-25
-	yearly                          // the same month and day every year: 12-31
-	byRule                          // the nth or last weekday of a month: 4th Thu of Nov
+	onDate holidayKind = iota + 1 // one date: 2026-12-25
+	yearly                        // the same month and day every year: 12-31
+	byRule                        // the nth or last weekday of a month: 4th Thu of Nov
 )
 
 // Holiday is one compiled holiday: closed all day, or open only in Hours.
