@@ -23,14 +23,18 @@ func (ps *parser) calendars(n *yaml.Node) *calendar.Set {
 	return set
 }
 
-// checkCalendars returns a *expr.SyntaxError for a condition that reads a
-// calendar the policy does not define, so that it is reported with a caret
-// like any other unknown reference.
-func checkCalendars(e *expr.Expr, set *calendar.Set) error {
-	if err := e.CheckCalendars(set); err != nil {
-		return err
+// compileWhen compiles a rule's condition and checks the calendars it
+// reads: one the policy does not define is a *expr.SyntaxError, reported
+// with a caret like any other unknown reference.
+func compileWhen(src string, set *calendar.Set) (*expr.Expr, error) {
+	e, err := expr.Compile(src)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if err := e.CheckCalendars(set); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // checkTemplateCalendars reports templates that read a calendar the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,8 +47,12 @@ func calendarLoadError(file string, problems []calendar.Problem) *LoadError {
 // since the next policy may define the calendar.
 func CheckOverrides(p *Policy, ov *calendar.Overrides) []Problem {
 	var out []Problem
+	known := "it has no calendars section"
+	if names := p.calendars.Names(); len(names) > 0 {
+		known = "it defines " + strings.Join(names, ", ")
+	}
 	for _, pr := range ov.Unknown(func(name string) bool { return p.calendars.Lookup(name) != nil }) {
-		out = append(out, Problem{File: ov.File(), Line: pr.Line, Field: pr.Field, Msg: pr.Msg + " " + p.File()})
+		out = append(out, Problem{File: ov.File(), Line: pr.Line, Field: pr.Field, Msg: fmt.Sprintf("%s in policy %s; %s", pr.Msg, p.File(), known)})
 	}
 	return out
 }

@@ -331,10 +331,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 		}
 
 		if wn, ok := fields["when"]; ok {
-			e, err := expr.Compile(wn.Value)
-			if err == nil {
-				err = checkCalendars(e, p.calendars)
-			}
+			e, err := compileWhen(wn.Value, p.calendars)
 			if err != nil {
 				pr := ps.errorf(wn.Line, &r, "when", "%v", err)
 				if se, isSyntax := err.(*expr.SyntaxError); isSyntax {

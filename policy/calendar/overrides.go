@@ -78,7 +78,7 @@ func (o *Overrides) Unknown(lookup func(string) bool) []Problem {
 	for _, ov := range o.All() {
 		if !lookup(ov.Calendar) {
 			out = append(out, Problem{Line: ov.Line, Field: "overrides.calendar",
-				Msg: fmt.Sprintf("unknown calendar %q: the policy defines no such calendar", ov.Calendar)})
+				Msg: fmt.Sprintf("unknown calendar %q", ov.Calendar)})
 		}
 	}
 	return out
