@@ -42,7 +42,7 @@ sydney:
 func TestOracleYear(t *testing.T) {
 	set := compileSet(t, oracleCalendars)
 	step := 1
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		step = 13
 	}
 	for _, name := range set.Names() {
