@@ -149,3 +149,16 @@ func validateOverrides(file string, p *policy.Policy, stderr io.Writer) bool {
 	}
 	return true
 }
+
+// readOverridesFlag reads test's -overrides file (default
+// $ASSIGND_OVERRIDES_FILE); each case parses it at its own instant.
+func readOverridesFlag(file string) ([]byte, string, error) {
+	if file == "" {
+		file = os.Getenv("ASSIGND_OVERRIDES_FILE")
+	}
+	if file == "" {
+		return nil, "", nil
+	}
+	src, err := os.ReadFile(file)
+	return src, file, err
+}
