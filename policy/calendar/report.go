@@ -175,7 +175,11 @@ func (r *Report) JSON() []byte {
 // line for each of the day's notes.
 func (r *Report) Text() []byte {
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "calendar %s (%s), %d days from %s\n", r.Calendar, r.Timezone, len(r.Days), r.From)
+	days := fmt.Sprintf("%d days", len(r.Days))
+	if len(r.Days) == 1 {
+		days = "1 day"
+	}
+	fmt.Fprintf(&buf, "calendar %s (%s), %s from %s\n", r.Calendar, r.Timezone, days, r.From)
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	for _, d := range r.Days {
 		head := d.Weekday + " " + d.Date
