@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,37 @@ assignd_calendar_open{calendar="support"} 1
 	c.now = func() time.Time { return mustTime(t, "2026-12-25T15:00:00Z") }
 	if err := testutil.CollectAndCompare(c, strings.NewReader(strings.Replace(want, "} 1", "} 0", 1))); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestOverridesReloader reloads the overrides through the policy's
+// Reloader loop, on request and on a file change.
+func TestOverridesReloader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "overrides.yaml")
+	os.WriteFile(path, []byte("overrides: []\n"), 0o644)
+	reg := prometheus.NewRegistry()
+	s, err := NewOverridesStore(zap.NewNop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewOverridesReloader(s, path, zap.NewNop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Debounce = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	if err := r.Reload(ctx); err != nil || s.Current() == nil {
+		t.Fatalf("Reload: %v, current %v", err, s.Current())
+	}
+	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	os.WriteFile(path, []byte("overrides:\n  - {calendar: support, state: closed, until: \""+until+"\"}\n"), 0o644)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.Current().All()) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the file change was not reloaded")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
