@@ -29,6 +29,7 @@ import (
 // go test -run TestCLIGolden -update rewrites the three sections.
 func TestCLIGolden(t *testing.T) {
 	t.Setenv("ASSIGND_POLICY_FILE", "")
+	t.Setenv("ASSIGND_OVERRIDES_FILE", "")
 	for _, file := range testkit.Archives(t, "testdata/cli") {
 		t.Run(testkit.Name(file), func(t *testing.T) {
 			a := testkit.ReadArchive(t, file)
@@ -54,6 +55,8 @@ func TestCLIGolden(t *testing.T) {
 				code = runExplain(args[1:], strings.NewReader(stdin), &stdout, &stderr)
 			case "test":
 				code = runTest(args[1:], &stdout, &stderr)
+			case "calendar":
+				code = runCalendar(args[1:], &stdout, &stderr)
 			default:
 				t.Fatalf("unknown subcommand %q", args[0])
 			}

@@ -8,6 +8,7 @@
 //	assignd explain [flags]       show which rule a callback would meet, and why
 //	assignd replay [flags] SRC... what a candidate policy would change on captured callbacks
 //	assignd test FILE|DIR...      run policy test files
+//	assignd calendar [flags] NAME print a calendar's effective opening hours
 //	assignd schema                print the JSON Schema of policy files
 //	assignd version               print the version
 package main
@@ -47,6 +48,9 @@ commands:
                       callbacks (assignd replay -h for its flags)
   test FILE|DIR...    run policy test files (*_test.yaml below a DIR);
                       assignd test -h for its flags
+  calendar [flags] NAME
+                      print a calendar's effective open windows day by day
+                      (assignd calendar -h for its flags)
   schema              print the JSON Schema of policy files, for editors
   version             print the version
 `
@@ -68,6 +72,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runReplay(args, stdout, stderr)
 	case "test":
 		return runTest(args, stdout, stderr)
+	case "calendar":
+		return runCalendar(args, stdout, stderr)
 	case "schema":
 		return runSchema(args, stdout, stderr)
 	case "version":

@@ -46,6 +46,9 @@ type Config struct {
 	// ShadowPolicyFile is a candidate policy evaluated on every callback
 	// after the live answer, only counted and logged; empty runs none.
 	ShadowPolicyFile string `envconfig:"ASSIGND_SHADOW_POLICY_FILE"`
+	// OverridesFile holds calendar overrides (open or closed until a
+	// time), watched and reloaded like the policy; empty means none.
+	OverridesFile string `envconfig:"ASSIGND_OVERRIDES_FILE"`
 
 	// ShutdownTimeout bounds graceful shutdown, draining the update queue included.
 	ShutdownTimeout time.Duration `envconfig:"ASSIGND_SHUTDOWN_TIMEOUT" default:"20s"`
@@ -172,6 +175,9 @@ func (c *Config) Check() error {
 	}
 	if c.ShadowPolicyFile != "" && c.ShadowPolicyFile == c.PolicyFile {
 		bad("ASSIGND_SHADOW_POLICY_FILE", "is ASSIGND_POLICY_FILE (%q): a shadow is a candidate, another file", c.PolicyFile)
+	}
+	if c.OverridesFile != "" && (c.OverridesFile == c.PolicyFile || c.OverridesFile == c.ShadowPolicyFile) {
+		bad("ASSIGND_OVERRIDES_FILE", "is a policy file (%q): overrides are a file of their own", c.OverridesFile)
 	}
 	if c.DecisionMemory < 1 || c.DecisionMemory > MaxDecisionMemory {
 		bad("ASSIGND_DECISION_MEMORY", "must be between 1 and %d, not %d", MaxDecisionMemory, c.DecisionMemory)

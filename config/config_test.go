@@ -18,7 +18,7 @@ func clearEnv(t *testing.T) {
 		"ASSIGND_TRUST_FORWARDED", "ASSIGND_POLICY_FILE", "ASSIGND_SHUTDOWN_TIMEOUT", "ASSIGND_LOG_LEVEL",
 		"ASSIGND_LOG_FORMAT", "ASSIGND_DEV", "ASSIGND_TASKROUTER_URL", "ASSIGND_UPDATE_QUEUE",
 		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY", "ASSIGND_DECISION_MEMORY",
-		"ASSIGND_MAX_CONNECTIONS"} {
+		"ASSIGND_MAX_CONNECTIONS", "ASSIGND_OVERRIDES_FILE"} {
 		t.Setenv(name, "") // restores the variable after the test
 		os.Unsetenv(name)
 	}
@@ -68,6 +68,7 @@ func TestLoadErrors(t *testing.T) {
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
 		{"shadow without a live policy file", map[string]string{"ASSIGND_SHADOW_POLICY_FILE": "/p/new.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: needs ASSIGND_POLICY_FILE"}},
 		{"shadow is the live file", map[string]string{"ASSIGND_POLICY_FILE": "/p/p.yaml", "ASSIGND_SHADOW_POLICY_FILE": "/p/p.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: is ASSIGND_POLICY_FILE"}},
+		{"overrides file is the policy", map[string]string{"ASSIGND_POLICY_FILE": "/p/p.yaml", "ASSIGND_OVERRIDES_FILE": "/p/p.yaml"}, []string{"ASSIGND_OVERRIDES_FILE: is a policy file"}},
 		{"no token outside development mode", map[string]string{}, []string{
 			"TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"}},
 		{"every bad value at once", map[string]string{"ASSIGND_LOG_LEVEL": "loud", "ASSIGND_TASKROUTER_URL": "x", "TWILIO_ACCOUNT_SID": "AC1",

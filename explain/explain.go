@@ -27,6 +27,9 @@ type Report struct {
 	Reply       json.RawMessage `json:"reply"`
 	RESTForm    url.Values      `json:"rest_form,omitempty"`
 	Skipped     []policy.Skip   `json:"skipped,omitempty"`
+	// Calendars are the calendars the rules up to the deciding one read,
+	// with their states at the explained instant.
+	Calendars []policy.CalendarStatus `json:"calendars,omitempty"`
 }
 
 // New builds the report of ex, decided by p. In update mode the REST form
@@ -36,7 +39,7 @@ func New(p *policy.Policy, ex policy.Explanation) (*Report, error) {
 	d := ex.Decision
 	redacted := d.Instruction.Redacted()
 	r := &Report{Policy: p.File(), Hash: p.Hash(), Steps: ex.Steps, Rule: d.Rule, Index: d.RuleIndex + 1,
-		Mode: d.Mode, Instruction: d.Instruction.Name, Params: redacted.ParamMap(), Reply: d.JSON, Skipped: d.Skipped}
+		Mode: d.Mode, Instruction: d.Instruction.Name, Params: redacted.ParamMap(), Reply: d.JSON, Skipped: d.Skipped, Calendars: ex.Calendars}
 	if r.Reply == nil {
 		r.Reply = json.RawMessage("null")
 	}

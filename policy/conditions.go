@@ -22,11 +22,11 @@ func (ps *parser) conditions(p *Policy, r *rule, n *yaml.Node, fields map[string
 	}
 	line, field := 0, ""
 	if hasTarget {
-		r.workerWhen = ps.condition(r, tn, "worker_when", expr.CompileTarget)
+		r.workerWhen = ps.condition(p, r, tn, "worker_when", expr.CompileTarget)
 		line, field = tn.Line, "worker_when"
 	}
 	if hasWhen {
-		r.when = ps.condition(r, wn, "when", expr.Compile)
+		r.when = ps.condition(p, r, wn, "when", expr.Compile)
 		line, field = wn.Line, "when"
 	}
 	if (hasWhen && r.when == nil) || (hasTarget && r.workerWhen == nil) {
@@ -47,9 +47,13 @@ func (ps *parser) conditions(p *Policy, r *rule, n *yaml.Node, fields map[string
 }
 
 // condition compiles one condition field, reporting its problems and
-// warnings against the field; nil if it does not compile.
-func (ps *parser) condition(r *rule, n *yaml.Node, field string, compile func(string) (*expr.Expr, error)) *expr.Expr {
+// warnings against the field; nil if it does not compile or reads a
+// calendar the policy does not define.
+func (ps *parser) condition(p *Policy, r *rule, n *yaml.Node, field string, compile func(string) (*expr.Expr, error)) *expr.Expr {
 	e, err := compile(n.Value)
+	if err == nil {
+		err = e.CheckCalendars(p.calendars)
+	}
 	if err != nil {
 		pr := ps.errorf(n.Line, r, field, "%v", err)
 		if se, isSyntax := err.(*expr.SyntaxError); isSyntax {

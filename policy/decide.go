@@ -13,6 +13,7 @@ import (
 func (p *Policy) env(in *Input) expr.Env {
 	env := expr.Env{Task: in.Task, Worker: in.Worker, Callback: in.Callback}
 	env.SetClock(in.Now, p.loc)
+	env.Calendars, env.Overrides = p.calendars, in.Overrides
 	return env
 }
 
@@ -42,6 +43,9 @@ type Step struct {
 type Explanation struct {
 	Decision Decision
 	Steps    []Step
+	// Calendars are the states of the calendars the rules up to the
+	// deciding one read, at the explained instant.
+	Calendars []CalendarStatus
 }
 
 // Explain decides exactly as Decide does and records why each rule was
@@ -52,7 +56,7 @@ func (p *Policy) Explain(in *Input) Explanation {
 	for i := d.RuleIndex + 1; i < len(p.rules); i++ {
 		steps = append(steps, Step{Rule: p.rules[i].name, Index: i + 1, Outcome: "not tried"})
 	}
-	return Explanation{Decision: d, Steps: steps}
+	return Explanation{Decision: d, Steps: steps, Calendars: p.calendarsRead(d.RuleIndex, in)}
 }
 
 func (p *Policy) decide(in *Input, trace *[]Step) Decision {
@@ -212,5 +216,5 @@ func appendJSONString(b []byte, s string) []byte {
 // true whatever the attributes hold. now.* is never absent, so conditions
 // on the clock are left out.
 func isAlwaysTrue(e *expr.Expr) bool {
-	return !strings.Contains(e.Canonical(), "now.") && e.Eval(&expr.Env{})
+	return !strings.Contains(e.Canonical(), "now.") && !strings.Contains(e.Canonical(), "calendar.") && e.Eval(&expr.Env{})
 }

@@ -1,6 +1,10 @@
 package policy
 
-import "time"
+import (
+	"time"
+
+	"github.com/assignd/assignd/policy/calendar"
+)
 
 // Mode says how an instruction reaches TaskRouter.
 type Mode string
@@ -41,6 +45,9 @@ type Input struct {
 	// Now is when the callback arrived; now.* in expressions read it in the
 	// policy's time zone.
 	Now time.Time
+	// Overrides are the calendar overrides in force (see
+	// calendar.ParseOverrides); nil means none.
+	Overrides *calendar.Overrides
 }
 
 // Param is one parameter of an instruction, rendered and typed.

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/assignd/assignd/policy/calendar"
 	"github.com/assignd/assignd/policy/expr"
 )
 
@@ -32,6 +33,8 @@ type Policy struct {
 	// redacted is the source with its secrets masked, computed once at
 	// load so that showing it parses nothing.
 	redacted []byte
+	// calendars are the compiled calendars section; see calendars.go.
+	calendars *calendar.Set
 }
 
 // rule is one compiled rule.
@@ -177,7 +180,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 
 	sum := sha256.Sum256(src)
 	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules"})
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "defaults", "rules"})
 
 	if n, ok := fields["version"]; !ok {
 		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
@@ -191,6 +194,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 			p.loc = loc
 		}
 	}
+	p.calendars = ps.calendars(fields["calendars"])
 	defaultMode, defaults := ps.defaults(fields["defaults"])
 	rulesNode, ok := fields["rules"]
 	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
@@ -201,6 +205,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with neither when nor worker_when)")
 	} else {
 		ps.rules(p, rulesNode, defaultMode, defaults)
+		ps.checkTemplateCalendars(p)
 	}
 	if len(ps.problems) > 0 {
 		return nil, ps.loadError()

@@ -66,8 +66,8 @@ func (rd *Reads) add(refs []*expr.Ref) {
 			rd.Worker = append(rd.Worker, ref.Key())
 		case "callback":
 			rd.Callback = append(rd.Callback, ref.Key())
-		case "now", "taskrouter":
-			// Clocks: they read no document.
+		case "now", "taskrouter", "calendar":
+			// Clocks and calendars: they read no document.
 		default:
 			rd.All = true
 		}

@@ -27,7 +27,7 @@ const DefaultDebounce = 250 * time.Millisecond
 // and when it does only file events are lost; Trigger and Reload go on
 // working.
 type Reloader struct {
-	store       *Store
+	loadFile    func(path string) (changed bool, err error)
 	path        string
 	log         *zap.Logger
 	requests    chan chan error
@@ -52,8 +52,13 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 	case reg == nil:
 		return nil, errors.New("policy.NewReloader: no prometheus registerer")
 	}
+	return newReloader(store.LoadFile, path, log, store.labelled(reg))
+}
+
+// newReloader builds a Reloader that loads path with loadFile.
+func newReloader(loadFile func(string) (bool, error), path string, log *zap.Logger, reg prometheus.Registerer) (*Reloader, error) {
 	r := &Reloader{
-		store:    store,
+		loadFile: loadFile,
 		path:     path,
 		log:      log.Named("reloader").With(zap.String("file", path)),
 		requests: make(chan chan error),
@@ -63,7 +68,7 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 		Debounce: DefaultDebounce,
 		Watch:    WatchDir,
 	}
-	if err := metric.Register(store.labelled(reg), "policy reload", r.watchErrors); err != nil {
+	if err := metric.Register(reg, "policy reload", r.watchErrors); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -157,7 +162,7 @@ func (r *Reloader) Run(ctx context.Context) {
 }
 
 func (r *Reloader) load(trigger string) error {
-	changed, err := r.store.LoadFile(r.path)
+	changed, err := r.loadFile(r.path)
 	if err == nil && !changed {
 		r.log.Debug("policy unchanged", zap.String("trigger", trigger))
 	}

@@ -293,6 +293,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(goodA))
 	f.Add([]byte(bad))
 	f.Add(Example())
+	f.Add([]byte(calendarPolicy))
 	f.Add([]byte("version: 1\nrules: [{name: a, instruction: call, params: {from: '+15005550006', url: 'https://x.example/?a={{task.a}}'}}, {name: b, instruction: accept}]\n"))
 	f.Add([]byte("version: 1\ndefaults: &d {mode: update}\nrules:\n  - &r {name: a, instruction: accept}\n  - *r\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {

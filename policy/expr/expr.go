@@ -31,6 +31,8 @@ package expr
 import (
 	"strings"
 	"time"
+
+	"github.com/assignd/assignd/policy/calendar"
 )
 
 // Limits that keep hostile input (a fuzzer, a careless config) from
@@ -61,6 +63,11 @@ type Env struct {
 	// taskrouter.currentTime is UTCHour*100+UTCMinute.
 	UTCHour, UTCMinute int
 	UTCWeekday         string
+	// Calendars and Overrides are what calendar.NAME.* read, at Instant
+	// (SetClock sets it); a calendar not in Calendars reads as NULL.
+	Calendars *calendar.Set
+	Overrides *calendar.Overrides
+	Instant   time.Time
 }
 
 // weekdays are Twilio's names of the days, indexed by time.Weekday.
@@ -69,6 +76,7 @@ var weekdays = [...]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
 // SetClock fills the clock fields from t: now.* in loc and taskrouter.* in
 // UTC, whatever loc is, as TaskRouter reads them.
 func (env *Env) SetClock(t time.Time, loc *time.Location) {
+	env.Instant = t
 	l := t.In(loc)
 	env.Hour, env.Minute, env.Weekday = l.Hour(), l.Minute(), weekdays[l.Weekday()]
 	u := t.UTC()

@@ -24,6 +24,8 @@ func FuzzExpr(f *testing.F) {
 		`task.x ==`,
 		`"unterminated`,
 		`task.first-name == 1`,
+		`calendar.support.open == true AND calendar.support.minutes_to_close < 10`,
+		`calendar.support.stat == "x"`,
 	} {
 		f.Add(s)
 	}

@@ -14,6 +14,7 @@ const (
 	refCallback
 	refNow
 	refTaskRouter
+	refCalendar
 )
 
 // clockField selects one of the clock values: now.* in the policy's time
@@ -36,7 +37,7 @@ const (
 var (
 	refRoots = map[string]refRoot{
 		"task": refTask, "worker": refWorker, "callback": refCallback,
-		"now": refNow, "taskrouter": refTaskRouter,
+		"now": refNow, "taskrouter": refTaskRouter, "calendar": refCalendar,
 	}
 	nowFields        = map[string]clockField{"hour": clockHour, "minute": clockMinute, "weekday": clockWeekday}
 	taskRouterFields = map[string]clockField{
@@ -63,6 +64,11 @@ type Ref struct {
 	// bare is set when the reference was written without a root, so that
 	// a misspelt root (tsk.language) can be warned about.
 	bare bool
+	// cal, calField and calPos (the name's byte offset) are set for
+	// calendar.NAME.KEY; see calendar.go.
+	cal      string
+	calField calendarField
+	calPos   int
 }
 
 // String returns the reference in canonical form, e.g. task.a[0].b; a bare
@@ -111,6 +117,9 @@ func (r *Ref) eval(env *Env) value {
 	if r.clock != 0 {
 		return env.clock(r.clock)
 	}
+	if r.root == refCalendar {
+		return env.calendar(r)
+	}
 	cur, ok := r.rootMap(env)[r.steps[0].key]
 	if !ok {
 		return value{}
@@ -148,6 +157,9 @@ func (r *Ref) lookup(env *Env) (any, string) {
 			return v.s, ""
 		}
 		return v.n, ""
+	}
+	if r.root == refCalendar {
+		return env.calendarLookup(r)
 	}
 	prefix := r.text[:strings.IndexByte(r.text, '.')]
 	var cur any = r.rootMap(env)
@@ -266,6 +278,10 @@ func (p *parser) parseRef() (*Ref, error) {
 		}
 		if ref.clock == 0 {
 			return nil, p.errAt(rootTok.pos, "unknown %s; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek", sb.String())
+		}
+	case refCalendar:
+		if err := p.calendarRef(ref, rootTok, sb.String()); err != nil {
+			return nil, err
 		}
 	}
 	ref.text = sb.String()

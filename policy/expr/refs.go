@@ -45,6 +45,8 @@ func (r *Ref) Root() string {
 		return "now"
 	case refTaskRouter:
 		return "taskrouter"
+	case refCalendar:
+		return "calendar"
 	}
 	return ""
 }

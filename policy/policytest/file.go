@@ -24,6 +24,12 @@ type File struct {
 	Name   string
 	Policy *policy.Policy
 	Cases  []Case
+	// Overrides is a calendar overrides file's source, named
+	// OverridesFile; Run parses it for each case as if loaded at the
+	// case's instant, so that an override can be tested at any time. Nil
+	// means no overrides.
+	Overrides     []byte
+	OverridesFile string
 }
 
 // Case is one callback and what the policy is expected to decide for it.
