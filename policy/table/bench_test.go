@@ -81,7 +81,7 @@ func csvRows(n int, hashed bool) string {
 	var sb strings.Builder
 	sb.WriteString("phone,desk,seats\n")
 	for i := range n {
-		k := "+1555" + strconv.Itoa(10_000_000+i)[1:]
+		k := "+1555" + strconv.Itoa(10_000_000 + i)[1:]
 		if hashed {
 			k = HashValue(k)
 		}
