@@ -114,7 +114,10 @@ type Expr struct {
 }
 
 // Compile parses src. The error, if any, is a *SyntaxError.
-func Compile(src string) (*Expr, error) {
+func Compile(src string) (*Expr, error) { return compile(src, nil) }
+
+// compile is Compile in a scope.
+func compile(src string, sc *Scope) (*Expr, error) {
 	if len(src) > maxLen {
 		return nil, newSyntaxError(src, maxLen, "expression is longer than %d bytes", maxLen)
 	}
@@ -122,7 +125,7 @@ func Compile(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src, toks: toks}
+	p := &parser{src: src, toks: toks, scope: sc}
 	root, err := p.parseOr()
 	if err != nil {
 		return nil, err

@@ -85,6 +85,7 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	scope *Scope // nil outside a policy: no tables
 }
 
 func (p *parser) peek() *token { return &p.toks[p.i] }
@@ -232,6 +233,9 @@ func (p *parser) parseComparison() (*node, error) {
 	}
 	if r.isLst && op != opIn && op != opNotIn {
 		return nil, p.errAt(rstart, "a list is only allowed on the left of HAS or the right of IN and NOT IN")
+	}
+	if err := p.checkTableOperands(&l, &r, op, lstart, rstart); err != nil {
+		return nil, err
 	}
 	n := &node{op: op, l: l, r: r}
 	var sb strings.Builder

@@ -63,6 +63,8 @@ type Ref struct {
 	// bare is set when the reference was written without a root, so that
 	// a misspelt root (tsk.language) can be warned about.
 	bare bool
+	// tab is set for a reference into a table, tables.NAME...
+	tab *tableRef
 }
 
 // String returns the reference in canonical form, e.g. task.a[0].b; a bare
@@ -70,12 +72,15 @@ type Ref struct {
 func (r *Ref) String() string { return r.text }
 
 // ParseRef parses a reference such as "worker.contact_uri" or "now.hour".
-func ParseRef(src string) (*Ref, error) {
+func ParseRef(src string) (*Ref, error) { return parseRefIn(src, nil) }
+
+// parseRefIn is ParseRef in a scope.
+func parseRefIn(src string, sc *Scope) (*Ref, error) {
 	toks, err := lex(src)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src, toks: toks}
+	p := &parser{src: src, toks: toks, scope: sc}
 	t := p.peek()
 	if t.kind != tokIdent {
 		return nil, p.errAt(t.pos, "expected a reference such as task.key, found %s", t.describe())
@@ -111,6 +116,9 @@ func (r *Ref) eval(env *Env) value {
 	if r.clock != 0 {
 		return env.clock(r.clock)
 	}
+	if r.tab != nil {
+		return r.tab.eval(env)
+	}
 	cur, ok := r.rootMap(env)[r.steps[0].key]
 	if !ok {
 		return value{}
@@ -141,6 +149,9 @@ func (r *Ref) eval(env *Env) value {
 func (r *Ref) lookup(env *Env) (any, string) {
 	if env == nil {
 		return nil, "no environment"
+	}
+	if r.tab != nil {
+		return r.tab.lookup(env)
 	}
 	if r.clock != 0 {
 		v := env.clock(r.clock)
@@ -196,6 +207,9 @@ func (r *Ref) lookup(env *Env) (any, string) {
 // reference reads as one word.
 func (p *parser) parseRef() (*Ref, error) {
 	rootTok := p.next()
+	if d := p.peek(); rootTok.text == tablesRoot && d.kind == tokDot && d.pos == rootTok.end {
+		return p.parseTableRef(rootTok)
+	}
 	ref := &Ref{}
 	var sb strings.Builder
 	root, ok := refRoots[rootTok.text]

@@ -14,7 +14,7 @@ func (n *node) refs(out *[]*Ref) {
 	}
 	for _, o := range []*operand{&n.l, &n.r} {
 		if o.ref != nil {
-			*out = append(*out, o.ref)
+			o.ref.keyRefs(out)
 		}
 	}
 }
@@ -24,7 +24,7 @@ func (t *Template) Refs() []*Ref {
 	var refs []*Ref
 	for _, p := range t.parts {
 		if p.ref != nil {
-			refs = append(refs, p.ref)
+			p.ref.keyRefs(&refs)
 		}
 	}
 	return refs
