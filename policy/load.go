@@ -16,13 +16,7 @@ import (
 // The file must be a regular file of at most MaxFileSize bytes: a FIFO
 // would block every reload until something writes to it, and a device
 // such as /dev/zero would never end.
-func LoadFile(path string) (*Policy, error) {
-	src, err := readFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src)
-}
+func LoadFile(path string) (*Policy, error) { return LoadFileWith(path, Options{}) }
 
 // MaxFileSize is the largest policy file LoadFile reads, 1 MiB: far more
 // than any policy needs, and small enough to hold and hash twice.

@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/assignd/assignd/policy/expr"
+	"github.com/assignd/assignd/policy/table"
 )
 
 // Version is the policy file format this package reads.
@@ -29,6 +28,7 @@ type Policy struct {
 	rules    []rule
 	warnings []Problem
 	update   bool
+	tables   []*table.Table // sorted by name
 }
 
 // rule is one compiled rule.
@@ -66,7 +66,9 @@ func (p *Policy) File() string { return p.file }
 // Source returns the policy file as it was read.
 func (p *Policy) Source() []byte { return p.source }
 
-// Hash identifies the policy's source: the first 12 hex digits of its SHA-256.
+// Hash identifies the policy bundle: the first 12 hex digits of the
+// SHA-256 of the policy's source or, when it has tables, of the source and
+// every table (see bundleHash), so that it changes when any table changes.
 func (p *Policy) Hash() string { return p.hash[:12] }
 
 // Rules returns the rule names in order.
@@ -94,6 +96,7 @@ type parser struct {
 	file     string
 	problems []Problem
 	warnings []Problem
+	scope    *expr.Scope // the policy's tables, for its expressions
 }
 
 func (ps *parser) errorf(line int, r *rule, field, format string, args ...any) *Problem {
@@ -133,6 +136,10 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 // Parse compiles a policy file. It reports every problem at once, as a
 // *LoadError, each with file, line, rule and field.
 func Parse(filename string, src []byte) (*Policy, error) {
+	return parse(filename, src, Options{})
+}
+
+func parse(filename string, src []byte, opts Options) (*Policy, error) {
 	ps := &parser{file: filename}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
@@ -156,9 +163,15 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		return nil, ps.loadError()
 	}
 
-	sum := sha256.Sum256(src)
-	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules"})
+	p := &Policy{file: filename, source: slices.Clone(src), loc: time.UTC}
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "tables", "defaults", "rules"})
+	before := len(ps.problems)
+	ps.scope, p.tables = ps.tables(fields["tables"], filename, opts)
+	if len(ps.problems) > before {
+		// The rules would only add that the broken tables are unknown.
+		return nil, ps.loadError()
+	}
+	p.hash = bundleHash(src, p.tables)
 
 	if n, ok := fields["version"]; !ok {
 		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
@@ -249,7 +262,7 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 			}
 			continue
 		}
-		rp, err := compileParam(psp, v)
+		rp, err := compileParam(psp, v, ps.scope)
 		if err != nil {
 			ps.errorf(v.Line, r, key, "%v", secretSafe(psp, err))
 			rp.bad = true
@@ -266,14 +279,14 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 
 // compileParam turns one parameter's YAML value into a checked literal or
 // a compiled template.
-func compileParam(psp *paramSpec, v *yaml.Node) (ruleParam, error) {
+func compileParam(psp *paramSpec, v *yaml.Node, sc *expr.Scope) (ruleParam, error) {
 	rp := ruleParam{spec: psp}
 	var raw any
 	if err := v.Decode(&raw); err != nil {
 		return rp, err
 	}
 	if s, isString := raw.(string); isString && strings.Contains(s, "{{") {
-		t, err := expr.CompileTemplate(s, psp.kind == kURL)
+		t, err := sc.CompileTemplate(s, psp.kind == kURL)
 		if err != nil {
 			return rp, err
 		}
@@ -326,7 +339,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 		}
 
 		if wn, ok := fields["when"]; ok {
-			e, err := expr.Compile(wn.Value)
+			e, err := ps.scope.Compile(wn.Value)
 			if err != nil {
 				pr := ps.errorf(wn.Line, &r, "when", "%v", err)
 				if se, isSyntax := err.(*expr.SyntaxError); isSyntax {

@@ -39,6 +39,10 @@ type Reloader struct {
 	// unless changed before Run. A test makes it fail, as a full inotify
 	// table would.
 	Watch func(dir string) (*fsnotify.Watcher, error)
+	// watcher and watched are Run's watch and the directories it has
+	// added, so that a table's directory is watched as the policy's is.
+	watcher *fsnotify.Watcher
+	watched map[string]bool
 }
 
 // NewReloader returns a Reloader for the policy file at path, with its
@@ -125,6 +129,8 @@ func (r *Reloader) Run(ctx context.Context) {
 	} else {
 		defer w.Close()
 		events, watchErrs = w.Events, w.Errors
+		r.watcher, r.watched = w, map[string]bool{filepath.Dir(r.path): true}
+		r.watchTables()
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -158,6 +164,7 @@ func (r *Reloader) Run(ctx context.Context) {
 
 func (r *Reloader) load(trigger string) error {
 	changed, err := r.store.LoadFile(r.path)
+	r.watchTables()
 	if err == nil && !changed {
 		r.log.Debug("policy unchanged", zap.String("trigger", trigger))
 	}
