@@ -9,6 +9,7 @@
 //	assignd replay [flags] SRC... what a candidate policy would change on captured callbacks
 //	assignd test FILE|DIR...      run policy test files
 //	assignd schema                print the JSON Schema of policy files
+//	assignd table hash FILE|VALUE... hash table keys with SHA-256
 //	assignd version               print the version
 package main
 
@@ -48,6 +49,9 @@ commands:
   test FILE|DIR...    run policy test files (*_test.yaml below a DIR);
                       assignd test -h for its flags
   schema              print the JSON Schema of policy files, for editors
+  table hash [-column NAME] FILE | table hash VALUE...
+                      hash a CSV table's key column, or values, with
+                      SHA-256 for tables with hash: sha256
   version             print the version
 `
 
@@ -70,6 +74,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runTest(args, stdout, stderr)
 	case "schema":
 		return runSchema(args, stdout, stderr)
+	case "table":
+		return runTable(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "assignd", version)
 		return 0

@@ -3,8 +3,9 @@ package explain
 import "github.com/assignd/assignd/policy/expr"
 
 // LookupText renders one table lookup on a line for explain's text output:
-// the reference, hit or miss, and for a table that is not hashed the cell
-// read, e.g. `tables.vip[task.from].desk: hit "client:desk1"`. It shows
+// the reference, which names the table, hit or miss, and for a table that
+// is not hashed the cell read, e.g.
+// `lookup tables.vip[task.from].desk: hit "client:desk1"`. It shows
 // what the JSON report's lookups hold, no more.
 func LookupText(l expr.Lookup) string {
 	s := l.Ref + ": miss"
@@ -14,5 +15,5 @@ func LookupText(l expr.Lookup) string {
 			s += " " + l.Value
 		}
 	}
-	return "lookup in " + l.Table + ": " + s
+	return "lookup " + s
 }

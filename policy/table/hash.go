@@ -13,7 +13,8 @@ import (
 // HashCSV copies a CSV table from r to w with every value of the named
 // column replaced by its hex SHA-256, as a hashed table stores its keys;
 // an empty column name means the first column. The header is copied as it
-// is. A byte-order mark is dropped and lines end in "\n". Problems name the
+// is. A byte-order mark is dropped and lines end in "\n". Nothing is
+// written unless the whole file hashes. Problems name the
 // file as name and the line, as Parse's do; no value is ever quoted in
 // them, since the column is the one holding what must not be shown.
 func HashCSV(w io.Writer, r io.Reader, name, column string) error {
@@ -22,7 +23,10 @@ func HashCSV(w io.Writer, r io.Reader, name, column string) error {
 		return fmt.Errorf("reading %s: %w", name, err)
 	}
 	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF"))))
-	cw := csv.NewWriter(w)
+	// Nothing is written before the whole file has hashed, so that a
+	// failure leaves no partial file behind a redirect.
+	var out bytes.Buffer
+	cw := csv.NewWriter(&out)
 	header, err := cr.Read()
 	switch {
 	case err == io.EOF:
@@ -57,7 +61,11 @@ func HashCSV(w io.Writer, r io.Reader, name, column string) error {
 		}
 	}
 	cw.Flush()
-	return cw.Error()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	_, err = w.Write(out.Bytes())
+	return err
 }
 
 func hashProblem(name string, err error) Problem {
@@ -68,5 +76,5 @@ func hashProblem(name string, err error) Problem {
 	if errors.Is(pe.Err, csv.ErrFieldCount) {
 		return Problem{File: name, Line: pe.StartLine, Msg: "wrong number of fields: every line needs as many as the header"}
 	}
-	return Problem{File: name, Line: pe.Line, Msg: fmt.Sprintf("bad CSV quoting at character %d: %v", pe.Column, pe.Err)}
+	return Problem{File: name, Line: pe.Line, Msg: quoting(pe)}
 }

@@ -321,7 +321,7 @@ func (l *loader) csvProblem(err error) {
 		l.bad(pe.StartLine, "", "wrong number of fields: the header has %d", len(l.t.cols))
 		return
 	}
-	l.bad(pe.Line, "", "bad CSV quoting at character %d: %v", pe.Column, pe.Err)
+	l.bad(pe.Line, "", "%s", quoting(pe))
 }
 
 // index freezes the arena and builds the key index, reporting duplicate
@@ -356,4 +356,14 @@ func (l *loader) index() {
 		}
 		t.index[k] = uint32(r)
 	}
+}
+
+// quoting describes a CSV syntax error; when a quoted field spans lines,
+// it says where the field opened, which is where the mistake usually is.
+func quoting(pe *csv.ParseError) string {
+	msg := fmt.Sprintf("bad CSV quoting at character %d: %v", pe.Column, pe.Err)
+	if pe.StartLine != pe.Line {
+		msg += fmt.Sprintf(" (in the record that starts on line %d)", pe.StartLine)
+	}
+	return msg
 }
