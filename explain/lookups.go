@@ -1,6 +1,10 @@
 package explain
 
-import "github.com/assignd/assignd/policy/expr"
+import (
+	"strconv"
+
+	"github.com/assignd/assignd/policy/expr"
+)
 
 // LookupText renders one table lookup on a line for explain's text output:
 // the reference, which names the table, hit or miss, and for a table that
@@ -11,8 +15,11 @@ func LookupText(l expr.Lookup) string {
 	s := l.Ref + ": miss"
 	if l.Hit {
 		s = l.Ref + ": hit"
-		if l.Value != "" {
-			s += " " + l.Value
+		switch v := l.Value.(type) {
+		case string:
+			s += " " + strconv.Quote(v)
+		case float64:
+			s += " " + strconv.FormatFloat(v, 'f', -1, 64)
 		}
 	}
 	return "lookup " + s

@@ -147,6 +147,7 @@ func (s *Store) swap(p *Policy) {
 	fields := []zap.Field{
 		zap.String("file", p.File()),
 		zap.Int("rules", len(p.rules)),
+		zap.Int("tables", len(p.tables)),
 		zap.String("hash", p.Hash()),
 		zap.Int("warnings", len(p.warnings)),
 	}

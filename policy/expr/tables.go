@@ -238,9 +238,9 @@ type Lookup struct {
 	Ref string `json:"ref"`
 	// Hit reports whether the key found a row.
 	Hit bool `json:"hit"`
-	// Value is the cell read, for a table that is not hashed and a hit
-	// with a non-empty cell.
-	Value string `json:"value,omitempty"`
+	// Value is the cell read, a string or a float64, for a table that is
+	// not hashed and a hit with a non-empty cell; nil otherwise.
+	Value any `json:"value,omitempty"`
 }
 
 // Lookups returns the table lookups evaluating the expression makes for
@@ -296,7 +296,7 @@ func (tr *tableRef) record(text string, env *Env) Lookup {
 	l := Lookup{Table: tr.t.Name(), Ref: text, Hit: hit}
 	if hit && !tr.t.Hashed() && tr.col >= 0 {
 		if v, _ := tr.lookup(env); v != nil {
-			l.Value = describe(v)
+			l.Value = v
 		}
 	}
 	return l

@@ -169,7 +169,7 @@ func TestTableWhyAndLookups(t *testing.T) {
 	got := e.Lookups(env)
 	wantL := []Lookup{
 		{Table: "blocked", Ref: "task.from IN tables.blocked"},
-		{Table: "vip", Ref: "tables.vip[task.from].tier", Hit: true, Value: `"silver"`},
+		{Table: "vip", Ref: "tables.vip[task.from].tier", Hit: true, Value: "silver"},
 		{Table: "blocked", Ref: "tables.blocked[task.from].reason"},
 	}
 	if !reflect.DeepEqual(got, wantL) {
@@ -184,7 +184,7 @@ func TestTableWhyAndLookups(t *testing.T) {
 	if why := e.Why(env); strings.Contains(why, "fraud") {
 		t.Errorf("Why shows a hashed table's value: %s", why)
 	}
-	if got := e.Lookups(env); len(got) != 1 || got[0].Value != "" || !got[0].Hit {
+	if got := e.Lookups(env); len(got) != 1 || got[0].Value != nil || !got[0].Hit {
 		t.Errorf("Lookups = %+v", got)
 	}
 	e, _ = sc.Compile(`task.nothing NOT IN tables.vip`)
