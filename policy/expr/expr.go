@@ -18,6 +18,11 @@
 //	operand    = string | number | "true" | "false" | list | ref
 //	list       = "[" [ constant { "," constant } ] "]"
 //	ref        = ( root "." key | key ) { "." key | "[" index "]" }
+//	             | "tables" "." name [ "[" operand "]" [ "." column ] ]
+//
+// A tables reference reads a table of the Scope the expression is
+// compiled in (see tables.go); the whole table, tables.NAME, may stand only
+// on the right of IN and NOT IN.
 //
 // AND binds tighter than OR, as in SQL; TaskRouter does not document its
 // precedence, so mixing the two without parentheses compiles but produces a
