@@ -300,3 +300,18 @@ func TestDecideWithTablesAllocs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecideTables decides the tables example for a caller in no
+// table's way: a hashed miss, a plain hit and a typed hit, then the
+// catch-all.
+func BenchmarkDecideTables(b *testing.B) {
+	p, err := LoadFile("testdata/tables/policy.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := tableInput("+15559990000", "SMALL")
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Decide(in)
+	}
+}
