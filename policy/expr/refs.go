@@ -1,7 +1,8 @@
 package expr
 
 // Refs returns the references the expression reads, in source order, so
-// that a caller can decode only the attributes a policy looks at.
+// that a caller can decode only the attributes a policy looks at. A table
+// reference reads its key's reference, which is listed in its place.
 func (e *Expr) Refs() []*Ref {
 	var refs []*Ref
 	e.root.refs(&refs)
@@ -34,6 +35,9 @@ func (t *Template) Refs() []*Ref {
 // "callback" or "now". It is empty for a root this method does not know,
 // which a caller must treat as possibly reading anything.
 func (r *Ref) Root() string {
+	if r.tab != nil {
+		return tablesRoot
+	}
 	switch r.root {
 	case refTask:
 		return "task"
