@@ -80,6 +80,7 @@ func newApp(cfg *config.Config, log *zap.Logger) (*app, error) {
 	if a.store, err = policy.NewStore(log, reg); err != nil {
 		return nil, err
 	}
+	a.store.SetOptions(policy.Options{MaxTableBytes: cfg.MaxTableBytes})
 	if err := a.loadPolicy(); err != nil {
 		return nil, err
 	}
@@ -214,6 +215,7 @@ func (a *app) newShadow(reg prometheus.Registerer) error {
 	if err != nil {
 		return err
 	}
+	store.SetOptions(policy.Options{MaxTableBytes: a.cfg.MaxTableBytes})
 	if _, err := store.LoadFile(file); err != nil {
 		a.log.Warn("shadow policy not loaded; serving without it until a reload succeeds", zap.String("file", file))
 	}

@@ -258,6 +258,9 @@ func writeSteps(w io.Writer, indent string, steps []policy.Step) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range steps {
 		fmt.Fprintf(tw, "%s#%d\t%s\t%s\t%s\n", indent, s.Index, s.Rule, s.Outcome, s.Why)
+		for _, l := range s.Lookups {
+			fmt.Fprintf(tw, "%s\t\t\t%s\n", indent, explain.LookupText(l))
+		}
 	}
 	tw.Flush()
 }

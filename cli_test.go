@@ -14,7 +14,7 @@ import (
 	"github.com/assignd/assignd/policy"
 )
 
-// TestCLIGolden runs validate and explain as a user would and pins their
+// TestCLIGolden runs validate, explain, test and table as a user would and pins their
 // whole output and exit code. Each testdata/cli/*.txtar archive holds
 //
 //	args: validate testdata/cli/bad.yaml
@@ -57,6 +57,8 @@ func TestCLIGolden(t *testing.T) {
 				code = runTest(args[1:], &stdout, &stderr)
 			case "calendar":
 				code = runCalendar(args[1:], &stdout, &stderr)
+			case "table":
+				code = runTable(args[1:], &stdout, &stderr)
 			default:
 				t.Fatalf("unknown subcommand %q", args[0])
 			}

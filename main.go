@@ -10,6 +10,7 @@
 //	assignd test FILE|DIR...      run policy test files
 //	assignd calendar [flags] NAME print a calendar's effective opening hours
 //	assignd schema                print the JSON Schema of policy files
+//	assignd table hash FILE|VALUE... hash table keys with SHA-256
 //	assignd version               print the version
 package main
 
@@ -52,6 +53,9 @@ commands:
                       print a calendar's effective open windows day by day
                       (assignd calendar -h for its flags)
   schema              print the JSON Schema of policy files, for editors
+  table hash [-column NAME] FILE | table hash VALUE...
+                      hash a CSV table's key column, or values, with
+                      SHA-256 for tables with hash: sha256
   version             print the version
 `
 
@@ -76,6 +80,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCalendar(args, stdout, stderr)
 	case "schema":
 		return runSchema(args, stdout, stderr)
+	case "table":
+		return runTable(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "assignd", version)
 		return 0

@@ -79,6 +79,10 @@ type Config struct {
 	// next one waits to be accepted. Idle keep-alive connections cost
 	// memory, and anyone can open them.
 	MaxConnections int `envconfig:"ASSIGND_MAX_CONNECTIONS" default:"4096"`
+	// MaxTableBytes is the largest policy table file read, in bytes; a
+	// larger one fails the load with a message naming this variable. 0
+	// means the policy package's default, the same 64 MiB.
+	MaxTableBytes int64 `envconfig:"ASSIGND_MAX_TABLE_BYTES" default:"67108864"`
 }
 
 // UpdateSafetyMargin is how long before a reservation times out the
@@ -86,6 +90,10 @@ type Config struct {
 // after TaskRouter has already moved on. The updater's default margin, and
 // Check's lower bound on ASSIGND_RESERVATION_TIMEOUT, are this one value.
 const UpdateSafetyMargin = 5 * time.Second
+
+// MaxTableBytes bounds ASSIGND_MAX_TABLE_BYTES just under 4 GiB, the most text a
+// table's 32-bit offsets address.
+const MaxTableBytes = 1<<32 - 1
 
 // MaxDecisionMemory bounds ASSIGND_DECISION_MEMORY: an entry costs a few
 // hundred bytes, so ten million is already gigabytes.
@@ -158,6 +166,9 @@ func (c *Config) Check() error {
 	}
 	if c.MaxConnections < 1 {
 		bad("ASSIGND_MAX_CONNECTIONS", "must be at least 1, not %d", c.MaxConnections)
+	}
+	if c.MaxTableBytes < 0 || c.MaxTableBytes > MaxTableBytes {
+		bad("ASSIGND_MAX_TABLE_BYTES", "must be between 0 (the default, 64 MiB) and %d, not %d", int64(MaxTableBytes), c.MaxTableBytes)
 	}
 	if c.UpdateAttemptTimeout <= 0 {
 		bad("ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "must be positive, not %s", c.UpdateAttemptTimeout)

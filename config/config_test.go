@@ -18,7 +18,7 @@ func clearEnv(t *testing.T) {
 		"ASSIGND_TRUST_FORWARDED", "ASSIGND_POLICY_FILE", "ASSIGND_SHUTDOWN_TIMEOUT", "ASSIGND_LOG_LEVEL",
 		"ASSIGND_LOG_FORMAT", "ASSIGND_DEV", "ASSIGND_TASKROUTER_URL", "ASSIGND_UPDATE_QUEUE",
 		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY", "ASSIGND_DECISION_MEMORY",
-		"ASSIGND_MAX_CONNECTIONS", "ASSIGND_OVERRIDES_FILE"} {
+		"ASSIGND_MAX_CONNECTIONS", "ASSIGND_OVERRIDES_FILE", "ASSIGND_MAX_TABLE_BYTES"} {
 		t.Setenv(name, "") // restores the variable after the test
 		os.Unsetenv(name)
 	}
@@ -33,7 +33,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Config{AuthToken: "tok", Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
-		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, MaxConnections: 4096}
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, MaxConnections: 4096, MaxTableBytes: 64 << 20}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
 	}
@@ -65,6 +65,8 @@ func TestLoadErrors(t *testing.T) {
 		{"public URL with credentials", map[string]string{"ASSIGND_PUBLIC_BASE_URL": "https://ops:s3cret@assignd.example.com"}, []string{"ASSIGND_PUBLIC_BASE_URL: must not hold a user name or password"}},
 		{"zero connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "0"}, []string{"ASSIGND_MAX_CONNECTIONS", "at least 1"}},
 		{"negative connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "-5"}, []string{"ASSIGND_MAX_CONNECTIONS"}},
+		{"negative table bytes", map[string]string{"ASSIGND_MAX_TABLE_BYTES": "-1"}, []string{"ASSIGND_MAX_TABLE_BYTES: must be between 0 (the default, 64 MiB) and 4294967295, not -1"}},
+		{"table bytes past 32-bit offsets", map[string]string{"ASSIGND_MAX_TABLE_BYTES": "4294967296"}, []string{"ASSIGND_MAX_TABLE_BYTES"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
 		{"shadow without a live policy file", map[string]string{"ASSIGND_SHADOW_POLICY_FILE": "/p/new.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: needs ASSIGND_POLICY_FILE"}},
 		{"shadow is the live file", map[string]string{"ASSIGND_POLICY_FILE": "/p/p.yaml", "ASSIGND_SHADOW_POLICY_FILE": "/p/p.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: is ASSIGND_POLICY_FILE"}},

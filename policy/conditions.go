@@ -22,11 +22,11 @@ func (ps *parser) conditions(p *Policy, r *rule, n *yaml.Node, fields map[string
 	}
 	line, field := 0, ""
 	if hasTarget {
-		r.workerWhen = ps.condition(p, r, tn, "worker_when", expr.CompileTarget)
+		r.workerWhen = ps.condition(p, r, tn, "worker_when", ps.scope.CompileTarget)
 		line, field = tn.Line, "worker_when"
 	}
 	if hasWhen {
-		r.when = ps.condition(p, r, wn, "when", expr.Compile)
+		r.when = ps.condition(p, r, wn, "when", ps.scope.Compile)
 		line, field = wn.Line, "when"
 	}
 	if (hasWhen && r.when == nil) || (hasTarget && r.workerWhen == nil) {

@@ -37,6 +37,9 @@ type Step struct {
 	// Why says which sub-expression was false or NULL, or which parameter
 	// failed to render or check.
 	Why string `json:"why,omitempty"`
+	// Lookups are the table lookups the rule's condition and templates
+	// made, in order; a hashed table's values are never shown.
+	Lookups []expr.Lookup `json:"lookups,omitempty"`
 }
 
 // Explanation is a decision with the steps that led to it.
@@ -66,7 +69,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 		r := &p.rules[i]
 		if !r.matches(&env) {
 			if trace != nil {
-				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "not matched", Why: r.why(&env)})
+				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "not matched", Why: r.why(&env), Lookups: r.lookups(&env)})
 			}
 			continue
 		}
@@ -78,7 +81,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 			if skip != nil {
 				skipped = append(skipped, *skip)
 				if trace != nil {
-					*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "skipped", Why: skip.Detail})
+					*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "skipped", Why: skip.Detail, Lookups: r.lookups(&env)})
 				}
 				continue
 			}
@@ -88,7 +91,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 			}
 		}
 		if trace != nil {
-			*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "matched"})
+			*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Outcome: "matched", Lookups: r.lookups(&env)})
 		}
 		return d
 	}

@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/assignd/assignd/policy/calendar"
 	"github.com/assignd/assignd/policy/expr"
+	"github.com/assignd/assignd/policy/table"
 )
 
 // Version is the policy file format this package reads.
@@ -35,6 +34,7 @@ type Policy struct {
 	redacted []byte
 	// calendars are the compiled calendars section; see calendars.go.
 	calendars *calendar.Set
+	tables    []*table.Table // sorted by name
 }
 
 // rule is one compiled rule.
@@ -81,7 +81,9 @@ func (p *Policy) File() string { return p.file }
 // Source returns the policy file as it was read.
 func (p *Policy) Source() []byte { return p.source }
 
-// Hash identifies the policy's source: the first 12 hex digits of its SHA-256.
+// Hash identifies the policy bundle: the first 12 hex digits of the
+// SHA-256 of the policy's source or, when it has tables, of the source and
+// every table (see bundleHash), so that it changes when any table changes.
 func (p *Policy) Hash() string { return p.hash[:12] }
 
 // Rules returns the rule names in order.
@@ -112,6 +114,7 @@ type parser struct {
 	// secrets are the value nodes of the secret parameters loaded, for
 	// RedactedSource.
 	secrets []*yaml.Node
+	scope   *expr.Scope // the policy's tables, for its expressions
 }
 
 func (ps *parser) errorf(line int, r *rule, field, format string, args ...any) *Problem {
@@ -151,6 +154,10 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 // Parse compiles a policy file. It reports every problem at once, as a
 // *LoadError, each with file, line, rule and field.
 func Parse(filename string, src []byte) (*Policy, error) {
+	return parse(filename, src, Options{})
+}
+
+func parse(filename string, src []byte, opts Options) (*Policy, error) {
 	ps := &parser{file: filename}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
@@ -178,9 +185,15 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		return nil, ps.loadError()
 	}
 
-	sum := sha256.Sum256(src)
-	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "defaults", "rules"})
+	p := &Policy{file: filename, source: slices.Clone(src), loc: time.UTC}
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "tables", "defaults", "rules"})
+	before := len(ps.problems)
+	ps.scope, p.tables = ps.tables(fields["tables"], filename, opts)
+	if len(ps.problems) > before {
+		// The rules would only add that the broken tables are unknown.
+		return nil, ps.loadError()
+	}
+	p.hash = bundleHash(src, p.tables)
 
 	if n, ok := fields["version"]; !ok {
 		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
@@ -277,7 +290,7 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 		if psp.secret {
 			ps.secrets = append(ps.secrets, v)
 		}
-		rp, err := compileParam(psp, v)
+		rp, err := compileParam(psp, v, ps.scope)
 		if err != nil {
 			ps.errorf(v.Line, r, key, "%v", secretSafe(psp, err))
 			rp.bad = true
@@ -294,14 +307,14 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 
 // compileParam turns one parameter's YAML value into a checked literal or
 // a compiled template.
-func compileParam(psp *paramSpec, v *yaml.Node) (ruleParam, error) {
+func compileParam(psp *paramSpec, v *yaml.Node, sc *expr.Scope) (ruleParam, error) {
 	rp := ruleParam{spec: psp}
 	var raw any
 	if err := v.Decode(&raw); err != nil {
 		return rp, err
 	}
 	if s, isString := raw.(string); isString && strings.Contains(s, "{{") {
-		t, err := expr.CompileTemplate(s, psp.kind == kURL)
+		t, err := sc.CompileTemplate(s, psp.kind == kURL)
 		if err != nil {
 			return rp, err
 		}

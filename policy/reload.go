@@ -27,7 +27,10 @@ const DefaultDebounce = 250 * time.Millisecond
 // and when it does only file events are lost; Trigger and Reload go on
 // working.
 type Reloader struct {
-	loadFile    func(path string) (changed bool, err error)
+	loadFile func(path string) (changed bool, err error)
+	// current is the loaded policy whose tables' directories are watched
+	// beside the file's; nil for a file without tables (the overrides).
+	current     func() *Policy
 	path        string
 	log         *zap.Logger
 	requests    chan chan error
@@ -39,6 +42,10 @@ type Reloader struct {
 	// unless changed before Run. A test makes it fail, as a full inotify
 	// table would.
 	Watch func(dir string) (*fsnotify.Watcher, error)
+	// watcher and watched are Run's watch and the directories it has
+	// added, so that a table's directory is watched as the policy's is.
+	watcher *fsnotify.Watcher
+	watched map[string]bool
 }
 
 // NewReloader returns a Reloader for the policy file at path, with its
@@ -52,7 +59,12 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 	case reg == nil:
 		return nil, errors.New("policy.NewReloader: no prometheus registerer")
 	}
-	return newReloader(store.LoadFile, path, log, store.labelled(reg))
+	r, err := newReloader(store.LoadFile, path, log, store.labelled(reg))
+	if err != nil {
+		return nil, err
+	}
+	r.current = store.Current
+	return r, nil
 }
 
 // newReloader builds a Reloader that loads path with loadFile.
@@ -130,6 +142,8 @@ func (r *Reloader) Run(ctx context.Context) {
 	} else {
 		defer w.Close()
 		events, watchErrs = w.Events, w.Errors
+		r.watcher, r.watched = w, map[string]bool{filepath.Dir(r.path): true}
+		r.watchTables()
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -163,6 +177,7 @@ func (r *Reloader) Run(ctx context.Context) {
 
 func (r *Reloader) load(trigger string) error {
 	changed, err := r.loadFile(r.path)
+	r.watchTables()
 	if err == nil && !changed {
 		r.log.Debug("policy unchanged", zap.String("trigger", trigger))
 	}

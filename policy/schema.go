@@ -52,6 +52,7 @@ func Schema() []byte {
 			"version":   map[string]any{"description": "the policy format version", "enum": []any{Version, fmt.Sprint(Version)}},
 			"timezone":  map[string]any{"description": "the IANA time zone now.hour, now.minute and now.weekday are read in, e.g. America/New_York (default UTC)", "type": "string", "minLength": 1},
 			"calendars": calendarsSchema(),
+			"tables":    tablesSchema(),
 			"defaults": map[string]any{
 				"description":          "a mode for every rule, and per instruction parameters merged under each rule's own",
 				"type":                 "object",

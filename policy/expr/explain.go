@@ -38,6 +38,9 @@ func (n *node) why(env *Env, parts *[]string) {
 }
 
 func (n *node) whyLeaf(env *Env) string {
+	if n.r.ref.isSet() {
+		return n.whyMember(env)
+	}
 	var nulls, vals []string
 	for _, o := range [...]*operand{&n.l, &n.r} {
 		if o.ref == nil {
@@ -47,7 +50,7 @@ func (n *node) whyLeaf(env *Env) string {
 		if v == nil {
 			nulls = append(nulls, o.ref.text+" is NULL ("+reason+")")
 		} else {
-			vals = append(vals, o.ref.text+" is "+describe(v))
+			vals = append(vals, o.ref.text+" is "+o.ref.shown(v))
 		}
 	}
 	if len(nulls) > 0 {

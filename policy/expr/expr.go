@@ -18,6 +18,11 @@
 //	operand    = string | number | "true" | "false" | list | ref
 //	list       = "[" [ constant { "," constant } ] "]"
 //	ref        = ( root "." key | key ) { "." key | "[" index "]" }
+//	             | "tables" "." name [ "[" operand "]" [ "." column ] ]
+//
+// A tables reference reads a table of the Scope the expression is
+// compiled in (see tables.go); the whole table, tables.NAME, may stand only
+// on the right of IN and NOT IN.
 //
 // AND binds tighter than OR, as in SQL; TaskRouter does not document its
 // precedence, so mixing the two without parentheses compiles but produces a
@@ -123,12 +128,11 @@ type Expr struct {
 
 // Compile parses src as a Workflow filter expression, in which a bare key
 // reads the task's attributes. The error, if any, is a *SyntaxError.
-func Compile(src string) (*Expr, error) {
-	return compile(src, refTask)
-}
+func Compile(src string) (*Expr, error) { return compile(src, refTask, nil) }
 
-// compile parses src with bare keys reading bare's document.
-func compile(src string, bare refRoot) (*Expr, error) {
+// compile parses src in a scope (nil: no tables), with bare keys reading
+// bare's document.
+func compile(src string, bare refRoot, sc *Scope) (*Expr, error) {
 	if len(src) > maxLen {
 		return nil, newSyntaxError(src, maxLen, "expression is longer than %d bytes", maxLen)
 	}
@@ -136,7 +140,7 @@ func compile(src string, bare refRoot) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src, toks: toks, bareRoot: bare}
+	p := &parser{src: src, toks: toks, bareRoot: bare, scope: sc}
 	root, err := p.parseOr()
 	if err != nil {
 		return nil, err

@@ -88,6 +88,7 @@ type parser struct {
 	// bareRoot is the document a reference without a root reads: the
 	// task in a Workflow filter, the worker in a target expression.
 	bareRoot refRoot
+	scope    *Scope // nil outside a policy: no tables
 }
 
 func (p *parser) peek() *token { return &p.toks[p.i] }
@@ -235,6 +236,9 @@ func (p *parser) parseComparison() (*node, error) {
 	}
 	if r.isLst && op != opIn && op != opNotIn {
 		return nil, p.errAt(rstart, "a list is only allowed on the left of HAS or the right of IN and NOT IN")
+	}
+	if err := p.checkTableOperands(&l, &r, op, lstart, rstart); err != nil {
+		return nil, err
 	}
 	n := &node{op: op, l: l, r: r}
 	var sb strings.Builder

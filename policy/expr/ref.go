@@ -69,6 +69,8 @@ type Ref struct {
 	cal      string
 	calField calendarField
 	calPos   int
+	// tab is set for a reference into a table, tables.NAME...
+	tab *tableRef
 }
 
 // String returns the reference in canonical form, e.g. task.a[0].b; a bare
@@ -76,12 +78,15 @@ type Ref struct {
 func (r *Ref) String() string { return r.text }
 
 // ParseRef parses a reference such as "worker.contact_uri" or "now.hour".
-func ParseRef(src string) (*Ref, error) {
+func ParseRef(src string) (*Ref, error) { return parseRefIn(src, nil) }
+
+// parseRefIn is ParseRef in a scope.
+func parseRefIn(src string, sc *Scope) (*Ref, error) {
 	toks, err := lex(src)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src, toks: toks}
+	p := &parser{src: src, toks: toks, scope: sc}
 	t := p.peek()
 	if t.kind != tokIdent {
 		return nil, p.errAt(t.pos, "expected a reference such as task.key, found %s", t.describe())
@@ -120,6 +125,9 @@ func (r *Ref) eval(env *Env) value {
 	if r.root == refCalendar {
 		return env.calendar(r)
 	}
+	if r.tab != nil {
+		return r.tab.eval(env)
+	}
 	cur, ok := r.rootMap(env)[r.steps[0].key]
 	if !ok {
 		return value{}
@@ -150,6 +158,9 @@ func (r *Ref) eval(env *Env) value {
 func (r *Ref) lookup(env *Env) (any, string) {
 	if env == nil {
 		return nil, "no environment"
+	}
+	if r.tab != nil {
+		return r.tab.lookup(env)
 	}
 	if r.clock != 0 {
 		v := env.clock(r.clock)
@@ -208,6 +219,9 @@ func (r *Ref) lookup(env *Env) (any, string) {
 // reference reads as one word.
 func (p *parser) parseRef() (*Ref, error) {
 	rootTok := p.next()
+	if d := p.peek(); rootTok.text == tablesRoot && d.kind == tokDot && d.pos == rootTok.end {
+		return p.parseTableRef(rootTok)
+	}
 	ref := &Ref{}
 	var sb strings.Builder
 	root, ok := refRoots[rootTok.text]
@@ -264,29 +278,38 @@ func (p *parser) parseRef() (*Ref, error) {
 	if len(ref.steps) == 0 {
 		return nil, p.errAt(rootTok.end, "expected \".\" and a key after %q", rootTok.text)
 	}
+	if err := p.checkRootFields(ref, rootTok, sb.String()); err != nil {
+		return nil, err
+	}
+	ref.text = sb.String()
+	ref.workerField()
+	return ref, nil
+}
+
+// checkRootFields resolves the fields of the roots that have a fixed
+// set of them (now, taskrouter, calendar), refusing any other.
+func (p *parser) checkRootFields(ref *Ref, rootTok *token, text string) error {
 	switch ref.root {
 	case refNow:
 		if len(ref.steps) == 1 {
 			ref.clock = nowFields[ref.steps[0].key]
 		}
 		if ref.clock == 0 {
-			return nil, p.errAt(rootTok.pos, "unknown %s; now has only now.hour, now.minute and now.weekday", sb.String())
+			return p.errAt(rootTok.pos, "unknown %s; now has only now.hour, now.minute and now.weekday", text)
 		}
 	case refTaskRouter:
 		if len(ref.steps) == 1 {
 			ref.clock = taskRouterFields[ref.steps[0].key]
 		}
 		if ref.clock == 0 {
-			return nil, p.errAt(rootTok.pos, "unknown %s; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek", sb.String())
+			return p.errAt(rootTok.pos, "unknown %s; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek", text)
 		}
 	case refCalendar:
-		if err := p.calendarRef(ref, rootTok, sb.String()); err != nil {
-			return nil, err
+		if err := p.calendarRef(ref, rootTok, text); err != nil {
+			return err
 		}
 	}
-	ref.text = sb.String()
-	ref.workerField()
-	return ref, nil
+	return nil
 }
 
 // rootLookalike returns the root that a bare reference's first key looks

@@ -1,7 +1,8 @@
 package expr
 
 // Refs returns the references the expression reads, in source order, so
-// that a caller can decode only the attributes a policy looks at.
+// that a caller can decode only the attributes a policy looks at. A table
+// reference reads its key's reference, which is listed in its place.
 func (e *Expr) Refs() []*Ref {
 	var refs []*Ref
 	e.root.refs(&refs)
@@ -14,7 +15,7 @@ func (n *node) refs(out *[]*Ref) {
 	}
 	for _, o := range []*operand{&n.l, &n.r} {
 		if o.ref != nil {
-			*out = append(*out, o.ref)
+			o.ref.keyRefs(out)
 		}
 	}
 }
@@ -24,7 +25,7 @@ func (t *Template) Refs() []*Ref {
 	var refs []*Ref
 	for _, p := range t.parts {
 		if p.ref != nil {
-			refs = append(refs, p.ref)
+			p.ref.keyRefs(&refs)
 		}
 	}
 	return refs
@@ -34,6 +35,9 @@ func (t *Template) Refs() []*Ref {
 // "callback" or "now". It is empty for a root this method does not know,
 // which a caller must treat as possibly reading anything.
 func (r *Ref) Root() string {
+	if r.tab != nil {
+		return tablesRoot
+	}
 	switch r.root {
 	case refTask:
 		return "task"

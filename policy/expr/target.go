@@ -12,7 +12,7 @@ var rootNames = map[refRoot]string{refTask: "task", refWorker: "worker"}
 // they mean there. Everything else is as Compile; the canonical form
 // spells every root out, so it compiles with Compile to the same condition.
 func CompileTarget(src string) (*Expr, error) {
-	return compile(src, refWorker)
+	return compile(src, refWorker, nil)
 }
 
 // workerFields are the fields TaskRouter's expressions read from the

@@ -68,6 +68,11 @@ func urlPartAt(lit string) urlPart {
 // reference that does not parse and a placeholder in a URL's origin are
 // errors naming the placeholder.
 func CompileTemplate(src string, isURL bool) (*Template, error) {
+	return compileTemplate(src, isURL, nil)
+}
+
+// compileTemplate is CompileTemplate in a scope.
+func compileTemplate(src string, isURL bool, sc *Scope) (*Template, error) {
 	t := &Template{src: src}
 	var lits strings.Builder // the literal text so far, to place URL placeholders
 	rest := src
@@ -92,7 +97,10 @@ func CompileTemplate(src string, isURL bool) (*Template, error) {
 		if inner == "" {
 			return nil, fmt.Errorf("placeholder %d %q: empty placeholder; write a reference such as {{task.key}}", n, ph)
 		}
-		ref, err := ParseRef(inner)
+		ref, err := parseRefIn(inner, sc)
+		if err == nil {
+			err = checkTemplateRef(ref)
+		}
 		if err != nil {
 			msg := err.Error()
 			var se *SyntaxError
