@@ -29,6 +29,8 @@ type Policy struct {
 	rules    []rule
 	warnings []Problem
 	update   bool
+	// experiments defines experiment.NAME; nil when there are none.
+	experiments *expr.Experiments
 }
 
 // rule is one compiled rule.
@@ -158,7 +160,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 
 	sum := sha256.Sum256(src)
 	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules"})
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "experiments", "rules"})
 
 	if n, ok := fields["version"]; !ok {
 		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
@@ -172,6 +174,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 			p.loc = loc
 		}
 	}
+	p.experiments = ps.experiments(fields["experiments"])
 	defaultMode, defaults := ps.defaults(fields["defaults"])
 	rulesNode, ok := fields["rules"]
 	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
@@ -182,6 +185,9 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with no when)")
 	} else {
 		ps.rules(p, rulesNode, defaultMode, defaults)
+	}
+	if p.experiments != nil {
+		ps.warnUnusedExperiments(p, fields["experiments"])
 	}
 	if len(ps.problems) > 0 {
 		return nil, ps.loadError()
@@ -390,6 +396,7 @@ func (ps *parser) checkCondition(r *rule, line int, e *expr.Expr, conditions map
 	for _, w := range e.Warnings() {
 		ps.warnf(line, r, "when", "%s", w)
 	}
+	ps.checkExperimentRefs(r, line, e, p.experiments)
 	if alwaysTrue >= 0 {
 		ps.warnf(line, r, "when", "never tried: rule %q (#%d) always matches", p.rules[alwaysTrue].name, alwaysTrue+1)
 	}

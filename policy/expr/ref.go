@@ -14,6 +14,7 @@ const (
 	refCallback
 	refNow
 	refTaskRouter
+	refExperiment
 )
 
 // clockField selects one of the clock values: now.* in the policy's time
@@ -36,7 +37,7 @@ const (
 var (
 	refRoots = map[string]refRoot{
 		"task": refTask, "worker": refWorker, "callback": refCallback,
-		"now": refNow, "taskrouter": refTaskRouter,
+		"now": refNow, "taskrouter": refTaskRouter, "experiment": refExperiment,
 	}
 	nowFields        = map[string]clockField{"hour": clockHour, "minute": clockMinute, "weekday": clockWeekday}
 	taskRouterFields = map[string]clockField{
@@ -60,6 +61,8 @@ type Ref struct {
 	clock clockField
 	steps []refStep
 	text  string
+	// pos is the byte offset of the reference in its source.
+	pos int
 	// bare is set when the reference was written without a root, so that
 	// a misspelt root (tsk.language) can be warned about.
 	bare bool
@@ -111,6 +114,9 @@ func (r *Ref) eval(env *Env) value {
 	if r.clock != 0 {
 		return env.clock(r.clock)
 	}
+	if r.root == refExperiment {
+		return env.experimentArm(r.steps[0].key)
+	}
 	cur, ok := r.rootMap(env)[r.steps[0].key]
 	if !ok {
 		return value{}
@@ -148,6 +154,12 @@ func (r *Ref) lookup(env *Env) (any, string) {
 			return v.s, ""
 		}
 		return v.n, ""
+	}
+	if r.root == refExperiment {
+		if v := env.experimentArm(r.steps[0].key); v.k == jStr {
+			return v.s, ""
+		}
+		return nil, "no such experiment"
 	}
 	prefix := r.text[:strings.IndexByte(r.text, '.')]
 	var cur any = r.rootMap(env)
@@ -196,7 +208,7 @@ func (r *Ref) lookup(env *Env) (any, string) {
 // reference reads as one word.
 func (p *parser) parseRef() (*Ref, error) {
 	rootTok := p.next()
-	ref := &Ref{}
+	ref := &Ref{pos: rootTok.pos}
 	var sb strings.Builder
 	root, ok := refRoots[rootTok.text]
 	if ok {
@@ -265,6 +277,10 @@ func (p *parser) parseRef() (*Ref, error) {
 		}
 		if ref.clock == 0 {
 			return nil, p.errAt(rootTok.pos, "unknown %s; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek", sb.String())
+		}
+	case refExperiment:
+		if len(ref.steps) != 1 || ref.steps[0].index >= 0 {
+			return nil, p.errAt(rootTok.pos, "%s is not an experiment; write experiment.NAME", sb.String())
 		}
 	}
 	ref.text = sb.String()

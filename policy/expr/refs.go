@@ -31,7 +31,7 @@ func (t *Template) Refs() []*Ref {
 }
 
 // Root names the document the reference starts in: "task", "worker",
-// "callback" or "now". It is empty for a root this method does not know,
+// "callback", "now", "taskrouter" or "experiment". It is empty for a root this method does not know,
 // which a caller must treat as possibly reading anything.
 func (r *Ref) Root() string {
 	switch r.root {
@@ -45,6 +45,8 @@ func (r *Ref) Root() string {
 		return "now"
 	case refTaskRouter:
 		return "taskrouter"
+	case refExperiment:
+		return "experiment"
 	}
 	return ""
 }
