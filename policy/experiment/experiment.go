@@ -73,9 +73,9 @@ func NewSplit(name, salt string, arms []Arm) (*Split, error) {
 	}
 	h := Hash{state: fnvOffset}
 	h.WriteString(name)
-	h.WriteByte(0)
+	h.writeByte(0)
 	h.WriteString(salt)
-	h.WriteByte(0)
+	h.writeByte(0)
 	s.seed = h.state
 	return s, nil
 }
@@ -149,8 +149,8 @@ func (h *Hash) Write(b []byte) {
 	h.state = x
 }
 
-// WriteByte adds c to the hash.
-func (h *Hash) WriteByte(c byte) {
+// writeByte adds c to the hash; it separates the name from the salt.
+func (h *Hash) writeByte(c byte) {
 	h.state = (h.state ^ uint64(c)) * fnvPrime
 }
 
