@@ -120,12 +120,16 @@ func newArm(c Counts) Arm {
 
 func rate(k, n uint64) Rate {
 	ci := stats.Wilson(k, n)
-	r := Rate{Lo: ci.Lo, Hi: ci.Hi}
+	r := Rate{Lo: round6(ci.Lo), Hi: round6(ci.Hi)}
 	if n > 0 {
-		r.Rate = float64(k) / float64(n)
+		r.Rate = round6(float64(k) / float64(n))
 	}
 	return r
 }
+
+// round6 keeps six decimals: more than any rate here can support, and
+// few enough that the report reads the same on every platform.
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // compare fills the comparisons with the first arm and the plan.
 func (e *Experiment) compare(mde float64) {
@@ -141,7 +145,7 @@ func (e *Experiment) compare(mde float64) {
 	if base.Offers > 0 {
 		p = base.Acceptance.Rate
 	}
-	e.Plan = Plan{BaselineRate: p, PerArm: perArm(p, mde)}
+	e.Plan = Plan{BaselineRate: round6(p), PerArm: perArm(p, mde)}
 	fewest := uint64(math.MaxUint64)
 	for _, a := range e.Arms {
 		fewest = min(fewest, a.Offers)
@@ -169,5 +173,5 @@ func perArm(p, mde float64) uint64 {
 
 func test(k1, n1, k2, n2 uint64) Test {
 	zt, ok := stats.TwoProportion(k1, n1, k2, n2)
-	return Test{Diff: zt.Diff, Z: zt.Z, P: zt.P, Tested: ok}
+	return Test{Diff: round6(zt.Diff), Z: round6(zt.Z), P: round6(zt.P), Tested: ok}
 }

@@ -68,6 +68,9 @@ func (t Test) text() string {
 	if !t.Tested {
 		return "not tested yet"
 	}
+	if t.P < 0.001 {
+		return fmt.Sprintf("%s (z %.2f, p < 0.001)", signedPoints(t.Diff), t.Z)
+	}
 	return fmt.Sprintf("%s (z %.2f, p %.3f)", signedPoints(t.Diff), t.Z, t.P)
 }
 
