@@ -79,6 +79,8 @@ type Plan struct {
 	BaselineRate float64 `json:"baseline_rate"`
 	PerArm       uint64  `json:"per_arm"`
 	MoreNeeded   uint64  `json:"more_needed"`
+	// Fewest is the arm with the fewest offers, which MoreNeeded is for.
+	Fewest string `json:"fewest_arm"`
 	// Done is set once every arm has PerArm offers: stop, and read the
 	// comparison then, not before.
 	Done bool `json:"done"`
@@ -148,7 +150,9 @@ func (e *Experiment) compare(mde float64) {
 	e.Plan = Plan{BaselineRate: round6(p), PerArm: perArm(p, mde)}
 	fewest := uint64(math.MaxUint64)
 	for _, a := range e.Arms {
-		fewest = min(fewest, a.Offers)
+		if a.Offers < fewest {
+			fewest, e.Plan.Fewest = a.Offers, a.Name
+		}
 	}
 	if fewest < e.Plan.PerArm {
 		e.Plan.MoreNeeded = e.Plan.PerArm - fewest

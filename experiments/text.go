@@ -58,7 +58,7 @@ func (e *Experiment) writeText(w io.Writer) error {
 	case p.Done:
 		_, err = fmt.Fprintln(w, "; every arm has them: stop, and read the comparison now")
 	default:
-		_, err = fmt.Fprintf(w, "; keep running: %d more for the arm with the fewest\n", p.MoreNeeded)
+		_, err = fmt.Fprintf(w, "; keep running: %d more for %s\n", p.MoreNeeded, p.Fewest)
 	}
 	return err
 }
