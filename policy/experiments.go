@@ -164,7 +164,8 @@ func (ps *parser) experimentKey(parent *yaml.Node, field string, n *yaml.Node) *
 }
 
 // checkExperimentRefs reports each experiment.NAME in a rule's condition
-// that the policy does not define, with a caret under it.
+// that the policy does not define, and each arm compared with it that the
+// experiment does not have, with a caret under the reference.
 func (ps *parser) checkExperimentRefs(r *rule, line int, e *expr.Expr, x *expr.Experiments) {
 	for _, ref := range e.Refs() {
 		name := ref.Experiment()
@@ -175,6 +176,23 @@ func (ps *parser) checkExperimentRefs(r *rule, line int, e *expr.Expr, x *expr.E
 		pr := ps.errorf(line, r, "when", "%v", se)
 		pr.Detail = se.Caret()
 	}
+	e.ComparedArms(func(ref *expr.Ref, arm string) {
+		i := x.Set().Index(ref.Experiment())
+		if i < 0 {
+			return
+		}
+		split := x.Set().Split(i)
+		if split.ArmIndex(arm) >= 0 {
+			return
+		}
+		names := make([]string, len(split.Arms()))
+		for j, a := range split.Arms() {
+			names[j] = a.Name
+		}
+		se := e.ErrorAt(ref, "experiment %q has no arm %q, so this never matches; its arms are %s", split.Name(), arm, strings.Join(names, ", "))
+		pr := ps.errorf(line, r, "when", "%v", se)
+		pr.Detail = se.Caret()
+	})
 }
 
 // warnUnusedExperiments warns about experiments no condition reads: no

@@ -185,3 +185,38 @@ func (r *Ref) Experiment() string {
 	}
 	return r.steps[0].key
 }
+
+// ComparedArms calls f for each string constant the expression compares
+// an experiment.NAME with (==, !=, IN and NOT IN), so that a caller can
+// refuse an arm the experiment does not have: "treatmnt" would otherwise
+// quietly never match.
+func (e *Expr) ComparedArms(f func(ref *Ref, arm string)) {
+	e.root.comparedArms(f)
+}
+
+func (n *node) comparedArms(f func(ref *Ref, arm string)) {
+	for _, k := range n.kids {
+		k.comparedArms(f)
+	}
+	ref, c := n.l.ref, &n.r
+	if ref == nil {
+		ref, c = n.r.ref, &n.l
+	}
+	if ref == nil || ref.root != refExperiment || c.ref != nil {
+		return
+	}
+	switch n.op {
+	case opEq, opNe:
+		if s, ok := c.raw.(string); ok {
+			f(ref, s)
+		}
+	case opIn, opNotIn:
+		if list, ok := c.raw.([]any); ok {
+			for _, x := range list {
+				if s, ok := x.(string); ok {
+					f(ref, s)
+				}
+			}
+		}
+	}
+}
