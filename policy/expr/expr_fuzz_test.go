@@ -24,6 +24,8 @@ func FuzzExpr(f *testing.F) {
 		`task.x ==`,
 		`"unterminated`,
 		`task.first-name == 1`,
+		`experiment.vip IN ["control", "treatment"] AND task.tier == "gold"`,
+		`experiment.vip.x == "a"`,
 	} {
 		f.Add(s)
 	}
