@@ -38,9 +38,15 @@ func (r *Report) WriteText(w io.Writer) error {
 func (e *Experiment) writeText(w io.Writer) error {
 	fmt.Fprintf(w, "\nexperiment %s\n", e.Name)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  arm\tdecisions\toffers\taccepted\tacceptance\t95% CI\ttimeout\t95% CI\t")
+	// Arm names are padded to one width, so that they read left-aligned
+	// while the numbers align right.
+	width := len("arm")
 	for _, a := range e.Arms {
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", a.Name, a.Decisions, a.Offers, a.Outcomes["accepted"],
+		width = max(width, len(a.Name))
+	}
+	fmt.Fprintf(tw, "%-*s\tdecisions\toffers\taccepted\tacceptance\t95%% CI\ttimeout\t95%% CI\t\n", width, "arm")
+	for _, a := range e.Arms {
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", width, a.Name, a.Decisions, a.Offers, a.Outcomes["accepted"],
 			percent(a.Acceptance.Rate), interval(a.Acceptance), percent(a.Timeout.Rate), interval(a.Timeout))
 	}
 	if err := tw.Flush(); err != nil {
