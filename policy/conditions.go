@@ -64,6 +64,7 @@ func (ps *parser) condition(p *Policy, r *rule, n *yaml.Node, field string, comp
 	for _, w := range e.Warnings() {
 		ps.warnf(n.Line, r, field, "%s", w)
 	}
+	ps.checkExperimentRefs(r, n.Line, field, e, p.experiments)
 	return e
 }
 

@@ -11,7 +11,7 @@ import (
 // env builds the expression environment on the stack: now.* are read once,
 // in the policy's time zone, and taskrouter.* in UTC.
 func (p *Policy) env(in *Input) expr.Env {
-	env := expr.Env{Task: in.Task, Worker: in.Worker, Callback: in.Callback}
+	env := expr.Env{Task: in.Task, Worker: in.Worker, Callback: in.Callback, Experiments: p.experiments}
 	env.SetClock(in.Now, p.loc)
 	env.Calendars, env.Overrides = p.calendars, in.Overrides
 	return env
@@ -49,6 +49,8 @@ type Explanation struct {
 	// Calendars are the states of the calendars the rules up to the
 	// deciding one read, at the explained instant.
 	Calendars []CalendarStatus
+	// Experiments are the experiments the decision evaluated, with arms.
+	Experiments []ExperimentArm
 }
 
 // Explain decides exactly as Decide does and records why each rule was
@@ -59,7 +61,7 @@ func (p *Policy) Explain(in *Input) Explanation {
 	for i := d.RuleIndex + 1; i < len(p.rules); i++ {
 		steps = append(steps, Step{Rule: p.rules[i].name, Index: i + 1, Outcome: "not tried"})
 	}
-	return Explanation{Decision: d, Steps: steps, Calendars: p.calendarsRead(d.RuleIndex, in)}
+	return Explanation{Decision: d, Steps: steps, Calendars: p.calendarsRead(d.RuleIndex, in), Experiments: p.explainExperiments(in, &d)}
 }
 
 func (p *Policy) decide(in *Input, trace *[]Step) Decision {
@@ -73,7 +75,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 			}
 			continue
 		}
-		d := Decision{Rule: r.name, RuleIndex: i, Mode: r.mode, Skipped: skipped}
+		d := Decision{Rule: r.name, RuleIndex: i, Mode: r.mode, Skipped: skipped, Experiments: env.Arms}
 		if r.static != nil {
 			d.Instruction, d.JSON = *r.static, r.staticJSON
 		} else {

@@ -35,6 +35,8 @@ type Policy struct {
 	// calendars are the compiled calendars section; see calendars.go.
 	calendars *calendar.Set
 	tables    []*table.Table // sorted by name
+	// experiments defines experiment.NAME; nil when there are none.
+	experiments *expr.Experiments
 }
 
 // rule is one compiled rule.
@@ -186,7 +188,7 @@ func parse(filename string, src []byte, opts Options) (*Policy, error) {
 	}
 
 	p := &Policy{file: filename, source: slices.Clone(src), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "tables", "defaults", "rules"})
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "tables", "defaults", "experiments", "rules"})
 	before := len(ps.problems)
 	ps.scope, p.tables = ps.tables(fields["tables"], filename, opts)
 	if len(ps.problems) > before {
@@ -208,6 +210,7 @@ func parse(filename string, src []byte, opts Options) (*Policy, error) {
 		}
 	}
 	p.calendars = ps.calendars(fields["calendars"])
+	p.experiments = ps.experiments(fields["experiments"])
 	defaultMode, defaults := ps.defaults(fields["defaults"])
 	rulesNode, ok := fields["rules"]
 	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
@@ -219,6 +222,9 @@ func parse(filename string, src []byte, opts Options) (*Policy, error) {
 	} else {
 		ps.rules(p, rulesNode, defaultMode, defaults)
 		ps.checkTemplateCalendars(p)
+	}
+	if p.experiments != nil {
+		ps.warnUnusedExperiments(p, fields["experiments"])
 	}
 	if len(ps.problems) > 0 {
 		return nil, ps.loadError()

@@ -38,6 +38,7 @@ func (p *Policy) Reads() Reads {
 			}
 		}
 	}
+	rd.addExperiments(p.experiments)
 	for _, keys := range []*[]string{&rd.Task, &rd.Worker, &rd.Callback} {
 		slices.Sort(*keys)
 		*keys = slices.Compact(*keys)
@@ -68,6 +69,8 @@ func (rd *Reads) add(refs []*expr.Ref) {
 			rd.Callback = append(rd.Callback, ref.Key())
 		case "now", "taskrouter", "calendar":
 			// Clocks and calendars: they read no document.
+		case "experiment":
+			// Its key's reads are added once, by addExperiments.
 		default:
 			rd.All = true
 		}

@@ -1,6 +1,7 @@
 // Package expr implements TaskRouter's expression language: the SQL-like
 // conditions of Workflow filters and TaskQueue target_workers, with
-// references rooted at task., worker., callback., now. or taskrouter. (a
+// references rooted at task., worker., callback., now., taskrouter. or
+// experiment. (a
 // bare key reads the task's attributes, as in a Workflow), and the {{ ref }}
 // templates of policy parameters. It is split the way Alertmanager splits
 // its matcher language: lex.go, parse.go and ref.go turn text into a tree,
@@ -38,6 +39,7 @@ import (
 	"time"
 
 	"github.com/assignd/assignd/policy/calendar"
+	"github.com/assignd/assignd/policy/experiment"
 )
 
 // Limits that keep hostile input (a fuzzer, a careless config) from
@@ -73,6 +75,10 @@ type Env struct {
 	Calendars *calendar.Set
 	Overrides *calendar.Overrides
 	Instant   time.Time
+	// Experiments defines experiment.NAME (nil: none is defined), and
+	// Arms records the experiments an evaluation read and their arms.
+	Experiments *Experiments
+	Arms        experiment.Arms
 }
 
 // weekdays are Twilio's names of the days, indexed by time.Weekday.

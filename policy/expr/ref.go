@@ -15,6 +15,7 @@ const (
 	refNow
 	refTaskRouter
 	refCalendar
+	refExperiment
 )
 
 // clockField selects one of the clock values: now.* in the policy's time
@@ -37,7 +38,7 @@ const (
 var (
 	refRoots = map[string]refRoot{
 		"task": refTask, "worker": refWorker, "callback": refCallback,
-		"now": refNow, "taskrouter": refTaskRouter, "calendar": refCalendar,
+		"now": refNow, "taskrouter": refTaskRouter, "calendar": refCalendar, "experiment": refExperiment,
 	}
 	nowFields        = map[string]clockField{"hour": clockHour, "minute": clockMinute, "weekday": clockWeekday}
 	taskRouterFields = map[string]clockField{
@@ -61,6 +62,8 @@ type Ref struct {
 	clock clockField
 	steps []refStep
 	text  string
+	// pos is the byte offset of the reference in its source.
+	pos int
 	// bare is set when the reference was written without a root, so that
 	// a misspelt root (tsk.language) can be warned about.
 	bare bool
@@ -128,6 +131,9 @@ func (r *Ref) eval(env *Env) value {
 	if r.tab != nil {
 		return r.tab.eval(env)
 	}
+	if r.root == refExperiment {
+		return env.experimentArm(r.steps[0].key)
+	}
 	cur, ok := r.rootMap(env)[r.steps[0].key]
 	if !ok {
 		return value{}
@@ -171,6 +177,12 @@ func (r *Ref) lookup(env *Env) (any, string) {
 	}
 	if r.root == refCalendar {
 		return env.calendarLookup(r)
+	}
+	if r.root == refExperiment {
+		if v := env.experimentArm(r.steps[0].key); v.k == jStr {
+			return v.s, ""
+		}
+		return nil, "no such experiment"
 	}
 	prefix := r.text[:strings.IndexByte(r.text, '.')]
 	var cur any = r.rootMap(env)
@@ -222,7 +234,7 @@ func (p *parser) parseRef() (*Ref, error) {
 	if d := p.peek(); rootTok.text == tablesRoot && d.kind == tokDot && d.pos == rootTok.end {
 		return p.parseTableRef(rootTok)
 	}
-	ref := &Ref{}
+	ref := &Ref{pos: rootTok.pos}
 	var sb strings.Builder
 	root, ok := refRoots[rootTok.text]
 	if ok {
@@ -307,6 +319,10 @@ func (p *parser) checkRootFields(ref *Ref, rootTok *token, text string) error {
 	case refCalendar:
 		if err := p.calendarRef(ref, rootTok, text); err != nil {
 			return err
+		}
+	case refExperiment:
+		if len(ref.steps) != 1 || ref.steps[0].index >= 0 {
+			return p.errAt(rootTok.pos, "%s is not an experiment; write experiment.NAME", text)
 		}
 	}
 	return nil

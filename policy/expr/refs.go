@@ -32,7 +32,7 @@ func (t *Template) Refs() []*Ref {
 }
 
 // Root names the document the reference starts in: "task", "worker",
-// "callback" or "now". It is empty for a root this method does not know,
+// "callback", "now", "taskrouter" or "experiment". It is empty for a root this method does not know,
 // which a caller must treat as possibly reading anything.
 func (r *Ref) Root() string {
 	if r.tab != nil {
@@ -51,6 +51,8 @@ func (r *Ref) Root() string {
 		return "taskrouter"
 	case refCalendar:
 		return "calendar"
+	case refExperiment:
+		return "experiment"
 	}
 	return ""
 }
