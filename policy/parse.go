@@ -29,6 +29,7 @@ type Policy struct {
 	rules    []rule
 	warnings []Problem
 	update   bool
+	logRules LogRules
 }
 
 // rule is one compiled rule.
@@ -158,7 +159,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 
 	sum := sha256.Sum256(src)
 	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules"})
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules", "decision_log"})
 
 	if n, ok := fields["version"]; !ok {
 		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
@@ -172,6 +173,7 @@ func Parse(filename string, src []byte) (*Policy, error) {
 			p.loc = loc
 		}
 	}
+	p.logRules = ps.decisionLog(fields["decision_log"])
 	defaultMode, defaults := ps.defaults(fields["defaults"])
 	rulesNode, ok := fields["rules"]
 	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {

@@ -57,6 +57,7 @@ func Schema() []byte {
 				"additionalProperties": false,
 				"properties":           defaults,
 			},
+			"decision_log": decisionLogSchema(),
 			"rules": map[string]any{
 				"description": "tried in order; the last must be the catch-all, a rule without when",
 				"type":        "array", "minItems": 1,
