@@ -1,9 +1,11 @@
 package decisionlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -185,12 +187,24 @@ func (l *Log) add(batch [][]byte, it *item) [][]byte {
 		}
 		rec = l.masking.build(&it.in)
 	}
-	b, err := json.Marshal(&rec)
+	b, err := encode(&rec)
 	if err != nil {
 		l.fail(1, err)
 		return batch
 	}
-	return append(batch, append(b, '\n'))
+	return append(batch, b)
+}
+
+// encode writes one record line, ending in a newline, with <, > and &
+// as they are: records are read by people and tools, not browsers.
+func encode(rec *Record) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rec); err != nil {
+		return nil, fmt.Errorf("encoding a record: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 func outcomeRecord(o *Outcome) Record {
