@@ -79,6 +79,16 @@ type Log struct {
 
 // New starts a decision log writing to o.Sink.
 func New(o Options) (*Log, error) {
+	l, err := newLog(o)
+	if err != nil {
+		return nil, err
+	}
+	go l.run(l.sink.flushEvery())
+	return l, nil
+}
+
+// newLog is New without the worker.
+func newLog(o Options) (*Log, error) {
 	s, err := openSink(o)
 	if err != nil {
 		return nil, err
@@ -105,7 +115,6 @@ func New(o Options) (*Log, error) {
 	l.written = records.WithLabelValues(l.name, "written")
 	l.dropped = records.WithLabelValues(l.name, "dropped")
 	l.failed = records.WithLabelValues(l.name, "failed")
-	go l.run(s.flushEvery())
 	return l, nil
 }
 
@@ -257,6 +266,12 @@ func (l *Log) Close(ctx context.Context) error {
 			<-l.done
 		}
 		l.cancel()
+		// A record handed over while the log closed is counted, not lost.
+		for len(l.ch) > 0 {
+			<-l.ch
+			l.dropped.Inc()
+			l.nDropped.Add(1)
+		}
 		err = errors.Join(err, l.sink.close())
 	})
 	return err

@@ -1,7 +1,6 @@
 package decisionlog
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -78,14 +77,14 @@ func openSink(o Options) (sink, error) {
 		if w == nil {
 			w = os.Stdout
 		}
-		return &writerSink{w: bufio.NewWriterSize(w, 64<<10), kind: "stdout", shown: "stdout"}, nil
+		return &writerSink{w: w, kind: "stdout", shown: "stdout"}, nil
 	case "file":
 		maxMB, maxFiles := o.MaxMB, o.MaxFiles
 		if maxMB <= 0 {
 			maxMB = 100
 		}
 		lj := &lumberjack.Logger{Filename: s.Path, MaxSize: maxMB, MaxBackups: maxFiles}
-		return &writerSink{w: bufio.NewWriterSize(lj, 64<<10), closer: lj, kind: "file", shown: "file:" + s.Path}, nil
+		return &writerSink{w: lj, closer: lj, kind: "file", shown: "file:" + s.Path}, nil
 	}
 	client := o.Client
 	if client == nil {
@@ -98,21 +97,32 @@ func openSink(o Options) (sink, error) {
 	return &httpSink{url: s.URL, client: client, backoff: backoff}, nil
 }
 
-// writerSink writes lines to stdout or a file rotated by lumberjack,
-// through a buffer flushed after every batch.
+// writeChunk is the most a writerSink writes at once, unless one line is
+// longer.
+const writeChunk = 64 << 10
+
+// writerSink writes lines to stdout or a file rotated by lumberjack, in
+// chunks of whole lines: lumberjack rotates before a write that would
+// overflow the file, so a line is never split across two files.
 type writerSink struct {
-	w           *bufio.Writer
+	w           io.Writer
 	closer      io.Closer
 	kind, shown string
+	buf         []byte
 }
 
 func (s *writerSink) write(_ context.Context, batch [][]byte) error {
+	s.buf = s.buf[:0]
 	for _, line := range batch {
-		if _, err := s.w.Write(line); err != nil {
-			return fmt.Errorf("writing records: %w", err)
+		if len(s.buf) > 0 && len(s.buf)+len(line) > writeChunk {
+			if _, err := s.w.Write(s.buf); err != nil {
+				return fmt.Errorf("writing records: %w", err)
+			}
+			s.buf = s.buf[:0]
 		}
+		s.buf = append(s.buf, line...)
 	}
-	if err := s.w.Flush(); err != nil {
+	if _, err := s.w.Write(s.buf); err != nil {
 		return fmt.Errorf("writing records: %w", err)
 	}
 	return nil
