@@ -43,11 +43,12 @@ type Options struct {
 	Client  *http.Client
 }
 
-// item is one record waiting in the buffer: a decision or an outcome.
+// item is one record waiting in the buffer: a decision, or an outcome
+// when out is set. An outcome is held by pointer, to keep the item, which
+// every decision copies into the buffer, small.
 type item struct {
-	in      Input
-	out     Outcome
-	outcome bool
+	in  Input
+	out *Outcome
 }
 
 // Log is a running decision log: a bounded buffer and one worker that
@@ -125,9 +126,10 @@ func (l *Log) Decision(in Input) {
 	l.put(item{in: in})
 }
 
-// Outcome hands one reservation event to the log, as Decision does.
+// Outcome hands one reservation event to the log, as Decision does; it
+// allocates the one Outcome it keeps.
 func (l *Log) Outcome(o Outcome) {
-	l.put(item{out: o, outcome: true})
+	l.put(item{out: &o})
 }
 
 func (l *Log) put(it item) {
@@ -142,44 +144,43 @@ func (l *Log) put(it item) {
 	l.nDropped.Add(1)
 }
 
-// run is the worker: it builds records and writes them in batches, a batch
-// as soon as the buffer is empty, or after wait when the sink batches.
+// drainEvery is how often the worker takes what the buffer holds. The
+// worker polls rather than waits on the buffer, so that handing a record
+// over never wakes a goroutine: the callback path pays for a channel send
+// and nothing else.
+const drainEvery = 50 * time.Millisecond
+
+// run is the worker: every drainEvery it builds the buffered records and
+// writes them in batches of at most l.batch lines, holding a last partial
+// batch back for up to wait when the sink batches.
 func (l *Log) run(wait time.Duration) {
 	defer close(l.done)
+	tick := time.NewTicker(drainEvery)
+	defer tick.Stop()
 	var batch [][]byte
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	flush := func() {
-		if len(batch) > 0 {
+	var since time.Time // when batch's first line was built
+	for {
+		stopping := false
+		select {
+		case <-tick.C:
+		case <-l.stop:
+			stopping = true
+		}
+		for n := len(l.ch); n > 0; n-- {
+			it := <-l.ch
+			if batch = l.add(batch, &it); len(batch) == 1 {
+				since = time.Now()
+			}
+			if len(batch) >= l.batch {
+				l.write(batch)
+				batch = batch[:0]
+			}
+		}
+		if len(batch) > 0 && (stopping || wait == 0 || time.Since(since) >= wait) {
 			l.write(batch)
 			batch = batch[:0]
 		}
-	}
-	for {
-		select {
-		case it := <-l.ch:
-			batch = l.add(batch, &it)
-			switch {
-			case len(batch) >= l.batch || (wait == 0 && len(l.ch) == 0):
-				flush()
-			case len(batch) == 1 && wait > 0:
-				timer.Reset(wait)
-			}
-		case <-timer.C:
-			flush()
-		case <-l.stop:
-			for {
-				select {
-				case it := <-l.ch:
-					if batch = l.add(batch, &it); len(batch) >= l.batch {
-						flush()
-					}
-					continue
-				default:
-				}
-				break
-			}
-			flush()
+		if stopping {
 			return
 		}
 	}
@@ -188,8 +189,8 @@ func (l *Log) run(wait time.Duration) {
 // add builds one record and appends its line to batch.
 func (l *Log) add(batch [][]byte, it *item) [][]byte {
 	var rec Record
-	if it.outcome {
-		rec = outcomeRecord(&it.out)
+	if it.out != nil {
+		rec = outcomeRecord(it.out)
 	} else {
 		if l.masking == nil || l.masking.pol != it.in.Policy {
 			l.masking = newMasking(it.in.Policy)
