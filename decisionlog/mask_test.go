@@ -3,13 +3,14 @@ package decisionlog
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -70,7 +71,7 @@ func TestMaskingLeaksNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zap.DebugLevel)
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	l, err := New(Options{Sink: "stdout", Stdout: &out, Logger: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func TestMaskingLeaksNothing(t *testing.T) {
 		all.WriteString(e.Message)
 		for k, v := range e.ContextMap() {
 			all.WriteString(k)
-			all.WriteString(strings.TrimSpace(strings.ReplaceAll(toString(v), "\n", " ")))
+			fmt.Fprint(&all, v)
 		}
 	}
 	for _, raw := range leakRaw {
@@ -153,29 +154,4 @@ func TestPhoneLike(t *testing.T) {
 			t.Errorf("PhoneLike(%q) = %v, want %v", s, got, want)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer the log's worker writes while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func toString(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return strings.TrimSpace(strings.ReplaceAll(fmtAny(v), "\n", " "))
 }

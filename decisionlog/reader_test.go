@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -57,7 +58,7 @@ func mixedStream(t *testing.T, p *policy.Policy) string {
 		`{"task": {"account": {"size": 9007199254740995}}, "worker": {}, "callback": {"TaskAge": 0}, "now": "2026-03-02T15:00:00Z"}`,
 		`{"task": {"account": {"size": 9007199254740993}}, "worker": {}, "callback": {"TaskAge": 0}, "now": "2026-03-02T15:00:00Z"}`,
 	}
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	l, err := New(Options{Sink: "stdout", Stdout: &out})
 	if err != nil {
 		t.Fatal(err)

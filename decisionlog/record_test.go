@@ -90,8 +90,3 @@ func TestOutcomeRecordGolden(t *testing.T) {
 	}
 	testkit.Golden(t, file, a, txtar.File{Name: "record.jsonl", Data: b})
 }
-
-func fmtAny(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
