@@ -16,6 +16,8 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/assignd/assignd/decisionlog"
 )
 
 // Config is assignd's environment, one field per variable.
@@ -83,6 +85,16 @@ type Config struct {
 	// larger one fails the load with a message naming this variable. 0
 	// means the policy package's default, the same 64 MiB.
 	MaxTableBytes int64 `envconfig:"ASSIGND_MAX_TABLE_BYTES" default:"67108864"`
+
+	// DecisionLog is where a record of every decision goes: stdout,
+	// file:/path, or an http(s):// collector URL, whose user and password,
+	// if any, authenticate to the collector and are never shown. Empty
+	// keeps no decision log.
+	DecisionLog string `envconfig:"ASSIGND_DECISION_LOG"`
+	// DecisionLogMaxMB is the size at which a file decision log is rotated.
+	DecisionLogMaxMB int `envconfig:"ASSIGND_DECISION_LOG_MAX_MB" default:"100"`
+	// DecisionLogMaxFiles is how many rotated decision log files are kept.
+	DecisionLogMaxFiles int `envconfig:"ASSIGND_DECISION_LOG_MAX_FILES" default:"10"`
 }
 
 // UpdateSafetyMargin is how long before a reservation times out the
@@ -193,10 +205,28 @@ func (c *Config) Check() error {
 	if c.DecisionMemory < 1 || c.DecisionMemory > MaxDecisionMemory {
 		bad("ASSIGND_DECISION_MEMORY", "must be between 1 and %d, not %d", MaxDecisionMemory, c.DecisionMemory)
 	}
+	if c.DecisionLog != "" {
+		c.checkDecisionLog(bad)
+	}
 	if (c.APIKey == "") != (c.APISecret == "") {
 		bad("TWILIO_API_KEY", "TWILIO_API_KEY and TWILIO_API_SECRET go together")
 	}
 	return errors.Join(append(errs, c.checkRESTCredentials()...)...)
+}
+
+// checkDecisionLog checks the decision log's variables, which matter only
+// when ASSIGND_DECISION_LOG is set.
+func (c *Config) checkDecisionLog(bad func(name, format string, args ...any)) {
+	// ParseSink's errors never quote the value, which may hold a password.
+	if _, err := decisionlog.ParseSink(c.DecisionLog); err != nil {
+		bad("ASSIGND_DECISION_LOG", "%v", err)
+	}
+	if c.DecisionLogMaxMB < 1 {
+		bad("ASSIGND_DECISION_LOG_MAX_MB", "must be at least 1, not %d", c.DecisionLogMaxMB)
+	}
+	if c.DecisionLogMaxFiles < 0 {
+		bad("ASSIGND_DECISION_LOG_MAX_FILES", "must be at least 0 (0 keeps every rotated file), not %d", c.DecisionLogMaxFiles)
+	}
 }
 
 // logLevels are the ASSIGND_LOG_LEVEL values, lower-cased, and the zap level

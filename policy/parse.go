@@ -37,6 +37,7 @@ type Policy struct {
 	tables    []*table.Table // sorted by name
 	// experiments defines experiment.NAME; nil when there are none.
 	experiments *expr.Experiments
+	logRules    LogRules
 }
 
 // rule is one compiled rule.
@@ -188,7 +189,7 @@ func parse(filename string, src []byte, opts Options) (*Policy, error) {
 	}
 
 	p := &Policy{file: filename, source: slices.Clone(src), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "tables", "defaults", "experiments", "rules"})
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "tables", "defaults", "experiments", "rules", "decision_log"})
 	before := len(ps.problems)
 	ps.scope, p.tables = ps.tables(fields["tables"], filename, opts)
 	if len(ps.problems) > before {
@@ -211,6 +212,7 @@ func parse(filename string, src []byte, opts Options) (*Policy, error) {
 	}
 	p.calendars = ps.calendars(fields["calendars"])
 	p.experiments = ps.experiments(fields["experiments"])
+	p.logRules = ps.decisionLog(fields["decision_log"])
 	defaultMode, defaults := ps.defaults(fields["defaults"])
 	rulesNode, ok := fields["rules"]
 	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {

@@ -59,7 +59,8 @@ func Schema() []byte {
 				"additionalProperties": false,
 				"properties":           defaults,
 			},
-			"experiments": experimentSchema(),
+			"experiments":  experimentSchema(),
+			"decision_log": decisionLogSchema(),
 			"rules": map[string]any{
 				"description": "tried in order; the last must be the catch-all, a rule with neither when nor worker_when",
 				"type":        "array", "minItems": 1,
