@@ -8,7 +8,9 @@
 //	assignd explain [flags]       show which rule a callback would meet, and why
 //	assignd replay [flags] SRC... what a candidate policy would change on captured callbacks
 //	assignd test FILE|DIR...      run policy test files
+//	assignd calendar [flags] NAME print a calendar's effective opening hours
 //	assignd schema                print the JSON Schema of policy files
+//	assignd table hash FILE|VALUE... hash table keys with SHA-256
 //	assignd version               print the version
 package main
 
@@ -49,7 +51,13 @@ commands:
                       callbacks (assignd replay -h for its flags)
   test FILE|DIR...    run policy test files (*_test.yaml below a DIR);
                       assignd test -h for its flags
+  calendar [flags] NAME
+                      print a calendar's effective open windows day by day
+                      (assignd calendar -h for its flags)
   schema              print the JSON Schema of policy files, for editors
+  table hash [-column NAME] FILE | table hash VALUE...
+                      hash a CSV table's key column, or values, with
+                      SHA-256 for tables with hash: sha256
   version             print the version
 `
 
@@ -70,8 +78,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cli.Replay(args, stdout, stderr)
 	case "test":
 		return cli.RunTests(args, stdout, stderr)
+	case "calendar":
+		return cli.Calendar(args, stdout, stderr)
 	case "schema":
 		return cli.Schema(args, stdout, stderr)
+	case "table":
+		return cli.Table(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "assignd", version)
 		return 0

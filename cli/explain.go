@@ -25,8 +25,9 @@ import (
 func Validate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	overrides := fs.String("overrides", "", "also check this calendar overrides file against each policy (default: $ASSIGND_OVERRIDES_FILE)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: assignd validate FILE...")
+		fmt.Fprintln(stderr, "usage: assignd validate [-overrides FILE] FILE...")
 		fmt.Fprintln(stderr, "Checks policy files with the code serve loads them with; exit 1 on any problem.")
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,6 +47,10 @@ func Validate(args []string, stdout, stderr io.Writer) int {
 				err = fmt.Errorf("%s: %w", file, err)
 			}
 			printLoadError(stderr, err)
+			continue
+		}
+		if !validateOverrides(*overrides, p, stderr) {
+			code = 1
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok: %s\n", file, policy.Summary(p))
@@ -97,6 +102,7 @@ func Explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		format     = fs.String("format", "text", "text or json")
 		at         = fs.String("now", "", "the callback's arrival time, RFC 3339 (default: now)")
 		server     = fs.String("server", "", "a running server's admin URL: print each rule's outcome counts from its GET /-/policy (text format)")
+		overrides  = fs.String("overrides", "", "calendar overrides file (default: $ASSIGND_OVERRIDES_FILE), loaded as at -now")
 		sets       setFlags
 	)
 	fs.Var(&sets, "set", "Field=Value: set a callback form field (repeatable)")
@@ -132,7 +138,14 @@ func Explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "explain: -now: %v\n", err)
 		return 2
 	}
-	ex := p.Explain(cb.Input(now))
+	ov, err := loadOverridesFlag(*overrides, now, p, stderr)
+	if err != nil {
+		printLoadError(stderr, err)
+		return 1
+	}
+	in := cb.Input(now)
+	in.Overrides = ov
+	ex := p.Explain(in)
 	report, err := explain.New(p, ex)
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
@@ -219,6 +232,7 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 	d := ex.Decision
 	fmt.Fprintf(w, "policy %s (%s)\n", p.File(), policy.Summary(p))
 	writeSteps(w, "  ", ex.Steps)
+	writeCalendars(w, ex.Calendars)
 	fmt.Fprintf(w, "=> rule %q (#%d): %s, %s mode\n", d.Rule, d.RuleIndex+1, d.Instruction.Name, d.Mode)
 	if d.Mode == policy.Respond {
 		fmt.Fprintf(w, "callback reply: %s\n", d.JSON)
@@ -243,6 +257,9 @@ func writeSteps(w io.Writer, indent string, steps []policy.Step) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range steps {
 		fmt.Fprintf(tw, "%s#%d\t%s\t%s\t%s\n", indent, s.Index, s.Rule, s.Result, s.Why)
+		for _, l := range s.Lookups {
+			fmt.Fprintf(tw, "%s\t\t\t%s\n", indent, explain.LookupText(l))
+		}
 	}
 	tw.Flush()
 }

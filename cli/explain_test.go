@@ -14,7 +14,7 @@ import (
 	"github.com/assignd/assignd/policy"
 )
 
-// TestCLIGolden runs validate and explain as a user would and pins their
+// TestCLIGolden runs validate, explain, test and table as a user would and pins their
 // whole output and exit code. Each testdata/cli/*.txtar archive holds
 //
 //	args: validate testdata/cli/bad.yaml
@@ -29,6 +29,7 @@ import (
 // go test -run TestCLIGolden -update rewrites the three sections.
 func TestCLIGolden(t *testing.T) {
 	t.Setenv("ASSIGND_POLICY_FILE", "")
+	t.Setenv("ASSIGND_OVERRIDES_FILE", "")
 	for _, file := range testkit.Archives(t, "testdata/cli") {
 		t.Run(testkit.Name(file), func(t *testing.T) {
 			a := testkit.ReadArchive(t, file)
@@ -54,6 +55,10 @@ func TestCLIGolden(t *testing.T) {
 				code = Explain(args[1:], strings.NewReader(stdin), &stdout, &stderr)
 			case "test":
 				code = RunTests(args[1:], &stdout, &stderr)
+			case "calendar":
+				code = Calendar(args[1:], &stdout, &stderr)
+			case "table":
+				code = Table(args[1:], &stdout, &stderr)
 			default:
 				t.Fatalf("unknown subcommand %q", args[0])
 			}
