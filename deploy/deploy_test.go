@@ -112,16 +112,7 @@ type prometheusRule struct {
 		Labels    map[string]string `json:"labels,omitempty"`
 	} `json:"metadata"`
 	Spec struct {
-		Groups []struct {
-			Name  string `json:"name"`
-			Rules []struct {
-				Alert       string            `json:"alert"`
-				Expr        string            `json:"expr"`
-				For         string            `json:"for,omitempty"`
-				Labels      map[string]string `json:"labels,omitempty"`
-				Annotations map[string]string `json:"annotations,omitempty"`
-			} `json:"rules"`
-		} `json:"groups"`
+		Groups ruleGroups `json:"groups"`
 	} `json:"spec"`
 }
 

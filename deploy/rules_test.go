@@ -23,8 +23,9 @@ var (
 // runbookURL is where every alert's runbook_url points, before the anchor.
 const runbookURL = "https://github.com/assignd/assignd/blob/main/docs/runbook.md"
 
-// ruleGroups is the shape of a rules file's groups, as in prometheusRule.
-type ruleGroups = []struct {
+// ruleGroups is the groups of a Prometheus rules file, and of a
+// PrometheusRule's spec.
+type ruleGroups []struct {
 	Name  string `json:"name"`
 	Rules []struct {
 		Alert       string            `json:"alert"`
