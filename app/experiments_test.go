@@ -66,6 +66,20 @@ func outcomeOf(i int, arm string) outcome.Outcome {
 	return outcome.Timeout
 }
 
+// startDevPolicy runs the app in development mode on a policy file
+// holding src.
+func startDevPolicy(t *testing.T, src string) *running {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Dev = true
+	cfg.PolicyFile = file
+	return start(t, cfg)
+}
+
 // armCount is what the test expects of one arm.
 type armCount struct {
 	decisions uint64
@@ -82,14 +96,7 @@ func TestServeExperimentsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("4,100 requests")
 	}
-	file := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(file, []byte(experimentPolicy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig()
-	cfg.Dev = true
-	cfg.PolicyFile = file
-	r := start(t, cfg)
+	r := startDevPolicy(t, experimentPolicy)
 
 	want := map[string]*armCount{"control": {outcomes: map[outcome.Outcome]uint64{}}, "treatment": {outcomes: map[outcome.Outcome]uint64{}}}
 	const callers = 2000
@@ -189,14 +196,7 @@ func TestServeExperimentsEndToEnd(t *testing.T) {
 // TestServeExperimentsDeclared shows a loaded policy's experiment, with
 // zero counts, before any decision reaches it, and the text format.
 func TestServeExperimentsDeclared(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(file, []byte(experimentPolicy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig()
-	cfg.Dev = true
-	cfg.PolicyFile = file
-	r := start(t, cfg)
+	r := startDevPolicy(t, experimentPolicy)
 	code, body := get(t, r.admin+"/-/experiments?format=text")
 	if code != 200 || !strings.Contains(body, "vip_conference") || !strings.Contains(body, "treatment") {
 		t.Errorf("/-/experiments?format=text: %d %s", code, body)
