@@ -135,6 +135,19 @@ func TestServeFeatures(t *testing.T) {
 		t.Errorf("GET /-/policy lacks the table: %+v", info.Tables)
 	}
 
+	// POST /-/reload reloads the overrides file too, and a bad one fails
+	// it, naming the file, while the running overrides stay.
+	if err := os.WriteFile(overrides, []byte("overrides: [{calendar: support}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body = postJSON(t, r.admin+"/-/reload", "{}")
+	if code != 500 || !strings.Contains(body, "overrides.yaml:1") {
+		t.Errorf("POST /-/reload with a bad overrides file: %d %s", code, body)
+	}
+	if body := assign(3); !strings.Contains(body, "client:vip") {
+		t.Errorf("after a bad overrides file: %s, want rule vip still", body)
+	}
+
 	r.stop()
 	if err := <-r.done; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -161,8 +174,8 @@ func checkRecords(t *testing.T, file string) {
 		}
 		recs = append(recs, rec)
 	}
-	if len(recs) != 3 {
-		t.Fatalf("%d records, want 2 decisions and 1 outcome:\n%s", len(recs), b)
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 3 decisions and 1 outcome:\n%s", len(recs), b)
 	}
 	storm, vip, out := recs[0], recs[1], recs[2]
 	if storm.Rule != "storm" || len(storm.Inputs.Calendars) != 1 || storm.Inputs.Calendars[0].State != "override" ||
