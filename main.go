@@ -29,6 +29,7 @@ import (
 	"github.com/assignd/assignd/app"
 	"github.com/assignd/assignd/cli"
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/experiments"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -54,6 +55,9 @@ commands:
   calendar [flags] NAME
                       print a calendar's effective open windows day by day
                       (assignd calendar -h for its flags)
+  experiment -server ADMIN_URL [-format text|json] [-mde 0.02]
+                      a running server's experiments: arms, outcome rates
+                      and how many more reservations each arm needs
   schema              print the JSON Schema of policy files, for editors
   table hash [-column NAME] FILE | table hash VALUE...
                       hash a CSV table's key column, or values, with
@@ -82,6 +86,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cli.Calendar(args, stdout, stderr)
 	case "schema":
 		return cli.Schema(args, stdout, stderr)
+	case "experiment":
+		return experiments.RunExperiment(args, stdout, stderr)
 	case "table":
 		return cli.Table(args, stdout, stderr)
 	case "version":

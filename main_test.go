@@ -30,6 +30,7 @@ func TestRun(t *testing.T) {
 		{name: "no token", args: nil, code: 1, stderrPart: "TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"},
 		{name: "bad variable", args: []string{"serve"}, env: map[string]string{"ASSIGND_LOG_LEVEL": "loud"}, code: 1, stderrPart: "ASSIGND_LOG_LEVEL"},
 		{name: "validate is wired", args: []string{"validate"}, code: 2, stderrPart: "usage: assignd validate"},
+		{name: "experiment is wired", args: []string{"experiment"}, code: 2, stderrPart: "usage: assignd experiment"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

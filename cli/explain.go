@@ -233,6 +233,7 @@ func writeExplainText(w io.Writer, p *policy.Policy, ex policy.Explanation, rest
 	fmt.Fprintf(w, "policy %s (%s)\n", p.File(), policy.Summary(p))
 	writeSteps(w, "  ", ex.Steps)
 	writeCalendars(w, ex.Calendars)
+	explain.WriteExperiments(w, ex.Experiments)
 	fmt.Fprintf(w, "=> rule %q (#%d): %s, %s mode\n", d.Rule, d.RuleIndex+1, d.Instruction.Name, d.Mode)
 	if d.Mode == policy.Respond {
 		fmt.Fprintf(w, "callback reply: %s\n", d.JSON)
