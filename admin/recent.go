@@ -51,7 +51,13 @@ type ruleCounters struct{ decisions, skips atomic.Uint64 }
 func NewDecisionLog() *DecisionLog { return &DecisionLog{} }
 
 // Observe records d. It copies what it keeps, as AfterDecision requires.
+// A repeated reservation (a replay, a fallback retry) is neither listed
+// nor counted again, so that replaying one captured callback cannot push
+// the others out of the list.
 func (l *DecisionLog) Observe(d *callback.Decided) {
+	if d.Repeat {
+		return
+	}
 	dec := d.Decision
 	r := &RecentDecision{At: d.Received, Rule: dec.Rule, Instruction: dec.Instruction.Name, Mode: dec.Mode, Took: d.Took}
 	if d.Callback != nil {

@@ -157,7 +157,6 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 	// Observers of answered callbacks, called in this order after each
 	// answer is written: adding one is one line here.
 	observers := []func(*callback.Decided){
-		rememberDecision(a.outcomes),
 		a.decisions.Observe,
 	}
 	var shadowStore *policy.Store
@@ -198,20 +197,6 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 	}
 	a.admin, err = admin.New(opts)
 	return err
-}
-
-// rememberDecision is the observer that keeps each decision in t, so that
-// the reservation's events can be attributed to its rule.
-func rememberDecision(t *outcome.Tracker) func(*callback.Decided) {
-	return func(d *callback.Decided) {
-		t.Remember(d.Callback.ReservationSid, outcome.Entry{
-			Rule:        d.Decision.Rule,
-			Instruction: d.Decision.Instruction.Name,
-			Mode:        string(d.Decision.Mode),
-			PolicyHash:  d.Policy.Hash(),
-			Decided:     d.Received,
-		})
-	}
 }
 
 // loadPolicy loads ASSIGND_POLICY_FILE, or the embedded example without it.

@@ -21,6 +21,11 @@ type Decided struct {
 	// Received is when the callback arrived; Took is how long Decide ran.
 	Received time.Time
 	Took     time.Duration
+	// Repeat is true when the reservation was decided already within the
+	// decision memory: a replayed callback, or TaskRouter's retry through
+	// the fallback URL. It was answered; observers that count decisions
+	// should not count it again.
+	Repeat bool
 }
 
 // DetailMessage is the message of the debug log line that carries a decided

@@ -57,8 +57,9 @@ type Options struct {
 	AfterDecision func(*callback.Decided)
 	// Outcomes, when set, serves POST /taskrouter/events, which counts the
 	// reservation outcomes TaskRouter's event callbacks report, by the rule
-	// that decided each. Remembering decisions is an AfterDecision
-	// observer's job.
+	// that decided each, and every event once by its Sid. Every decision
+	// is remembered in it, so that a reservation decided again (a replay,
+	// a fallback retry) is answered but counted once.
 	Outcomes *outcome.Tracker
 	// BeforeDecide, when set, runs after a callback is parsed and before
 	// the policy decides: a test seam to hold a callback in flight.
