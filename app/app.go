@@ -155,7 +155,8 @@ func newRegistry() (*prometheus.Registry, error) {
 // console and the policy endpoints.
 func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Update) error) error {
 	// Observers of answered callbacks, called in this order after each
-	// answer is written: adding one is one line here.
+	// answer is written: adding one is one line here. The shadow's only
+	// hands the callback to its own goroutine.
 	observers := []func(*callback.Decided){
 		a.decisions.Observe,
 	}
@@ -409,6 +410,7 @@ func (a *App) Start(ctx context.Context) {
 	a.stopReloads = stopReloads
 	if a.shadowReloader != nil {
 		a.group.Go(func() error { a.shadowReloader.Run(rctx); return nil })
+		a.group.Go(func() error { a.shadow.Run(rctx); return nil })
 	}
 	if a.reloader != nil {
 		a.group.Go(func() error { a.reloader.Run(rctx); return nil })

@@ -7,8 +7,9 @@ import (
 )
 
 // Decided is one answered callback, as the observers of answered callbacks
-// (shadow evaluation, the decision memory, the console's recent decisions)
-// see it. They must be quick and must not keep the pointers.
+// (shadow evaluation, the console's recent decisions) see it. They must be
+// quick; they may keep it, since nothing it points to changes once it is
+// built.
 type Decided struct {
 	Callback *Callback
 	// Input is what the policy decided on.

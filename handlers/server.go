@@ -51,9 +51,11 @@ type Options struct {
 	Now func() time.Time
 	// AfterDecision, when set, is called for every decided callback after
 	// its answer has been written, on the callback's goroutine: observers
-	// (shadow evaluation, the decision memory, the console's recent
-	// decisions) can never change or delay what TaskRouter is told. It must
-	// be quick and must not keep the pointers it is given.
+	// (the console's recent decisions, the shadow's hand-off) can never
+	// change what TaskRouter is told. It must be quick, and must not wait:
+	// the connection's next request waits for it. It may keep the Decided:
+	// each callback gets its own, and nothing it points to changes after
+	// the call.
 	AfterDecision func(*callback.Decided)
 	// Outcomes, when set, serves POST /taskrouter/events, which counts the
 	// reservation outcomes TaskRouter's event callbacks report, by the rule
