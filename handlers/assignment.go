@@ -223,15 +223,15 @@ func (s *Server) logDecision(cb *callback.Callback, d *policy.Decision, hash str
 			zap.String("detail", sk.Detail))
 	}
 	if ce := s.log.Check(zap.DebugLevel, callback.DetailMessage); ce != nil {
-		task, worker := cb.Attributes()
+		dt := detailOf(cb, d.Instruction)
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
 			zap.Time("received", received),
 			zap.String("rule", d.Rule),
-			zap.Any("task_attributes", task),
-			zap.Any("worker_attributes", worker),
+			zap.Any("task_attributes", dt.task),
+			zap.Any("worker_attributes", dt.worker),
 			zap.Any("params", d.Instruction.Redacted().ParamMap()),
-			zap.Any("fields", cb.Fields))
+			zap.Any("fields", dt.fields))
 	}
 }
 
