@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -89,6 +90,9 @@ func New(opts Options) (*App, error) {
 		return nil, errors.New("app.New: no config")
 	}
 	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if err := checkDecisionMemory(cfg.DecisionMemory, debug.SetMemoryLimit(-1)); err != nil {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: opts.Logger, version: opts.Version}
