@@ -910,7 +910,9 @@ func envProblems(c *corev1.Container, vars map[string]configVar) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, e := range c.Env {
-		if _, ok := vars[e.Name]; !ok {
+		// GOMEMLIMIT is the Go runtime's, but assignd reads it too: the
+		// decision memory is sized against it at start.
+		if _, ok := vars[e.Name]; !ok && e.Name != "GOMEMLIMIT" {
 			out = append(out, fmt.Sprintf("env %s is not read by package config", e.Name))
 		}
 		if seen[e.Name] {

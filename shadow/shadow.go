@@ -37,10 +37,25 @@ type Options struct {
 	// Queue is how many decided callbacks may wait for the shadow; beyond
 	// it they are dropped and counted. 0 is DefaultQueue.
 	Queue int
+	// Share is the most of one core the shadow may use, between 0 and 1;
+	// 0 is DefaultShare. After each evaluation the shadow rests in
+	// proportion to what it took, and what arrives meanwhile beyond the
+	// queue is dropped.
+	Share float64
 	// BeforeEvaluate, when set, runs on the shadow's goroutine before each
 	// evaluation: a test seam to hold the shadow.
 	BeforeEvaluate func()
 }
+
+// DefaultShare is the default Options.Share. A pod limited to one core
+// runs Go with one P, and a shadow that never rests would hold it for a
+// scheduler slice (10 ms) whenever a callback's goroutine is ready to run.
+const DefaultShare = 0.25
+
+// minRest is the shortest rest the shadow takes: shorter debts add up
+// until they reach it, so a cheap shadow does not sleep for every
+// callback, and is not limited by the timer's resolution.
+const minRest = time.Millisecond
 
 // DefaultQueue is the default Options.Queue. Each waiting callback keeps
 // its form's fields alive, up to the body limit, so the queue is short: it
@@ -67,6 +82,11 @@ type Evaluator struct {
 	// queue holds the callbacks Observe handed over, for Run.
 	queue          chan *callback.Decided
 	beforeEvaluate func()
+	// restFactor is how long the shadow rests per unit of time it
+	// evaluates: 1/Share - 1. clock and rest are Run's, for tests.
+	restFactor float64
+	clock      func() time.Time
+	rest       func(context.Context, time.Duration)
 	// unevaluatedN is unevaluated's count, for the agreement table.
 	unevaluatedN atomic.Uint64
 
@@ -133,7 +153,14 @@ func New(opts Options) (*Evaluator, error) {
 		started:        now(),
 		queue:          make(chan *callback.Decided, cmp.Or(opts.Queue, DefaultQueue)),
 		beforeEvaluate: opts.BeforeEvaluate,
+		clock:          time.Now,
+		rest:           sleep,
 	}
+	share := cmp.Or(opts.Share, DefaultShare)
+	if share <= 0 || share > 1 {
+		return nil, fmt.Errorf("shadow.New: share must be in (0, 1], not %v", share)
+	}
+	e.restFactor = 1/share - 1
 	if err := metric.Register(opts.Registerer, "shadow", e.decisions, e.skips, e.unevaluated, e.dropped); err != nil {
 		return nil, err
 	}
@@ -164,8 +191,10 @@ func (e *Evaluator) Observe(d *callback.Decided) {
 
 // Run evaluates the callbacks Observe hands over, one at a time, until ctx
 // is done; callbacks still waiting then are not evaluated. One goroutine
-// bounds what the shadow costs to one core, however slow its policy.
+// that rests in proportion to its work bounds what the shadow costs to
+// Options.Share of one core, however slow its policy.
 func (e *Evaluator) Run(ctx context.Context) {
+	var owed time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -174,8 +203,24 @@ func (e *Evaluator) Run(ctx context.Context) {
 			if e.beforeEvaluate != nil {
 				e.beforeEvaluate()
 			}
+			start := e.clock()
 			e.evaluate(d)
+			owed += time.Duration(float64(e.clock().Sub(start)) * e.restFactor)
+			if owed >= minRest {
+				e.rest(ctx, owed)
+				owed = 0
+			}
 		}
+	}
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
