@@ -1,7 +1,9 @@
 // Package outcome closes the loop from decisions to what happened next: a
 // bounded memory of the decisions this process made, keyed by
-// ReservationSid, the classification of TaskRouter's event callbacks, and
-// the metrics that count reservation outcomes by rule.
+// ReservationSid, and of the event Sids it has seen, so that a replayed
+// callback or a re-sent event counts once; the classification of
+// TaskRouter's event callbacks; and the metrics that count reservation
+// outcomes by rule.
 package outcome
 
 import (
