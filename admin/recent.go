@@ -50,8 +50,15 @@ type ruleCounters struct{ decisions, skips atomic.Uint64 }
 // NewDecisionLog returns an empty DecisionLog.
 func NewDecisionLog() *DecisionLog { return &DecisionLog{} }
 
-// Observe records d. It copies what it keeps, as AfterDecision requires.
+// Observe records d. It copies the SID it keeps, so that the kept
+// decisions do not pin their callbacks' forms.
+// A repeated reservation (a replay, a fallback retry) is neither listed
+// nor counted again, so that replaying one captured callback cannot push
+// the others out of the list.
 func (l *DecisionLog) Observe(d *callback.Decided) {
+	if d.Repeat {
+		return
+	}
 	dec := d.Decision
 	r := &RecentDecision{At: d.Received, Rule: dec.Rule, Instruction: dec.Instruction.Name, Mode: dec.Mode, Took: d.Took}
 	if d.Callback != nil {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -94,6 +95,9 @@ func New(opts Options) (*App, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
+	if err := checkDecisionMemory(cfg.DecisionMemory, debug.SetMemoryLimit(-1)); err != nil {
+		return nil, err
+	}
 	a := &App{cfg: cfg, log: opts.Logger, version: opts.Version}
 	if a.log == nil {
 		a.log = zap.NewNop()
@@ -164,9 +168,9 @@ func newRegistry() (*prometheus.Registry, error) {
 // console and the policy endpoints.
 func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Update) error) error {
 	// Observers of answered callbacks, called in this order after each
-	// answer is written: adding one is one line here.
+	// answer is written: adding one is one line here. The shadow's only
+	// hands the callback to its own goroutine.
 	observers := []func(*callback.Decided){
-		rememberDecision(a.outcomes),
 		a.decisions.Observe,
 	}
 	var shadowStore *policy.Store
@@ -211,21 +215,6 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 	a.featureAdmin(&opts)
 	a.admin, err = admin.New(opts)
 	return err
-}
-
-// rememberDecision is the observer that keeps each decision in t, so that
-// the reservation's events can be attributed to its rule.
-func rememberDecision(t *outcome.Tracker) func(*callback.Decided) {
-	return func(d *callback.Decided) {
-		t.Remember(d.Callback.ReservationSid, outcome.Entry{
-			Rule:        d.Decision.Rule,
-			Instruction: d.Decision.Instruction.Name,
-			Mode:        string(d.Decision.Mode),
-			PolicyHash:  d.Policy.Hash(),
-			Decided:     d.Received,
-			Experiments: d.Decision.Experiments,
-		})
-	}
 }
 
 // loadPolicy loads ASSIGND_POLICY_FILE, or the embedded example without it.
@@ -440,6 +429,7 @@ func (a *App) Start(ctx context.Context) {
 	a.stopReloads = stopReloads
 	if a.shadowReloader != nil {
 		a.group.Go(func() error { a.shadowReloader.Run(rctx); return nil })
+		a.group.Go(func() error { a.shadow.Run(rctx); return nil })
 	}
 	if a.reloader != nil {
 		a.group.Go(func() error { a.reloader.Run(rctx); return nil })

@@ -137,10 +137,10 @@ func TestServeEvents(t *testing.T) {
 		`assignd_reservation_outcomes_total{instruction="accept",outcome="completed",rule="vip",source="recomputed"} 1`,
 		`assignd_reservation_outcomes_total{instruction="accept",outcome="timeout",rule="vip",source="recomputed"} 1`,
 		`assignd_reservation_outcome_seconds_count{outcome="accepted",rule="vip"} 1`,
-		`assignd_events_total{type="reservation.accepted"} 1`,
-		`assignd_events_total{type="reservation.created"} 1`,
-		`assignd_events_total{type="task.completed"} 1`,
-		`assignd_events_total{type="other"} 1`,
+		`assignd_events_total{result="counted",type="reservation.accepted"} 1`,
+		`assignd_events_total{result="counted",type="reservation.created"} 1`,
+		`assignd_events_total{result="counted",type="task.completed"} 1`,
+		`assignd_events_total{result="counted",type="other"} 1`,
 		`assignd_decision_memory_entries 1`,
 		`assignd_decision_memory_evictions_total 1`,
 		// Event callbacks are not assignment callbacks.
@@ -240,7 +240,7 @@ func TestServeEventsRefuses(t *testing.T) {
 		t.Errorf("GET: %d, want 405", code)
 	}
 	_, metrics := get(t, r.admin+"/metrics")
-	if strings.Contains(metrics, "assignd_reservation_outcomes_total{") || !strings.Contains(metrics, `assignd_events_total{type="reservation.accepted"} 0`) {
-		t.Errorf("refused events were counted:\n%s", grepLines(metrics, "assignd_events_total{type=\"reservation.accepted\"}"))
+	if strings.Contains(metrics, "assignd_reservation_outcomes_total{") || !strings.Contains(metrics, `assignd_events_total{result="counted",type="reservation.accepted"} 0`) {
+		t.Errorf("refused events were counted:\n%s", grepLines(metrics, "assignd_events_total{result=\"counted\",type=\"reservation.accepted\"}"))
 	}
 }

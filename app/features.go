@@ -119,9 +119,14 @@ func (a *App) featureObservers() []func(*callback.Decided) {
 }
 
 // countExperiments is the observer that counts each decision in the
-// experiments it evaluated; a decision in none costs a bit test.
+// experiments it evaluated; a decision in none costs a bit test. A repeat
+// of a reservation already decided (a replay, or a retry through the
+// fallback URL) is counted once, as the per-rule counts are.
 func countExperiments(c *experiments.Counter) func(*callback.Decided) {
 	return func(d *callback.Decided) {
+		if d.Repeat {
+			return
+		}
 		c.Decided(&d.Decision.Experiments, d.Decision.Rule)
 	}
 }

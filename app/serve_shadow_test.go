@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/handlers"
@@ -53,13 +54,27 @@ func (r *running) send(t *testing.T, language string) string {
 	form := devCallback()
 	form.Set("TaskAttributes", `{"language":"`+language+`"}`)
 	code, _, body := postForm(t, r.callback+handlers.AssignmentPath, form, "")
+	r.sent++
 	if code != 200 {
 		t.Fatalf("callback for %q = %d %s", language, code, body)
 	}
 	return body
 }
 
-func agreement(t *testing.T, admin string) shadow.Agreement {
+// agreement returns GET /-/shadow once the shadow has taken up every
+// callback sent so far (r.sent): it decides them on its own goroutine,
+// after the replies.
+func agreement(t *testing.T, r *running) shadow.Agreement {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		a := agreementNow(t, r.admin)
+		if a.SinceStart.Total+a.Unevaluated+a.Dropped >= r.sent || time.Now().After(deadline) {
+			return a
+		}
+	}
+}
+
+func agreementNow(t *testing.T, admin string) shadow.Agreement {
 	t.Helper()
 	code, body := get(t, admin+"/-/shadow")
 	var a shadow.Agreement
@@ -98,7 +113,7 @@ func TestServeShadow(t *testing.T) {
 		`{"instruction":"dequeue","from":"+15005550006","to":"client:c"}`
 	stream(map[string]string{"es": es, "fr": toA, "en": toA}, "es", "en", "fr", "en", "es", "en", "fr", "es", "en")
 
-	a := agreement(t, r.admin)
+	a := agreement(t, r)
 	if got, want := rowsOf(a.SinceStart), "default>fallback:params=4 spanish>es:same=3 default>fr:instruction=2"; got != want {
 		t.Errorf("since start: %s, want %s", got, want)
 	}
@@ -138,7 +153,7 @@ func TestServeShadow(t *testing.T) {
 		t.Fatalf("POST /-/reload = %d %s", code, body)
 	}
 	stream(map[string]string{"es": es, "en": toC}, "en", "es", "en")
-	a = agreement(t, r.admin)
+	a = agreement(t, r)
 	if got, want := rowsOf(a.SinceLoad), "default>default:same=2 spanish>spanish:same=1"; got != want {
 		t.Errorf("since load after the reload: %s, want %s", got, want)
 	}
@@ -165,7 +180,7 @@ func TestServeShadowNeverHurtsLive(t *testing.T) {
 	if code, body := postReload(t, r.admin); code != 200 || !strings.Contains(body, `"shadow":{"status":"failed"`) {
 		t.Errorf("POST /-/reload with a missing shadow = %d %s, want 200 with the shadow failed", code, body)
 	}
-	if a := agreement(t, r.admin); a.Unevaluated != 1 || a.Shadow != nil || a.SinceStart.Total != 0 {
+	if a := agreement(t, r); a.Unevaluated != 1 || a.Shadow != nil || a.SinceStart.Total != 0 {
 		t.Errorf("agreement without a shadow: %+v", a)
 	}
 
@@ -180,6 +195,7 @@ func TestServeShadowNeverHurtsLive(t *testing.T) {
 	if got := r.send(t, "en"); got != toA {
 		t.Errorf("reply with a broken shadow: %s", got)
 	}
+	agreement(t, r)
 	_, metrics := get(t, r.admin+"/metrics")
 	// The file watch may have loaded the files too, so the shadow's
 	// failures are at least the three seen here.

@@ -59,8 +59,10 @@ type running struct {
 	app             *App
 	callback, admin string // base URLs
 	logs            *observer.ObservedLogs
-	stop            context.CancelFunc // what SIGTERM does through signal.NotifyContext
-	done            chan error
+	// sent counts the callbacks send has sent, for agreement.
+	sent uint64
+	stop context.CancelFunc // what SIGTERM does through signal.NotifyContext
+	done chan error
 }
 
 // start builds an app from cfg and runs it. Its listeners are bound by

@@ -7,8 +7,9 @@ import (
 )
 
 // Decided is one answered callback, as the observers of answered callbacks
-// (shadow evaluation, the decision memory, the console's recent decisions)
-// see it. They must be quick and must not keep the pointers.
+// (shadow evaluation, the console's recent decisions) see it. They must be
+// quick; they may keep it, since nothing it points to changes once it is
+// built.
 type Decided struct {
 	Callback *Callback
 	// Input is what the policy decided on.
@@ -21,6 +22,11 @@ type Decided struct {
 	// Received is when the callback arrived; Took is how long Decide ran.
 	Received time.Time
 	Took     time.Duration
+	// Repeat is true when the reservation was decided already within the
+	// decision memory: a replayed callback, or TaskRouter's retry through
+	// the fallback URL. It was answered; observers that count decisions
+	// should not count it again.
+	Repeat bool
 }
 
 // DetailMessage is the message of the debug log line that carries a decided

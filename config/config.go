@@ -139,7 +139,7 @@ func (c *Config) Check() error {
 		u, err := url.Parse(c.PublicBaseURL)
 		switch {
 		case err != nil:
-			bad("ASSIGND_PUBLIC_BASE_URL", "%v", err)
+			bad("ASSIGND_PUBLIC_BASE_URL", "%s", parseProblem(c.PublicBaseURL, err))
 		case u.Scheme != "http" && u.Scheme != "https":
 			bad("ASSIGND_PUBLIC_BASE_URL", "scheme must be http or https, not %q", u.Scheme)
 		case u.Host == "":
@@ -154,7 +154,7 @@ func (c *Config) Check() error {
 		}
 	}
 	if u, err := url.Parse(c.TaskRouterURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("ASSIGND_TASKROUTER_URL", "%q is not an absolute http(s) URL", c.TaskRouterURL)
+		bad("ASSIGND_TASKROUTER_URL", "%q is not an absolute http(s) URL", printableURL(c.TaskRouterURL))
 	}
 	if _, ok := logLevels[strings.ToLower(c.LogLevel)]; !ok {
 		bad("ASSIGND_LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)

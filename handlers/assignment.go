@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 )
@@ -45,14 +46,36 @@ func (s *Server) assignment(c echo.Context, sc *callback.Form, received time.Tim
 	d := pol.Decide(in)
 	took := time.Since(start)
 	s.metrics.decisionDuration.Observe(took.Seconds())
-	s.metrics.observeDecision(&d)
+	first := s.remember(cb, &d, pol, received)
+	if first {
+		s.metrics.observeDecision(&d)
+	}
 	s.logDecision(cb, &d, pol.Hash(), received, took)
 
 	err = s.answer(c, cb, &d, received)
 	if s.afterDecision != nil {
-		s.afterDecision(&callback.Decided{Callback: cb, Input: in, Policy: pol, Shadow: shadow, Decision: &d, Received: received, Took: took})
+		s.afterDecision(&callback.Decided{Callback: cb, Input: in, Policy: pol, Shadow: shadow, Decision: &d, Received: received, Took: took, Repeat: !first})
 	}
 	return err
+}
+
+// remember keeps the decision in the decision memory, for the events of
+// its reservation, and reports whether it is the reservation's first: a
+// replayed callback, or a retry through the fallback URL, is answered like
+// any other but counted once. Without an events endpoint every decision
+// is a first.
+func (s *Server) remember(cb *callback.Callback, d *policy.Decision, pol *policy.Policy, received time.Time) bool {
+	if s.outcomes == nil {
+		return true
+	}
+	return s.outcomes.Remember(cb.ReservationSid, outcome.Entry{
+		Rule:        d.Rule,
+		Instruction: d.Instruction.Name,
+		Mode:        string(d.Mode),
+		PolicyHash:  pol.Hash(),
+		Decided:     received,
+		Experiments: d.Experiments,
+	})
 }
 
 // signedForm wraps a handler of TaskRouter's signed forms: it reads the
@@ -201,15 +224,15 @@ func (s *Server) logDecision(cb *callback.Callback, d *policy.Decision, hash str
 			zap.String("detail", sk.Detail))
 	}
 	if ce := s.log.Check(zap.DebugLevel, callback.DetailMessage); ce != nil {
-		task, worker := cb.Attributes()
+		dt := detailOf(cb, d.Instruction)
 		ce.Write(
 			zap.String("reservation_sid", cb.ReservationSid),
 			zap.Time("received", received),
 			zap.String("rule", d.Rule),
-			zap.Any("task_attributes", task),
-			zap.Any("worker_attributes", worker),
+			zap.Any("task_attributes", dt.task),
+			zap.Any("worker_attributes", dt.worker),
 			zap.Any("params", d.Instruction.Redacted().ParamMap()),
-			zap.Any("fields", cb.Fields))
+			zap.Any("fields", dt.fields))
 	}
 }
 

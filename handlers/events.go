@@ -35,7 +35,7 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	if !isOutcome {
 		// Counted by type and nothing else: the Workspace's EventsFilter
 		// should keep these away.
-		s.outcomes.CountEvent(eventType)
+		s.outcomes.CountEvent(eventType, sc.Get("Sid"))
 		return s.noContent(c)
 	}
 	pol := s.store.Current()
@@ -45,7 +45,10 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	if err != nil {
 		return s.malformed(c, "malformed event", err, fields)
 	}
-	s.outcomes.CountEvent(eventType)
+	if !s.outcomes.CountEvent(eventType, sc.Get("Sid")) {
+		// Re-sent by TaskRouter, or replayed: its outcome is counted.
+		return s.noContent(c)
+	}
 	if e, ok := s.outcomes.Lookup(cb.ReservationSid); ok {
 		s.outcomes.Record(o, e.Rule, e.Instruction, outcome.Remembered, received.Sub(e.Decided))
 		if s.afterEvent != nil {

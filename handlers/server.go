@@ -52,14 +52,17 @@ type Options struct {
 	Now func() time.Time
 	// AfterDecision, when set, is called for every decided callback after
 	// its answer has been written, on the callback's goroutine: observers
-	// (shadow evaluation, the decision memory, the console's recent
-	// decisions) can never change or delay what TaskRouter is told. It must
-	// be quick and must not keep the pointers it is given.
+	// (the console's recent decisions, the shadow's hand-off) can never
+	// change what TaskRouter is told. It must be quick, and must not wait:
+	// the connection's next request waits for it. It may keep the Decided:
+	// each callback gets its own, and nothing it points to changes after
+	// the call.
 	AfterDecision func(*callback.Decided)
 	// Outcomes, when set, serves POST /taskrouter/events, which counts the
 	// reservation outcomes TaskRouter's event callbacks report, by the rule
-	// that decided each. Remembering decisions is an AfterDecision
-	// observer's job.
+	// that decided each, and every event once by its Sid. Every decision
+	// is remembered in it, so that a reservation decided again (a replay,
+	// a fallback retry) is answered but counted once.
 	Outcomes *outcome.Tracker
 	// BeforeDecide, when set, runs after a callback is parsed and before
 	// the policy decides: a test seam to hold a callback in flight.

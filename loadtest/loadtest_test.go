@@ -144,7 +144,14 @@ func TestLoad(t *testing.T) {
 		var s *server
 		switch name {
 		case "assignd":
-			s = startAssignd(t, root, dir)
+			shadow := ""
+			if *shadowFlag {
+				// A policy of the same shape in another file: every
+				// callback is decided twice, and the shadow agrees, so no
+				// disagreement lines are logged.
+				shadow = testkit.PolicySource(*rulesFlag)
+			}
+			s = startAssignd(t, root, dir, shadow)
 		case "floor":
 			s = startFloor(t, dir)
 		case "express":
@@ -197,8 +204,9 @@ type server struct {
 }
 
 // startAssignd builds assignd and starts it in signed mode with a
-// rules-rule policy, logging JSON at info level to a file.
-func startAssignd(t *testing.T, root, dir string) *server {
+// rules-rule policy, logging JSON at info level to a file, with the
+// shadow policy source shadow unless it is empty.
+func startAssignd(t *testing.T, root, dir string, shadow string) *server {
 	t.Helper()
 	return startAssigndWith(t, root, dir, "assignd", testkit.PolicySource(*rulesFlag), nil)
 }
@@ -230,11 +238,9 @@ func startAssigndWith(t *testing.T, root, dir, name, src string, extra []string)
 		// No update-mode rule runs, but nothing may leave the machine.
 		"ASSIGND_TASKROUTER_URL=http://127.0.0.1:9",
 	)
-	if *shadowFlag {
-		// The same policy in another file: every callback is decided twice,
-		// and the shadow agrees, so no disagreement lines are logged.
+	if shadow != "" {
 		shadowFile := filepath.Join(dir, "shadow.yaml")
-		if err := os.WriteFile(shadowFile, []byte(testkit.PolicySource(*rulesFlag)), 0o644); err != nil {
+		if err := os.WriteFile(shadowFile, []byte(shadow), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		env = append(env, "ASSIGND_SHADOW_POLICY_FILE="+shadowFile)

@@ -1,7 +1,9 @@
 // Package outcome closes the loop from decisions to what happened next: a
 // bounded memory of the decisions this process made, keyed by
-// ReservationSid, the classification of TaskRouter's event callbacks, and
-// the metrics that count reservation outcomes by rule.
+// ReservationSid, and of the event Sids it has seen, so that a replayed
+// callback or a re-sent event counts once; the classification of
+// TaskRouter's event callbacks; and the metrics that count reservation
+// outcomes by rule.
 package outcome
 
 import (
@@ -39,40 +41,50 @@ type Entry struct {
 	Experiments experiment.Arms
 }
 
-// Memory maps ReservationSid to the Entry of its decision, for at most
-// capacity reservations and at most ttl each. Put and Get are O(1); each
-// locks one of up to 64 shards, chosen by the SID's hash, so concurrent callbacks
-// and events rarely wait for each other. Each shard is a ring in insertion
-// order plus a map into it: when a shard is full, or its oldest entry has
-// expired, the oldest goes.
-type Memory struct {
+// Memory is the decision memory: ReservationSid to the Entry of its
+// decision.
+type Memory = SIDMemory[Entry]
+
+// NewMemory returns a decision memory for capacity entries (at least 1)
+// that live for ttl.
+func NewMemory(capacity int, ttl time.Duration) *Memory { return NewSIDMemory[Entry](capacity, ttl) }
+
+// SIDMemory maps a Twilio SID to a value, for at most capacity SIDs and at
+// most ttl each. Put and Get are O(1); each locks one of up to 64 shards,
+// chosen by the SID's hash, so concurrent callbacks and events rarely wait
+// for each other. Each shard is a ring in insertion order plus a map into
+// it: when a shard is full, or its oldest entry has expired, the oldest
+// goes. Its memory is allocated up front and never grows.
+type SIDMemory[V any] struct {
 	ttl       time.Duration
 	capacity  int
 	seed      maphash.Seed
-	shards    []shard
+	shards    []shard[V]
 	entries   atomic.Int64
 	evictions atomic.Uint64
 }
 
-type shard struct {
+type shard[V any] struct {
 	mu sync.Mutex
 	// ring holds the shard's entries oldest first from head, n of them.
-	ring    []slot
+	ring    []slot[V]
 	head, n int
 	index   map[string]int
 }
 
-type slot struct {
+// slot is one entry: at is when it was put, which its age counts from.
+type slot[V any] struct {
 	sid string
-	e   Entry
+	at  time.Time
+	v   V
 }
 
-// NewMemory returns a Memory for capacity entries (at least 1) that live
-// for ttl.
-func NewMemory(capacity int, ttl time.Duration) *Memory {
+// NewSIDMemory returns a SIDMemory for capacity entries (at least 1) that
+// live for ttl.
+func NewSIDMemory[V any](capacity int, ttl time.Duration) *SIDMemory[V] {
 	capacity = max(capacity, 1)
 	n := min(capacity, maxShards)
-	m := &Memory{ttl: ttl, seed: maphash.MakeSeed(), shards: make([]shard, n), capacity: capacity}
+	m := &SIDMemory[V]{ttl: ttl, seed: maphash.MakeSeed(), shards: make([]shard[V], n), capacity: capacity}
 	for i := range m.shards {
 		// The capacity is shared out exactly; the ring is allocated up
 		// front, so that a flood of distinct SIDs costs no growth.
@@ -80,37 +92,40 @@ func NewMemory(capacity int, ttl time.Duration) *Memory {
 		if i < capacity%n {
 			per++
 		}
-		m.shards[i].ring = make([]slot, per)
+		m.shards[i].ring = make([]slot[V], per)
 		m.shards[i].index = make(map[string]int, per)
 	}
 	return m
 }
 
 // Capacity is the most entries m holds.
-func (m *Memory) Capacity() int { return m.capacity }
+func (m *SIDMemory[V]) Capacity() int { return m.capacity }
 
 // Len is how many entries m holds, expired ones not yet removed included.
-func (m *Memory) Len() int { return int(m.entries.Load()) }
+func (m *SIDMemory[V]) Len() int { return int(m.entries.Load()) }
 
 // Evictions is how many entries have left m before an event found them:
 // pushed out by newer ones, or expired.
-func (m *Memory) Evictions() uint64 { return m.evictions.Load() }
+func (m *SIDMemory[V]) Evictions() uint64 { return m.evictions.Load() }
 
-func (m *Memory) shard(sid string) *shard {
+func (m *SIDMemory[V]) shard(sid string) *shard[V] {
 	return &m.shards[maphash.String(m.seed, sid)%uint64(len(m.shards))]
 }
 
-// Put remembers e for sid, at now; a second Put for the same SID (a
-// replayed callback) replaces the entry where it stands.
-func (m *Memory) Put(sid string, e Entry, now time.Time) {
+// Put remembers v for sid, at now, and reports whether sid was new: false
+// when m held it, unexpired, already (a replayed or re-sent request), and
+// then the entry is replaced where it stands and its age starts again.
+func (m *SIDMemory[V]) Put(sid string, v V, now time.Time) (first bool) {
 	s := m.shard(sid)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i, ok := s.index[sid]; ok {
-		s.ring[i].e = e
-		return
-	}
 	m.expire(s, now)
+	if i, ok := s.index[sid]; ok {
+		// An entry kept behind a refreshed one may be older than the ttl.
+		first = now.Sub(s.ring[i].at) > m.ttl
+		s.ring[i].v, s.ring[i].at = v, now
+		return first
+	}
 	if s.n == len(s.ring) {
 		m.drop(s)
 	}
@@ -118,14 +133,15 @@ func (m *Memory) Put(sid string, e Entry, now time.Time) {
 	// The SID is cloned: the callback's fields share one string, the
 	// whole form, which the memory should not keep alive.
 	sid = strings.Clone(sid)
-	s.ring[i] = slot{sid: sid, e: e}
+	s.ring[i] = slot[V]{sid: sid, at: now, v: v}
 	s.index[sid] = i
 	s.n++
 	m.entries.Add(1)
+	return true
 }
 
-// Get returns the entry for sid if m holds one that has not expired at now.
-func (m *Memory) Get(sid string, now time.Time) (Entry, bool) {
+// Get returns the value for sid if m holds one that has not expired at now.
+func (m *SIDMemory[V]) Get(sid string, now time.Time) (V, bool) {
 	s := m.shard(sid)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,27 +149,28 @@ func (m *Memory) Get(sid string, now time.Time) (Entry, bool) {
 	i, ok := s.index[sid]
 	// Its own age too: Put on a known SID refreshes the entry in place,
 	// so the ring's order, which expire relies on, is only nearly by age.
-	if !ok || now.Sub(s.ring[i].e.Decided) > m.ttl {
-		return Entry{}, false
+	if !ok || now.Sub(s.ring[i].at) > m.ttl {
+		var zero V
+		return zero, false
 	}
-	return s.ring[i].e, true
+	return s.ring[i].v, true
 }
 
 // expire drops the shard's expired entries, oldest first: entries are in
 // insertion order and live equally long, so it stops at the first live one
 // (an entry refreshed by Put may hold older ones back a while; Get checks
 // each entry's own age, and the capacity bounds them all).
-func (m *Memory) expire(s *shard, now time.Time) {
-	for s.n > 0 && now.Sub(s.ring[s.head].e.Decided) > m.ttl {
+func (m *SIDMemory[V]) expire(s *shard[V], now time.Time) {
+	for s.n > 0 && now.Sub(s.ring[s.head].at) > m.ttl {
 		m.drop(s)
 	}
 }
 
 // drop removes the shard's oldest entry.
-func (m *Memory) drop(s *shard) {
+func (m *SIDMemory[V]) drop(s *shard[V]) {
 	old := &s.ring[s.head]
 	delete(s.index, old.sid)
-	*old = slot{}
+	*old = slot[V]{}
 	s.head = (s.head + 1) % len(s.ring)
 	s.n--
 	m.entries.Add(-1)

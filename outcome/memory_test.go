@@ -239,3 +239,26 @@ func TestMemoryKeepsArms(t *testing.T) {
 		t.Errorf("replacing an entry with arms allocates %v times", n)
 	}
 }
+
+// TestMemoryFirst checks what Put reports: a SID is new the first time,
+// a repeat while remembered, and new again once it has expired or been
+// pushed out.
+func TestMemoryFirst(t *testing.T) {
+	m := NewSIDMemory[struct{}](1, time.Hour)
+	for _, step := range []struct {
+		sid  string
+		at   time.Duration
+		want bool
+	}{
+		{sid(1), 0, true},
+		{sid(1), time.Minute, false},
+		{sid(1), 30 * time.Minute, false},
+		{sid(1), 2 * time.Hour, true}, // expired
+		{sid(2), 2 * time.Hour, true}, // pushes sid(1) out
+		{sid(1), 2 * time.Hour, true},
+	} {
+		if got := m.Put(step.sid, struct{}{}, t0.Add(step.at)); got != step.want {
+			t.Errorf("Put(%s) at +%s = %v, want %v", step.sid, step.at, got, step.want)
+		}
+	}
+}

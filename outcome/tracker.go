@@ -31,17 +31,34 @@ type Options struct {
 // by rule. It is safe for concurrent use.
 type Tracker struct {
 	mem *Memory
-	now func() time.Time
+	// seen holds the Sids of recent event callbacks, so that an event
+	// TaskRouter re-sends, or a replayed one, is counted once.
+	seen *SIDMemory[struct{}]
+	now  func() time.Time
 
 	outcomes *prometheus.CounterVec
 	seconds  *prometheus.HistogramVec
-	// events holds the assignd_events_total child of every known EventType
-	// and of OtherType; it is never written after New.
-	events map[string]prometheus.Counter
+	// events holds the assignd_events_total children of every known
+	// EventType and of OtherType, counted and duplicate; it is never
+	// written after New.
+	events map[string]eventCounters
 	// counts maps a rule name to its *ruleCounts, for GET /-/policy. Rule
 	// names come from policies, so the map grows only with reloads.
 	counts sync.Map
 }
+
+// eventCounters are one EventType's assignd_events_total children.
+type eventCounters struct{ counted, duplicate prometheus.Counter }
+
+// The values of assignd_events_total's result label.
+const (
+	// EventCounted is an event seen for the first time, or one without
+	// a Sid.
+	EventCounted = "counted"
+	// EventDuplicate is an event whose Sid was seen already: answered, not
+	// counted again.
+	EventDuplicate = "duplicate"
+)
 
 // ruleCounts counts one rule's outcomes, by source and outcome.
 type ruleCounts struct {
@@ -68,7 +85,7 @@ func New(opts Options) (*Tracker, error) {
 	case opts.Registerer == nil:
 		return nil, errors.New("outcome.New: no prometheus registerer")
 	}
-	t := &Tracker{mem: NewMemory(opts.Capacity, opts.TTL), now: opts.Now}
+	t := &Tracker{mem: NewMemory(opts.Capacity, opts.TTL), seen: NewSIDMemory[struct{}](opts.Capacity, opts.TTL), now: opts.Now}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -88,7 +105,7 @@ func (t *Tracker) register(reg prometheus.Registerer) error {
 		"Time from a remembered decision to the event reporting its outcome, by rule and outcome.",
 		[]float64{1, 2.5, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600}, "rule", "outcome")
 	eventsVec := metric.CounterVec("assignd_events_total",
-		"TaskRouter event callbacks accepted, by EventType; types the Events reference does not list are \"other\".", "type")
+		"TaskRouter event callbacks accepted, by EventType (types the Events reference does not list are \"other\") and result: counted, or duplicate for an event whose Sid was seen already (re-sent or replayed), which is answered but counts nothing else.", "type", "result")
 	entries := metric.GaugeFunc("assignd_decision_memory_entries",
 		"Decisions remembered for attributing reservation events (ASSIGND_DECISION_MEMORY bounds it).",
 		func() float64 { return float64(t.mem.Len()) })
@@ -98,16 +115,19 @@ func (t *Tracker) register(reg prometheus.Registerer) error {
 	if err := metric.Register(reg, "outcome", t.outcomes, t.seconds, eventsVec, entries, evictions); err != nil {
 		return err
 	}
-	t.events = make(map[string]prometheus.Counter, len(EventTypes)+1)
+	t.events = make(map[string]eventCounters, len(EventTypes)+1)
 	for _, et := range slices.Concat(EventTypes, []string{OtherType}) {
-		t.events[et] = eventsVec.WithLabelValues(et)
+		t.events[et] = eventCounters{eventsVec.WithLabelValues(et, EventCounted), eventsVec.WithLabelValues(et, EventDuplicate)}
 	}
 	return nil
 }
 
-// Remember records the decision for a reservation.
-func (t *Tracker) Remember(reservationSid string, e Entry) {
-	t.mem.Put(reservationSid, e, t.now())
+// Remember records the decision for a reservation and reports whether it
+// is the reservation's first within the memory: false for a callback
+// replayed, or retried through the fallback URL, whose decision then
+// replaces the remembered one but should not be counted again.
+func (t *Tracker) Remember(reservationSid string, e Entry) (first bool) {
+	return t.mem.Put(reservationSid, e, t.now())
 }
 
 // Lookup returns the remembered decision for a reservation, if any.
@@ -118,13 +138,22 @@ func (t *Tracker) Lookup(reservationSid string) (Entry, bool) {
 // Memory is the decision memory, for tests and the console.
 func (t *Tracker) Memory() *Memory { return t.mem }
 
-// CountEvent counts one accepted event callback by its EventType.
-func (t *Tracker) CountEvent(eventType []byte) {
+// CountEvent counts one accepted event callback by its EventType and
+// reports whether it is the first with its Sid (sid, the event's own, is
+// empty when the event has none, and then it always counts). A repeat is
+// counted as a duplicate only; its caller should count nothing else.
+func (t *Tracker) CountEvent(eventType, sid []byte) (first bool) {
 	c, ok := t.events[string(eventType)]
 	if !ok {
 		c = t.events[OtherType]
 	}
-	c.Inc()
+	first = len(sid) == 0 || t.seen.Put(string(sid), struct{}{}, t.now())
+	if first {
+		c.counted.Inc()
+	} else {
+		c.duplicate.Inc()
+	}
+	return first
 }
 
 // Record counts one outcome for rule and instruction. For a remembered
@@ -183,3 +212,10 @@ func (t *Tracker) Summary(rule string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// EntryBytes is the heap one unit of ASSIGND_DECISION_MEMORY costs, at
+// most: a remembered decision and an event Sid, each with its SID and its
+// share of its shard's map (TestEntryBytes measures it). The rings and maps
+// are allocated for the whole capacity at start and the SIDs as they come;
+// nothing grows beyond that.
+const EntryBytes = 400

@@ -1,11 +1,14 @@
-// Package shadow evaluates a candidate policy on live traffic: after each
-// callback has been answered, the shadow policy decides the same input, and
-// the two decisions are compared, counted and, when they differ, logged.
+// Package shadow evaluates a candidate policy on live traffic: each
+// decided callback is handed to one goroutine of the shadow's own, which
+// decides the same input with the shadow policy, compares the two
+// decisions, counts them and, when they differ, logs them. The hand-off
+// never waits: what the shadow cannot keep up with is dropped and counted.
 // Nothing here can change or delay what TaskRouter is told.
 package shadow
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,7 +34,33 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock of the agreement table; nil is time.Now.
 	Now func() time.Time
+	// Queue is how many decided callbacks may wait for the shadow; beyond
+	// it they are dropped and counted. 0 is DefaultQueue.
+	Queue int
+	// Share is the most of one core the shadow may use, between 0 and 1;
+	// 0 is DefaultShare. After each evaluation the shadow rests in
+	// proportion to what it took, and what arrives meanwhile beyond the
+	// queue is dropped.
+	Share float64
+	// BeforeEvaluate, when set, runs on the shadow's goroutine before each
+	// evaluation: a test seam to hold the shadow.
+	BeforeEvaluate func()
 }
+
+// DefaultShare is the default Options.Share. A pod limited to one core
+// runs Go with one P, and a shadow that never rests would hold it for a
+// scheduler slice (10 ms) whenever a callback's goroutine is ready to run.
+const DefaultShare = 0.25
+
+// minRest is the shortest rest the shadow takes: shorter debts add up
+// until they reach it, so a cheap shadow does not sleep for every
+// callback, and is not limited by the timer's resolution.
+const minRest = time.Millisecond
+
+// DefaultQueue is the default Options.Queue. Each waiting callback keeps
+// its form's fields alive, up to the body limit, so the queue is short: it
+// absorbs bursts, not a shadow slower than the traffic.
+const DefaultQueue = 64
 
 // Evaluator runs the shadow policy after each decided callback; its
 // Observe is a handlers.Options.AfterDecision observer.
@@ -46,6 +75,18 @@ type Evaluator struct {
 	decisions   *prometheus.CounterVec
 	skips       *prometheus.CounterVec
 	unevaluated prometheus.Counter
+	dropped     prometheus.Counter
+	// droppedN is dropped's count, for the agreement table.
+	droppedN atomic.Uint64
+
+	// queue holds the callbacks Observe handed over, for Run.
+	queue          chan *callback.Decided
+	beforeEvaluate func()
+	// restFactor is how long the shadow rests per unit of time it
+	// evaluates: 1/Share - 1. clock and rest are Run's, for tests.
+	restFactor float64
+	clock      func() time.Time
+	rest       func(context.Context, time.Duration)
 	// unevaluatedN is unevaluated's count, for the agreement table.
 	unevaluatedN atomic.Uint64
 
@@ -107,9 +148,20 @@ func New(opts Options) (*Evaluator, error) {
 		skips: metric.CounterVec("assignd_shadow_rule_skips_total",
 			"Shadow policy rules that matched but could not be used, by rule and reason (render, invalid), as assignd_rule_skips_total counts the live policy's.",
 			"rule", "reason"),
-		started: now(),
+		dropped: metric.Counter("assignd_shadow_dropped_total",
+			"Callbacks the shadow did not decide because its queue was full: the shadow policy is slower than the traffic. The live answers are not affected."),
+		started:        now(),
+		queue:          make(chan *callback.Decided, cmp.Or(opts.Queue, DefaultQueue)),
+		beforeEvaluate: opts.BeforeEvaluate,
+		clock:          time.Now,
+		rest:           sleep,
 	}
-	if err := metric.Register(opts.Registerer, "shadow", e.decisions, e.skips, e.unevaluated); err != nil {
+	share := cmp.Or(opts.Share, DefaultShare)
+	if share <= 0 || share > 1 {
+		return nil, fmt.Errorf("shadow.New: share must be in (0, 1], not %v", share)
+	}
+	e.restFactor = 1/share - 1
+	if err := metric.Register(opts.Registerer, "shadow", e.decisions, e.skips, e.unevaluated, e.dropped); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -118,10 +170,63 @@ func New(opts Options) (*Evaluator, error) {
 // Store is the store the shadow policy is read from.
 func (e *Evaluator) Store() *policy.Store { return e.store }
 
-// Observe decides d's input with the shadow policy and counts how it
-// compares with the live decision. It is meant to be called after the live
-// answer has been written, and keeps nothing of d.
+// Observe hands d to the shadow's goroutine (Run) and returns at once; a
+// handlers.Options.AfterDecision observer. When the queue is full, d is
+// dropped and counted in assignd_shadow_dropped_total.
+//
+// It keeps d after it returns, which is safe because the handler builds a
+// new Decided for each callback and nothing it points to changes after the
+// decision: the callback's fields are a copy of the form that outlives the
+// request, and the decision and input are never written again. So the
+// hand-off allocates nothing, and waits for nothing: a full queue is a
+// drop, not a wait.
 func (e *Evaluator) Observe(d *callback.Decided) {
+	select {
+	case e.queue <- d:
+	default:
+		e.dropped.Inc()
+		e.droppedN.Add(1)
+	}
+}
+
+// Run evaluates the callbacks Observe hands over, one at a time, until ctx
+// is done; callbacks still waiting then are not evaluated. One goroutine
+// that rests in proportion to its work bounds what the shadow costs to
+// Options.Share of one core, however slow its policy.
+func (e *Evaluator) Run(ctx context.Context) {
+	var owed time.Duration
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-e.queue:
+			if e.beforeEvaluate != nil {
+				e.beforeEvaluate()
+			}
+			start := e.clock()
+			e.evaluate(d)
+			owed += time.Duration(float64(e.clock().Sub(start)) * e.restFactor)
+			if owed >= minRest {
+				e.rest(ctx, owed)
+				owed = 0
+			}
+		}
+	}
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// evaluate decides d's input with the shadow policy and counts how it
+// compares with the live decision.
+func (e *Evaluator) evaluate(d *callback.Decided) {
 	// The shadow policy the handler decoded the input for: one reloaded
 	// since might read attribute keys the input does not hold.
 	p := d.Shadow
@@ -135,10 +240,11 @@ func (e *Evaluator) Observe(d *callback.Decided) {
 	}
 	sd := p.Decide(d.Input)
 	out := policy.Compare(d.Decision, &sd)
-	e.count(p, key{d.Decision.Rule, sd.Rule, out}, sd.Skipped)
+	// Logged before it is counted: whoever sees the count sees the line.
 	if out != policy.Same {
 		e.logDifference(d, &sd, out)
 	}
+	e.count(p, key{d.Decision.Rule, sd.Rule, out}, sd.Skipped)
 }
 
 // count adds one decision of p to both tables, and its skips. A row's
@@ -220,6 +326,8 @@ type Agreement struct {
 	SinceLoad  Table `json:"since_load"`
 	// Unevaluated counts callbacks seen while no shadow policy had loaded.
 	Unevaluated uint64 `json:"unevaluated"`
+	// Dropped counts callbacks the shadow could not keep up with.
+	Dropped uint64 `json:"dropped"`
 }
 
 // PolicyRef names a loaded policy.
@@ -276,6 +384,7 @@ func (e *Evaluator) Agreement() Agreement {
 		a.Shadow = &PolicyRef{File: cur.File(), Hash: cur.Hash(), LoadedAt: e.store.LoadedAt().UTC()}
 	}
 	a.Unevaluated = e.unevaluatedN.Load()
+	a.Dropped = e.droppedN.Load()
 	a.SinceStart.sort()
 	a.SinceLoad.sort()
 	return a

@@ -59,9 +59,9 @@ func TestObserveCost(t *testing.T) {
 			live := p.Decide(in)
 			live.Instruction.Params = []policy.Param{{Name: "from", Value: "+15005550006"}, {Name: "to", Value: "client:es"}}
 			d := &callback.Decided{Callback: &callback.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live}
-			e.Observe(d)
+			e.evaluate(d)
 			decide := testing.AllocsPerRun(200, func() { p.Decide(in) })
-			observe := testing.AllocsPerRun(200, func() { e.Observe(d) })
+			observe := testing.AllocsPerRun(200, func() { e.evaluate(d) })
 			if observe > decide {
 				t.Errorf("Observe allocates %v times, Decide alone %v", observe, decide)
 			}
@@ -86,7 +86,7 @@ func TestSummaryAndReload(t *testing.T) {
 		in := &policy.Input{Task: map[string]any{"language": language}, Now: time.Now()}
 		live := policy.Decision{Rule: "live", Mode: policy.Respond, Instruction: policy.Instruction{Name: policy.Dequeue,
 			Params: []policy.Param{{Name: "from", Value: "+15005550006"}, {Name: "to", Value: liveTo}}}}
-		e.Observe(&callback.Decided{Callback: &callback.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live})
+		e.evaluate(&callback.Decided{Callback: &callback.Callback{ReservationSid: "WR1"}, Input: in, Decision: &live})
 	}
 	observe("es", "client:es")
 	observe("es", "client:es")
