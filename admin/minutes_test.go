@@ -26,7 +26,9 @@ func httptestGet(path string) *http.Request { return httptest.NewRequest(http.Me
 
 func TestMinuteRing(t *testing.T) {
 	base := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	at := func(min, sec int) time.Time { return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second) }
+	at := func(min, sec int) time.Time {
+		return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second)
+	}
 	for _, tc := range []struct {
 		name string
 		adds []time.Time
