@@ -10,14 +10,22 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/decisionlog"
+	"github.com/assignd/assignd/experiments"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/policy/calendar"
+	"github.com/assignd/assignd/shadow"
 )
 
 // consoleFiles are the console's page template, style sheet and script:
 // embedded, so that the page needs nothing from outside the process.
 //
-//go:embed console/console.html console/console.css console/console.js
+//go:embed console/console.html console/console.css console/*.js
 var consoleFiles embed.FS
+
+// consoleScripts are the page's scripts, each served at "/" + its name and
+// loaded in this order: console.js holds what the others share.
+var consoleScripts = []string{"console/console.js", "console/refresh.js"}
 
 // ConsoleCSP is the console's Content-Security-Policy: nothing inline,
 // nothing from elsewhere, no framing, and forms that post only here.
@@ -25,22 +33,56 @@ const ConsoleCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
 // Console is what the console needs. Explain and Decisions are
-// required; the rest are optional columns, shown when set.
+// required; every function field is optional: a panel whose source is nil
+// says "not configured".
 type Console struct {
 	// Explain builds the JSON report of an explained decision, as
 	// "assignd explain -format json" prints it (explain.JSON). It is a
 	// function so that the admin listener need not build REST forms.
 	Explain func(*policy.Policy, policy.Explanation) ([]byte, error)
-	// Decisions is the recent decisions and per-rule counts; feed it with
-	// Options.AfterDecision.
+	// Decisions is the recent decisions, per-rule counts and per-minute
+	// rings; feed it with the callback listener's AfterDecision.
 	Decisions *DecisionLog
-	// Shadow, when set, summarizes a rule's shadow agreement ("" for none).
+	// Shadow, when set, summarizes a rule's shadow agreement ("" for none);
+	// ShadowAgreement supersedes it.
 	Shadow func(rule string) string
+	// ShadowAgreement, when set, is the shadow policy's agreement
+	// (shadow.Evaluator.Agreement): the shadow panel and the per-rule
+	// agreement column.
+	ShadowAgreement func() shadow.Agreement
 	// Outcomes, when set, summarizes how a rule's reservations ended ("" for
-	// none).
+	// none); the outcome bars read Options.Outcomes, which supersedes it.
 	Outcomes func(rule string) string
+	// Status, when set, reports what the header's banners show: the example
+	// policy running, a broken policy file on disk. Nil reads both from
+	// the policy store.
+	Status func() ConsoleStatus
+	// CalendarOverrides, when set, are the overrides the calendars panel
+	// applies.
+	CalendarOverrides func() *calendar.Overrides
+	// Experiments, when set, is the experiments report
+	// (experiments.Counter.Report).
+	Experiments func() *experiments.Report
+	// DecisionLogHealth, when set, is the decision-log sink's health
+	// (decisionlog.Log.Health).
+	DecisionLogHealth func() decisionlog.Health
+	// Version is the build's version, shown in the header.
+	Version string
+	// Hostname names the pod in the header; "" is os.Hostname.
+	Hostname string
 	// Started is when the process started: the counts are since then.
 	Started time.Time
+}
+
+// ConsoleStatus is what the header's banners report.
+type ConsoleStatus struct {
+	// Example is set while the embedded example policy is running.
+	Example bool
+	// BrokenFile names the policy file on disk that does not load while
+	// the policy from before keeps running; "" when there is none.
+	BrokenFile string
+	// Problems are BrokenFile's problems, as file:line: problem.
+	Problems []string
 }
 
 // console serves the page and the explain API.
@@ -49,6 +91,8 @@ type console struct {
 	opts Console
 	log  *zap.Logger
 	tmpl *template.Template
+	// host names the pod: Console.Hostname or os.Hostname.
+	host string
 }
 
 // securityHeaders go on every console response.
@@ -69,36 +113,10 @@ func (c *console) asset(name, contentType string) echo.HandlerFunc {
 	}
 }
 
-// consoleRule is one row of the rules table.
-type consoleRule struct {
-	policy.RuleView
-	Counts   RuleCounts
-	Shadow   string
-	Outcomes string
-}
-
-// consolePage is what the page template renders.
-type consolePage struct {
-	Ready          bool
-	NotReady       string
-	File, Hash     string
-	LoadedAt       string
-	LastLoadAt     string
-	LastLoadOK     bool
-	LastProblems   []string
-	PolicyWarnings []string
-	Rules          []consoleRule
-	ShowShadow     bool
-	ShowOutcomes   bool
-	Recent         []RecentDecision
-	RecentSize     int
-	Started        string
-}
-
 func (c *console) page(ctx echo.Context) error {
 	securityHeaders(ctx.Response().Header())
 	ctx.Response().Header().Set("Cache-Control", "no-store")
-	data := c.pageData()
+	data := c.pageData(parseFilter(ctx))
 	var buf bytes.Buffer
 	if err := c.tmpl.Execute(&buf, data); err != nil {
 		c.log.Error("rendering the console", zap.Error(err))
@@ -113,30 +131,4 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05.000Z")
-}
-
-func (c *console) pageData() consolePage {
-	d := consolePage{RecentSize: RecentSize, Started: stamp(c.opts.Started),
-		ShowShadow: c.opts.Shadow != nil, ShowOutcomes: c.opts.Outcomes != nil}
-	d.Ready, d.NotReady = c.s.ready()
-	last := c.s.store.LastLoad()
-	d.LastLoadAt, d.LastLoadOK, d.LastProblems = stamp(last.At), last.Err == nil, last.Problems()
-	d.Recent = c.opts.Decisions.Recent()
-	p := c.s.store.Current()
-	if p == nil {
-		return d
-	}
-	d.File, d.Hash, d.LoadedAt = p.File(), p.Hash(), stamp(c.s.store.LoadedAt())
-	d.PolicyWarnings = p.PolicyWarnings()
-	for _, v := range p.RuleViews() {
-		r := consoleRule{RuleView: v, Counts: c.opts.Decisions.Counts(v.Name)}
-		if c.opts.Shadow != nil {
-			r.Shadow = c.opts.Shadow(v.Name)
-		}
-		if c.opts.Outcomes != nil {
-			r.Outcomes = c.opts.Outcomes(v.Name)
-		}
-		d.Rules = append(d.Rules, r)
-	}
-	return d
 }

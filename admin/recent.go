@@ -45,7 +45,10 @@ type DecisionLog struct {
 	counts sync.Map // rule name -> *ruleCounters
 }
 
-type ruleCounters struct{ decisions, skips atomic.Uint64 }
+type ruleCounters struct {
+	decisions, skips atomic.Uint64
+	perMinute        MinuteRing
+}
 
 // NewDecisionLog returns an empty DecisionLog.
 func NewDecisionLog() *DecisionLog { return &DecisionLog{} }
@@ -68,7 +71,9 @@ func (l *DecisionLog) Observe(d *callback.Decided) {
 	}
 	n := l.seq.Add(1)
 	l.ring[(n-1)%RecentSize].Store(r)
-	l.counters(dec.Rule).decisions.Add(1)
+	c := l.counters(dec.Rule)
+	c.decisions.Add(1)
+	c.perMinute.Add(d.Received)
 	for _, s := range dec.Skipped {
 		l.counters(s.Rule).skips.Add(1)
 	}
@@ -106,4 +111,14 @@ func (l *DecisionLog) Counts(rule string) RuleCounts {
 	}
 	rc := c.(*ruleCounters)
 	return RuleCounts{Decisions: rc.decisions.Load(), Skips: rc.skips.Load()}
+}
+
+// PerMinute returns rule's decisions in each of the Minutes minutes up to
+// and including now's, oldest first; zeros for a rule not seen.
+func (l *DecisionLog) PerMinute(rule string, now time.Time) [Minutes]uint64 {
+	c, ok := l.counts.Load(rule)
+	if !ok {
+		return [Minutes]uint64{}
+	}
+	return c.(*ruleCounters).perMinute.Counts(now)
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -65,6 +66,7 @@ type Server struct {
 	ready    func() (bool, string)
 	shadow   *Shadow
 	outcomes *outcome.Tracker
+	gatherer prometheus.Gatherer
 	now      func() time.Time
 	// overrides is Options.Overrides, or a func returning none.
 	overrides func() *calendar.Overrides
@@ -86,7 +88,7 @@ func New(opts Options) (*Server, error) {
 		log = zap.NewNop()
 	}
 	s := &Server{store: opts.Store, ready: opts.Ready, shadow: opts.Shadow, outcomes: opts.Outcomes,
-		now: opts.Now, log: log.Named("admin")}
+		gatherer: opts.Gatherer, now: opts.Now, log: log.Named("admin")}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -137,10 +139,18 @@ func (s *Server) addConsole(opts Console) {
 	c := &console{s: s, opts: opts, log: s.log.Named("console"),
 		// The template is embedded: a parse error is a build defect, which
 		// every test that builds the console finds.
-		tmpl: template.Must(template.New("console.html").Funcs(template.FuncMap{"stamp": stamp}).ParseFS(consoleFiles, "console/console.html"))}
+		tmpl: template.Must(template.New("console.html").Funcs(template.FuncMap{"stamp": stamp, "gauge": formatGauge}).
+			ParseFS(consoleFiles, "console/console.html")),
+		host: opts.Hostname}
+	if c.host == "" {
+		// A pod without a readable hostname still serves its console.
+		c.host, _ = os.Hostname()
+	}
 	s.echo.GET("/", c.page)
 	s.echo.GET("/console/console.css", c.asset("console/console.css", "text/css; charset=utf-8"))
-	s.echo.GET("/console/console.js", c.asset("console/console.js", "text/javascript; charset=utf-8"))
+	for _, js := range consoleScripts {
+		s.echo.GET("/"+js, c.asset(js, "text/javascript; charset=utf-8"))
+	}
 	s.echo.POST("/-/explain", c.explain, requireJSON)
 	// Browsers ask for an icon; answering it keeps their consoles free of
 	// errors, so that a real one stands out.

@@ -1,6 +1,29 @@
-// The console's script: the try-it form and the reload button. It builds
-// the DOM with textContent only, so nothing an answer holds can run.
+// The console's script: the try-it form and the reload button, and
+// window.assignd, the requests every console script makes (refresh.js
+// among them), so that what each request carries is decided in one place.
+// It builds the DOM with textContent only, so nothing an answer holds can
+// run.
 "use strict";
+
+window.assignd = (function () {
+  // request is every request the console makes to its own origin.
+  function request(url, init) {
+    init = init || {};
+    init.credentials = "same-origin";
+    return fetch(url, init);
+  }
+  return {
+    request: request,
+    get: function (url) { return request(url, { method: "GET", headers: { "Accept": "text/html" } }); },
+    post: function (url, body) {
+      return request(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body)
+      });
+    }
+  };
+})();
 
 (function () {
   var tryFields = ["task", "worker", "fields", "callback", "now"];
@@ -86,12 +109,7 @@
   }
 
   function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "same-origin"
-    }).then(function (res) {
+    return window.assignd.post(url, body).then(function (res) {
       return res.json().then(function (data) { return { ok: res.ok, status: res.status, data: data }; });
     });
   }
