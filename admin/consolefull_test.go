@@ -90,6 +90,7 @@ type fullEnv struct {
 	decisions       *DecisionLog
 	clock           *fakeClock
 	policy          *policy.Policy
+	shadow          *shadow.Evaluator
 }
 
 // fakeClock is a clock the test sets; safe for concurrent use.
@@ -124,10 +125,16 @@ func newFullEnv(t *testing.T) *fullEnv {
 	}
 	shadowStore.Set(sp)
 	env := &fullEnv{decisions: NewDecisionLog(), clock: &fakeClock{t: time.Now()}, policy: p}
-	sh, err := shadow.New(shadow.Options{Store: shadowStore, Logger: zap.NewNop(), Registerer: reg})
+	// The shadow decides on its own goroutine; a queue as large as the
+	// traffic and a whole core keep it from dropping any of it here.
+	sh, err := shadow.New(shadow.Options{Store: shadowStore, Logger: zap.NewNop(), Registerer: reg, Queue: 1 << 14, Share: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go sh.Run(ctx)
+	env.shadow = sh
 	tracker, err := outcome.New(outcome.Options{Capacity: 1000, TTL: 3 * time.Hour, Registerer: reg, Now: env.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +272,12 @@ func (e *fullEnv) run(t *testing.T, minutes int) {
 		}
 	}
 	e.clock.Set(end)
+	// The page is read once the shadow has decided every callback.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if a := e.shadow.Agreement(); a.SinceStart.Total+a.Unevaluated+a.Dropped >= uint64(n) {
+			break
+		}
+	}
 	e.send(t, handlers.AssignmentPath, "WR0", `{"channel":`, nil)
 	form := consoleCallback(`{}`)
 	res, err := http.PostForm(e.callback.URL+handlers.AssignmentPath, form)

@@ -163,12 +163,22 @@ func (a *App) afterEvent() func(*handlers.Event) {
 // featureAdmin adds the features' endpoints and data to the admin
 // listener's options: GET /-/experiments, the overrides the explain API
 // decides with, the decision log's health, and the overrides reload
-// beside the policy's on POST /-/reload.
+// beside the policy's on POST /-/reload, and the console's panels
+// of them.
 func (a *App) featureAdmin(opts *admin.Options) {
 	opts.Experiments = a.experimentsReport
 	opts.Overrides = a.overridesFunc()
 	if a.feat.records != nil {
 		opts.DecisionLog = a.feat.records.Health
+	}
+	if c := opts.Console; c != nil {
+		c.Version = a.version
+		c.CalendarOverrides = opts.Overrides
+		c.Experiments = func() *experiments.Report { return a.experimentsReport(experiments.DefaultMDE) }
+		c.DecisionLogHealth = opts.DecisionLog
+		if a.shadow != nil {
+			c.ShadowAgreement = a.shadow.Agreement
+		}
 	}
 	if r := a.feat.overridesReloader; r != nil {
 		reloadPolicy := opts.Reload
