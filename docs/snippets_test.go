@@ -1,0 +1,124 @@
+package docs
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestPolicySnippets validates every yaml block of the README and docs/
+// with assignd validate, in a directory holding the page's file blocks;
+// a block that is deliberately not a whole policy says so with
+// <!-- partial: why -->.
+func TestPolicySnippets(t *testing.T) {
+	var checked, partial int
+	for _, rel := range pages(t) {
+		p := readPage(t, rel)
+		work := t.TempDir()
+		for _, b := range p.blocks {
+			if name, ok := b.markerValue("file"); ok {
+				if err := os.WriteFile(filepath.Join(work, name), []byte(strings.Join(b.lines, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i, b := range p.blocks {
+			if b.lang != "yaml" {
+				continue
+			}
+			if why, ok := b.markerValue("partial"); ok {
+				if why == "" {
+					t.Errorf("%s:%d: partial needs a reason", rel, b.start)
+				}
+				partial++
+				continue
+			}
+			name, ok := b.markerValue("file")
+			if !ok {
+				name = "snippet-" + strings.ReplaceAll(filepath.Base(rel), ".", "-") + "-" + strconv.Itoa(i) + ".yaml"
+				if err := os.WriteFile(filepath.Join(work, name), []byte(strings.Join(b.lines, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, code := run(t, work, "assignd validate "+name)
+			if code != 0 {
+				t.Errorf("%s:%d: the policy snippet does not validate (mark it <!-- partial: why --> if it is not a whole policy):\n%s", rel, b.start, out)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d policy snippets validated, %d marked partial", checked, partial)
+}
+
+var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// TestRelativeLinks checks that every relative link of the README and
+// docs/ names a file that exists and, with #anchor, a heading of it.
+func TestRelativeLinks(t *testing.T) {
+	for _, rel := range pages(t) {
+		p := readPage(t, rel)
+		inFence := false
+		for n, line := range p.lines {
+			if strings.HasPrefix(line, "```") {
+				inFence = !inFence
+			}
+			if inFence {
+				continue
+			}
+			for _, m := range linkRE.FindAllStringSubmatch(line, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				file, anchor, _ := strings.Cut(target, "#")
+				path := rel
+				if file != "" {
+					path = filepath.ToSlash(filepath.Join(filepath.Dir(rel), file))
+				}
+				if _, err := os.Stat(filepath.Join(root, path)); err != nil {
+					t.Errorf("%s:%d: link %q: %s does not exist", rel, n+1, target, path)
+					continue
+				}
+				if anchor != "" && strings.HasSuffix(path, ".md") && !anchors(t, path)[anchor] {
+					t.Errorf("%s:%d: link %q: %s has no heading #%s", rel, n+1, target, path, anchor)
+				}
+			}
+		}
+	}
+}
+
+// anchors returns the GitHub anchors of a page's headings.
+func anchors(t *testing.T, rel string) map[string]bool {
+	p := readPage(t, rel)
+	out := map[string]bool{}
+	inFence := false
+	for _, line := range p.lines {
+		if strings.HasPrefix(line, "```") {
+			inFence = !inFence
+		}
+		if inFence || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		h := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		out[slug(h)] = true
+	}
+	return out
+}
+
+// slug is GitHub's heading anchor: lower case, punctuation dropped,
+// spaces to hyphens.
+func slug(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(h) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
