@@ -126,3 +126,28 @@ func slug(h string) string {
 	}
 	return b.String()
 }
+
+// TestREADMECommands pins the README's two commands, exactly, each in a
+// sh block of its own: the dev-mode serve on the embedded example and the
+// test run CI makes (.ci/run runs the same line).
+func TestREADMECommands(t *testing.T) {
+	p := readPage(t, "README.md")
+	for _, want := range []string{"ASSIGND_DEV=true go run . serve", "go test -race ./..."} {
+		found := false
+		for _, b := range p.blocks {
+			if b.lang == "sh" && len(b.lines) == 1 && b.lines[0] == want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("README.md has no sh block holding exactly %q", want)
+		}
+	}
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ci), "\ngo test -race ./...\n") {
+		t.Error(".ci/run does not run the README's go test -race ./...")
+	}
+}
