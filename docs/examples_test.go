@@ -247,6 +247,11 @@ func examplesOf(t *testing.T, p *page) counts {
 	for bi := len(p.blocks) - 1; bi >= 0; bi-- {
 		b := p.blocks[bi]
 		if b.lang != "console" {
+			for i, line := range b.lines {
+				if strings.HasPrefix(line, "$ assignd") || strings.HasPrefix(line, "$ curl") || strings.HasPrefix(line, "assignd ") {
+					t.Errorf("%s:%d: a shell example outside a console block: make the block ```console", p.path, b.start+i+1)
+				}
+			}
 			continue
 		}
 		if why, ok := b.markerValue("no-exec"); ok {

@@ -36,7 +36,7 @@ func readPage(t *testing.T, rel string) *page {
 	p := &page{path: rel, lines: strings.Split(string(raw), "\n")}
 	for i := 0; i < len(p.lines); i++ {
 		line := p.lines[i]
-		if !strings.HasPrefix(line, "```") || len(line) == 3 {
+		if !strings.HasPrefix(line, "```") {
 			continue
 		}
 		b := block{lang: strings.TrimPrefix(line, "```"), start: i + 1}
