@@ -59,7 +59,9 @@ func TestMain(m *testing.M) {
 // A console block is a sequence of "$ command" lines (continued by a
 // trailing backslash) each followed by its output. Commands run under sh
 // with the built assignd first on PATH; "echo $?" prints the previous
-// command's exit code. A line "..." in a shown output stands for any lines.
+// command's exit code. A line "..." in a shown output stands for any lines;
+// -update keeps an output that matches and replaces one that does not
+// whole, ellipses included.
 
 // normalizers turn what changes between runs and between policy versions
 // into placeholders before outputs are compared: times, policy hashes,
@@ -109,7 +111,7 @@ type step struct {
 	firstLine int
 }
 
-func parseSteps(p *page, b block) []step {
+func parseSteps(b block) []step {
 	var steps []step
 	for i := 0; i < len(b.lines); i++ {
 		line := b.lines[i]
@@ -212,7 +214,7 @@ func run(t *testing.T, dir, command string) (string, int) {
 }
 
 // counts is what TestExamples covered, for its log line.
-type counts struct{ run, skipped, snippets, partial int }
+type counts struct{ blocks, run, skipped int }
 
 // TestExamples runs every console example of the README and docs/ and
 // compares its output with the one shown; with -update it rewrites them.
@@ -224,23 +226,17 @@ func TestExamples(t *testing.T) {
 		}
 		t.Run(rel, func(t *testing.T) {
 			c := examplesOf(t, readPage(t, rel))
+			total.blocks += c.blocks
 			total.run += c.run
 			total.skipped += c.skipped
 		})
 	}
-	t.Logf("%d shell commands run, %d console blocks not run (no-exec)", total.run, total.skipped)
+	t.Logf("%d console blocks run (%d commands), %d not run (no-exec)", total.blocks, total.run, total.skipped)
 }
 
 func examplesOf(t *testing.T, p *page) counts {
 	var c counts
-	work := t.TempDir()
-	for _, b := range p.blocks {
-		if name, ok := b.markerValue("file"); ok {
-			if err := os.WriteFile(filepath.Join(work, name), []byte(strings.Join(b.lines, "\n")+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	work := p.workDir(t)
 	changed := false
 	// Later edits shift lines; walk the blocks backwards so that earlier
 	// indexes stay valid.
@@ -265,7 +261,8 @@ func examplesOf(t *testing.T, p *page) counts {
 		if d, ok := b.markerValue("dir"); ok {
 			dir = filepath.Join(root, d)
 		}
-		steps := parseSteps(p, b)
+		c.blocks++
+		steps := parseSteps(b)
 		outs := make([]string, len(steps))
 		last := 0
 		for i, s := range steps {

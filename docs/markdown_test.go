@@ -94,3 +94,18 @@ func pages(t *testing.T) []string {
 	}
 	return out
 }
+
+// workDir returns a new directory holding the page's file blocks (those
+// marked <!-- file: NAME -->), where its examples run.
+func (p *page) workDir(t *testing.T) string {
+	t.Helper()
+	work := t.TempDir()
+	for _, b := range p.blocks {
+		if name, ok := b.markerValue("file"); ok {
+			if err := os.WriteFile(filepath.Join(work, name), []byte(strings.Join(b.lines, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return work
+}

@@ -17,14 +17,7 @@ func TestPolicySnippets(t *testing.T) {
 	var checked, partial int
 	for _, rel := range pages(t) {
 		p := readPage(t, rel)
-		work := t.TempDir()
-		for _, b := range p.blocks {
-			if name, ok := b.markerValue("file"); ok {
-				if err := os.WriteFile(filepath.Join(work, name), []byte(strings.Join(b.lines, "\n")+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		work := p.workDir(t)
 		for i, b := range p.blocks {
 			if b.lang != "yaml" {
 				continue
