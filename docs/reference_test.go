@@ -306,3 +306,38 @@ func parametersPage(t *testing.T) string {
 	b.WriteString("\n`accept` takes no parameters.\n")
 	return b.String()
 }
+
+// TestConfigurationTable: the hand-written table of operations.md's
+// Configuration section names every variable of config.Config, and no
+// other, so that the prose stays beside the generated reference.
+func TestConfigurationTable(t *testing.T) {
+	p := readPage(t, "docs/operations.md")
+	documented := map[string]bool{}
+	in := false
+	for _, line := range p.lines {
+		if strings.HasPrefix(line, "## ") {
+			in = line == "## Configuration"
+		}
+		if !in || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		for _, v := range strings.Split(first, ", ") {
+			documented[strings.Trim(v, "`")] = true
+		}
+	}
+	typ := reflect.TypeOf(config.Config{})
+	for i := 0; i < typ.NumField(); i++ {
+		name := typ.Field(i).Tag.Get("envconfig")
+		if name == "" {
+			continue
+		}
+		if !documented[name] {
+			t.Errorf("docs/operations.md's Configuration table lacks %s", name)
+		}
+		delete(documented, name)
+	}
+	for name := range documented {
+		t.Errorf("docs/operations.md's Configuration table lists %s, which config.Config does not have", name)
+	}
+}
