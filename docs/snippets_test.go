@@ -2,6 +2,7 @@ package docs
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -142,5 +143,63 @@ func TestREADMECommands(t *testing.T) {
 	}
 	if !strings.Contains(string(ci), "\ngo test -race ./...\n") {
 		t.Error(".ci/run does not run the README's go test -race ./...")
+	}
+}
+
+// TestCodeMap: architecture.md's code map lists every package of the
+// module once, each below every package of the module it imports.
+func TestCodeMap(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const module = "github.com/assignd/assignd"
+	short := func(path string) string {
+		if path == module {
+			return "."
+		}
+		return strings.TrimPrefix(path, module+"/")
+	}
+	imports := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := short(fields[0])
+		imports[pkg] = nil
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, module) {
+				imports[pkg] = append(imports[pkg], short(imp))
+			}
+		}
+	}
+	p := readPage(t, "docs/architecture.md")
+	row := map[string]int{}
+	for _, line := range p.lines {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		name := strings.Trim(strings.Fields(strings.TrimPrefix(line, "| "))[0], "`")
+		if _, dup := row[name]; dup {
+			t.Errorf("the code map lists %s twice", name)
+		}
+		row[name] = len(row)
+	}
+	for pkg, imps := range imports {
+		at, ok := row[pkg]
+		if !ok {
+			t.Errorf("the code map lacks package %s", pkg)
+			continue
+		}
+		for _, imp := range imps {
+			if r, ok := row[imp]; ok && r > at {
+				t.Errorf("the code map lists %s above %s, which it imports", pkg, imp)
+			}
+		}
+	}
+	for name := range row {
+		if _, ok := imports[name]; !ok {
+			t.Errorf("the code map lists %s, which is not a package of the module", name)
+		}
 	}
 }
