@@ -185,10 +185,12 @@ func stopServer() {
 	}
 }
 
-// run runs one command in dir and returns its combined output and exit code.
+// run runs one command in dir and returns its combined output and exit
+// code. A command that names 127.0.0.1 or localhost on :8080 or :9090
+// reaches the dev-mode serve, started on first use, on its real ports.
 func run(t *testing.T, dir, command string) (string, int) {
 	t.Helper()
-	if strings.HasPrefix(command, "curl ") {
+	if strings.Contains(command, ":8080") || strings.Contains(command, ":9090") {
 		callback, admin := startServer(t)
 		for _, host := range []string{"127.0.0.1", "localhost"} {
 			command = strings.ReplaceAll(command, host+":8080", callback)
@@ -210,7 +212,11 @@ func run(t *testing.T, dir, command string) (string, int) {
 	} else if err != nil {
 		t.Fatalf("running %q: %v", command, err)
 	}
-	return strings.TrimRight(out.String(), "\n"), code
+	got := out.String()
+	if server.admin != "" {
+		got = strings.NewReplacer(server.admin, "127.0.0.1:9090", server.callback, "127.0.0.1:8080").Replace(got)
+	}
+	return strings.TrimRight(got, "\n"), code
 }
 
 // counts is what TestExamples covered, for its log line.
