@@ -43,7 +43,7 @@ const usage = `usage: assignd [command]
 
 commands:
   serve               run the service (the default); configured by environment
-                      variables, see the README
+                      variables, see docs/reference/environment.md
   validate FILE...    check policy files and report every problem
   explain [flags]     show which rule a callback would meet, and why
                       (assignd explain -h for its flags)
@@ -107,10 +107,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func serveCommand(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-			fmt.Fprint(stdout, "usage: assignd serve\n\nserve takes no flags: it is configured by environment variables (see the README).\n")
+			fmt.Fprint(stdout, "usage: assignd serve\n\nserve takes no flags: it is configured by environment variables (see docs/reference/environment.md).\n")
 			return 0
 		}
-		fmt.Fprintf(stderr, "assignd serve: unexpected argument %q: serve is configured by environment variables (see the README)\n", args[0])
+		fmt.Fprintf(stderr, "assignd serve: unexpected argument %q: serve is configured by environment variables (see docs/reference/environment.md)\n", args[0])
 		return 2
 	}
 	cfg, err := config.Load()

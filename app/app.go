@@ -43,6 +43,10 @@ type Options struct {
 	Logger *zap.Logger
 	// Version is the build's version, for the start-up log line.
 	Version string
+	// Collectors, when set, is called with every collector New registers
+	// on the service's metrics registry, so that a caller can describe
+	// each metric, vectors no callback has touched yet included.
+	Collectors func(prometheus.Collector)
 }
 
 // App is the running service: both listeners, the policy stores and
@@ -106,9 +110,13 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := newRegistry()
+	registry, err := newRegistry(opts.Collectors)
 	if err != nil {
 		return nil, err
+	}
+	var reg prometheus.Registerer = registry
+	if opts.Collectors != nil {
+		reg = seenRegisterer{Registerer: registry, seen: opts.Collectors}
 	}
 	if a.store, err = policy.NewStore(a.log, reg); err != nil {
 		return nil, err
@@ -137,7 +145,7 @@ func New(opts Options) (*App, error) {
 	if err := a.newFeatures(reg); err != nil {
 		return nil, err
 	}
-	if err := a.newServers(reg, enqueue); err != nil {
+	if err := a.newServers(reg, registry, enqueue); err != nil {
 		_ = a.stopFeatures(context.Background())
 		return nil, err
 	}
@@ -148,9 +156,34 @@ func New(opts Options) (*App, error) {
 	return a, nil
 }
 
+// seenRegisterer registers on Registerer and shows each collector it
+// registered to seen.
+type seenRegisterer struct {
+	prometheus.Registerer
+	seen func(prometheus.Collector)
+}
+
+// Register registers c and, when that succeeds, shows it to seen.
+func (r seenRegisterer) Register(c prometheus.Collector) error {
+	if err := r.Registerer.Register(c); err != nil {
+		return err
+	}
+	r.seen(c)
+	return nil
+}
+
+// MustRegister registers cs as Register does and panics on a failure.
+func (r seenRegisterer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
 // newRegistry is the process's metrics registry, with the Go runtime's and
-// the process's own collectors.
-func newRegistry() (*prometheus.Registry, error) {
+// the process's own collectors, each shown to seen when it is not nil.
+func newRegistry(seen func(prometheus.Collector)) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
@@ -159,6 +192,9 @@ func newRegistry() (*prometheus.Registry, error) {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("registering process metrics: %w", err)
 		}
+		if seen != nil {
+			seen(c)
+		}
 	}
 	return reg, nil
 }
@@ -166,7 +202,7 @@ func newRegistry() (*prometheus.Registry, error) {
 // newServers builds both listeners' handlers on what New has built: the
 // callback listener with its observers, and the admin listener with the
 // console and the policy endpoints.
-func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Update) error) error {
+func (a *App) newServers(reg prometheus.Registerer, gatherer prometheus.Gatherer, enqueue func(reservation.Update) error) error {
 	// Observers of answered callbacks, called in this order after each
 	// answer is written: adding one is one line here. The shadow's only
 	// hands the callback to its own goroutine.
@@ -196,7 +232,7 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 		return err
 	}
 	console := &admin.Console{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now(), Outcomes: a.outcomes.Summary}
-	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: reg, Ready: a.Ready, Outcomes: a.outcomes, Console: console}
+	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: gatherer, Ready: a.Ready, Outcomes: a.outcomes, Console: console}
 	if a.shadow != nil {
 		console.Shadow = a.shadow.Summary
 	}

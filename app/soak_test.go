@@ -31,7 +31,7 @@ import (
 )
 
 var (
-	soakDuration = flag.Duration("soak.duration", 5*time.Second, "how long TestSoak sends callbacks; the README's soak is 10m")
+	soakDuration = flag.Duration("soak.duration", 5*time.Second, "how long TestSoak sends callbacks; docs/security.md's soak is 10m")
 	soakRate     = flag.Int("soak.rate", 200, "callbacks a second TestSoak sends, faults included")
 )
 
@@ -321,7 +321,7 @@ func quarterMax(samples []soakSample, d time.Duration, q int, pick func(soakSamp
 // goroutines, or 20% plus 32 MiB.
 //
 // It runs for -soak.duration (default 5s) at -soak.rate requests a second
-// (default 200); the README's soak is
+// (default 200); docs/security.md's soak is
 //
 //	go test -run TestSoak -soak.duration 10m .
 func TestSoak(t *testing.T) {

@@ -5,7 +5,7 @@
 // answers, peak RSS, goroutines and the server's CPU time per callback.
 //
 // It is behind the loadtest build tag, so `go test ./...` and CI never run
-// it. Run it from the repository root; the README's Performance section
+// it. Run it from the repository root; docs/performance.md
 // has the command and the results:
 //
 //	taskset -c 1 go test -tags loadtest ./loadtest -run TestLoad -v -timeout 10m -args -rate 5000 -duration 10s
@@ -478,7 +478,7 @@ func (r result) String() string {
 		float64(r.rssHWM)/(1<<20), r.goroutines)
 }
 
-// table formats results as the README's Markdown table.
+// table formats results as docs/performance.md's Markdown table.
 func table(rs []result) string {
 	var b strings.Builder
 	b.WriteString("| server | run | throughput | p50 | p99 | p99.9 | non-200 | server CPU | CPU/callback | peak RSS | goroutines |\n")

@@ -20,7 +20,7 @@ import (
 // the rewriting, recording transport and a client per attempt) and through
 // a bare net/http client, to show what the library costs. The fake answers
 // at once, so the numbers are client overhead plus loopback HTTP, not
-// TaskRouter's latency. Run with -cpu to vary parallelism; the README
+// TaskRouter's latency. Run with -cpu to vary parallelism; docs/performance.md
 // reports updates/s and the ratio.
 func BenchmarkUpdate(b *testing.B) {
 	in := policy.Instruction{Name: policy.Conference, Params: []policy.Param{

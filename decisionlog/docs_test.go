@@ -8,18 +8,18 @@ import (
 	"testing"
 )
 
-// TestREADMEShowsRealOutput: the README's decision log section shows the
+// TestDocsShowRealOutput: the decision log section of docs/policy.md shows the
 // fourth record of testdata/replay/decisions.jsonl, the outcome record of
 // testdata/outcome.txtar and the replay outputs pinned beside them, as
 // they are.
-func TestREADMEShowsRealOutput(t *testing.T) {
-	raw, err := os.ReadFile("../README.md")
+func TestDocsShowRealOutput(t *testing.T) {
+	raw, err := os.ReadFile("../docs/policy.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, section, ok := strings.Cut(string(raw), "\n## Decision log\n")
 	if !ok {
-		t.Fatal("README has no Decision log section")
+		t.Fatal("docs/policy.md has no Decision log section")
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	log, err := os.ReadFile("testdata/replay/decisions.jsonl")
@@ -46,7 +46,7 @@ func TestREADMEShowsRealOutput(t *testing.T) {
 	}
 	for _, w := range want {
 		if !strings.Contains(section, w) {
-			t.Errorf("the README's Decision log section does not show:\n%s", w)
+			t.Errorf("the Decision log section of docs/policy.md does not show:\n%s", w)
 		}
 	}
 }

@@ -6,21 +6,16 @@ import (
 	"testing"
 )
 
-// TestREADMEUpdateMode pins what the README's update-mode section must and
+// TestUpdateModePage pins what docs/update-mode.md must and
 // must not say: Twilio's own error-40005 page recommends `{}` for handling
 // a reservation later, and operators must learn what a kill without
 // SIGTERM loses and which metrics show it.
-func TestREADMEUpdateMode(t *testing.T) {
-	raw, err := os.ReadFile("README.md")
+func TestUpdateModePage(t *testing.T) {
+	raw, err := os.ReadFile("docs/update-mode.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(raw), "\n## Update mode")
-	if !ok {
-		t.Fatal("README has no Update mode section")
-	}
-	section, _, _ = strings.Cut(section, "\n## ")
-	flat := strings.Join(strings.Fields(section), " ")
+	flat := strings.Join(strings.Fields(string(raw)), " ")
 	tests := []struct {
 		name string
 		text string
@@ -45,7 +40,7 @@ func TestREADMEUpdateMode(t *testing.T) {
 	}
 	for _, metric := range []string{"assignd_update_queue_depth", "assignd_updates_in_flight"} {
 		if !strings.Contains(string(updater), `"`+metric+`"`) {
-			t.Errorf("the README's metric %s is not registered in reservation/updater.go", metric)
+			t.Errorf("the update-mode page's metric %s is not registered in reservation/updater.go", metric)
 		}
 	}
 }
