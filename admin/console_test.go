@@ -217,7 +217,7 @@ func TestExplainAPIBadInput(t *testing.T) {
 		{"malformed callback", "application/json", `{"callback":"TaskAttributes=%7Bnope"}`, 400, "", []string{"malformed callback"}},
 		{"callback over serve's field limit", "application/json", `{"callback":"` + strings.Repeat("a=1&", callback.MaxFormFields) + `b=2"}`, 400, "callback", []string{"more than 100 fields"}},
 		{"callback field without a name", "application/json", `{"callback":"=x&TaskSid=WT1"}`, 400, "callback", []string{"a field has no name"}},
-		{"oversized", "application/json", `{"task":{"x":"` + strings.Repeat("a", callback.MaxBodyBytes) + `"}}`, 413, "", []string{"request body over 65536 bytes"}},
+		{"oversized", "application/json", `{"task":{"x":"` + strings.Repeat("a", callback.MaxBodyBytes) + `"}}`, 413, "", []string{"request body over 131072 bytes"}},
 		{"form content type", "application/x-www-form-urlencoded", `task=%7B%7D`, 415, "", []string{"content-type must be application/json"}},
 		{"text content type", "text/plain", `{}`, 415, "", []string{"content-type must be application/json"}},
 		{"no content type", "", `{}`, 415, "", []string{"content-type must be application/json"}},
