@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
-	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/assignd/assignd/admin"
@@ -363,10 +362,12 @@ func (a *App) listen(listen, adminListen string) error {
 	if a.cbLn, err = net.Listen("tcp", listen); err != nil {
 		return fmt.Errorf("ASSIGND_LISTEN: %w", err)
 	}
-	// Anyone can open connections to the callback listener and hold them
-	// idle; past the cap they wait in the kernel's backlog instead of
+	// Anyone can open connections to the callback listener: the cap
+	// counts connections serving a request, evicting idle ones for new
+	// ones, and past it they wait in the kernel's backlog instead of
 	// costing memory. config.Check makes the cap at least 1.
-	a.cbLn = netutil.LimitListener(a.cbLn, a.cfg.MaxConnections)
+	limit := httpserver.LimitConns(a.cbLn, a.cfg.MaxConnections)
+	a.cbLn = limit
 	if a.adminLn, err = net.Listen("tcp", adminListen); err != nil {
 		a.cbLn.Close()
 		return fmt.Errorf("ASSIGND_ADMIN_LISTEN: %w", err)
@@ -374,6 +375,7 @@ func (a *App) listen(listen, adminListen string) error {
 	httpLog := a.log.Named("http")
 	callbackAddr, adminAddr := a.Addrs()
 	a.cbSrv = httpserver.New(callbackAddr, a.callback.Handler(), httpLog, httpserver.Default)
+	a.cbSrv.ConnState = limit.ConnState
 	a.adminSrv = httpserver.New(adminAddr, a.admin.Handler(), httpLog, httpserver.Default)
 	return nil
 }
