@@ -27,6 +27,11 @@ func (s *Server) assignment(c echo.Context, sc *callback.Form, received time.Tim
 	// attributes to decode; a callback without one still gets its 400.
 	pol := s.store.Current()
 	fields := sc.Fields()
+	if s.verify != nil {
+		if err := callback.CheckRecut(fields, callback.AssignmentFields); err != nil {
+			return s.malformed(c, "malformed callback", err, fields)
+		}
+	}
 	reads, shadow := s.readsFor(pol)
 	cb, err := callback.ParseFields(fields, reads)
 	if err != nil {

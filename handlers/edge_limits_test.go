@@ -129,3 +129,48 @@ func TestEventRefusalsCounted(t *testing.T) {
 		}
 	}
 }
+
+// recut re-cuts a signed raw form body as an attacker can without the
+// token: old becomes new, with the same concatenation of names and values.
+func recut(t *testing.T, body, old, new string) string {
+	t.Helper()
+	if strings.ReplaceAll(old, "=", "") != strings.ReplaceAll(new, "=", "") || !strings.Contains(body, old) {
+		t.Fatalf("%q is not a re-cut of %q in the body", new, old)
+	}
+	return strings.Replace(body, old, new, 1)
+}
+
+// TestRecutCallbackRefused re-cuts a genuine signed callback as the attack
+// round did: TaskAge=75 into TaskAge7=5 and TaskPriority=10 into
+// TaskPriority1=0, which keep the signature. Each is refused with a 400
+// naming the field, while a callback with fields Twilio adds undocumented
+// (WorkerName, TimestampMs) is still decided.
+func TestRecutCallbackRefused(t *testing.T) {
+	env := newTestServer(t, nil)
+	target := "https://example.com" + AssignmentPath
+	form := callbackForm(`{"tier":"gold"}`)
+	form.Set("TaskAge", "75")
+	form.Set("WorkerName", "alice")
+	form.Set("TimestampMs", "1764371000123")
+	genuine := signedRequest(testToken, target, form)
+	sig := genuine.Header.Get("X-Twilio-Signature")
+	if rec := serve(env.srv.Handler(), genuine); rec.Code != http.StatusOK {
+		t.Fatalf("genuine callback: %d %s", rec.Code, rec.Body)
+	}
+	body := form.Encode()
+	for _, c := range []struct{ old, new, field string }{
+		{"TaskAge=75", "TaskAge7=5", "TaskAge7"},
+		{"TaskPriority=10", "TaskPriority1=0", "TaskPriority1"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(recut(t, body, c.old, c.new)))
+		req.Header.Set("Content-Type", formContentType)
+		req.Header.Set("X-Twilio-Signature", sig)
+		rec := serve(env.srv.Handler(), req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"`+c.field+`"`) {
+			t.Errorf("%s re-cut as %s: %d %s, want 400 naming %s", c.old, c.new, rec.Code, rec.Body, c.field)
+		}
+	}
+	if got := metricValue(t, env.reg, "assignd_signature_failures_total", nil); got != 0 {
+		t.Errorf("%v signature failures: the re-cut forms should carry a valid signature", got)
+	}
+}

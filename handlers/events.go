@@ -39,6 +39,11 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	}
 	pol := s.store.Current()
 	fields := sc.Fields()
+	if s.verify != nil {
+		if err := callback.CheckRecut(fields, nil); err != nil {
+			return s.malformed(c, "malformed event", err, fields)
+		}
+	}
 	reads, _ := s.readsFor(pol)
 	cb, err := callback.ParseFields(fields, reads)
 	if err != nil {
