@@ -16,8 +16,21 @@ import (
 // consoleFiles are the console's page template, style sheet and script:
 // embedded, so that the page needs nothing from outside the process.
 //
-//go:embed console/console.html console/console.css console/console.js
+//go:embed console/console.html console/console.css console/console.js console/locked.html
 var consoleFiles embed.FS
+
+// lockedPage answers GET / without the admin token: a page with nothing
+// on it but a form for the token, which the console's script keeps in
+// session storage and sends with every request it makes.
+func lockedPage(ctx echo.Context) error {
+	b, err := consoleFiles.ReadFile("console/locked.html")
+	if err != nil {
+		panic("admin: embedded console file missing: console/locked.html") // go:embed guarantees it
+	}
+	securityHeaders(ctx.Response().Header())
+	ctx.Response().Header().Set("Cache-Control", "no-store")
+	return ctx.HTMLBlob(http.StatusUnauthorized, b)
+}
 
 // ConsoleCSP is the console's Content-Security-Policy: nothing inline,
 // nothing from elsewhere, no framing, and forms that post only here.

@@ -45,6 +45,13 @@ type Options struct {
 	Console *Console
 	// Now is the clock of the explain API; nil is time.Now.
 	Now func() time.Time
+	// Hosts are the host names, besides IP literals and localhost, that
+	// requests may name in Host (ASSIGND_ADMIN_HOSTS); others get 421.
+	Hosts []string
+	// Token, when set, is the bearer token every endpoint but health,
+	// readiness, metrics and the console's static files requires
+	// (ASSIGND_ADMIN_TOKEN).
+	Token string
 }
 
 // Server is the admin listener's handler.
@@ -82,6 +89,11 @@ func New(opts Options) (*Server, error) {
 	}
 	s.echo = httpserver.NewEcho(s.log)
 	s.echo.Use(httpserver.Recoverer(s.log))
+	var locked echo.HandlerFunc
+	if opts.Console != nil {
+		locked = lockedPage
+	}
+	s.echo.Use(guard(opts.Hosts, opts.Token, locked))
 	s.echo.GET("/healthz", s.healthz)
 	s.echo.GET("/readyz", s.readyz)
 	if opts.Gatherer != nil {

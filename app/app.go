@@ -179,7 +179,8 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 		return err
 	}
 	console := &admin.Console{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now(), Outcomes: a.outcomes.Summary}
-	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: reg, Ready: a.Ready, Outcomes: a.outcomes, Console: console}
+	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: reg, Ready: a.Ready, Outcomes: a.outcomes, Console: console,
+		Hosts: a.cfg.AdminHostList(), Token: a.cfg.AdminToken}
 	if a.shadow != nil {
 		console.Shadow = a.shadow.Summary
 	}

@@ -72,10 +72,19 @@ type Config struct {
 	// DecisionMemory is how many decisions are remembered, by
 	// ReservationSid, to attribute TaskRouter's reservation events to rules.
 	DecisionMemory int `envconfig:"ASSIGND_DECISION_MEMORY" default:"100000"`
-	// MaxConnections caps the callback listener's open connections; the
-	// next one waits to be accepted. Idle keep-alive connections cost
-	// memory, and anyone can open them.
+	// MaxConnections caps the callback listener's open connections,
+	// counting those serving a request: a new connection evicts the one
+	// idle longest, and waits only when every one is busy.
 	MaxConnections int `envconfig:"ASSIGND_MAX_CONNECTIONS" default:"4096"`
+
+	// AdminHosts are the host names, besides IP literals and localhost,
+	// that the admin listener answers, comma-separated (AdminHostList);
+	// any other Host gets 421, so DNS rebinding cannot reach it. A string,
+	// so that Config stays comparable.
+	AdminHosts string `envconfig:"ASSIGND_ADMIN_HOSTS"`
+	// AdminToken, when set, is the bearer token every admin endpoint but
+	// /healthz, /readyz and /metrics requires.
+	AdminToken string `envconfig:"ASSIGND_ADMIN_TOKEN"`
 }
 
 // UpdateSafetyMargin is how long before a reservation times out the
@@ -250,4 +259,15 @@ func (c *Config) REST() (Credentials, error) {
 		}
 	}
 	return creds, errors.Join(errs...)
+}
+
+// AdminHostList is AdminHosts as a list, blanks dropped.
+func (c *Config) AdminHostList() []string {
+	var hosts []string
+	for h := range strings.SplitSeq(c.AdminHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }

@@ -199,3 +199,11 @@ func TestReservationTimeoutJustEnough(t *testing.T) {
 		t.Errorf("Check refused %s: %v", c.ReservationTimeout, err)
 	}
 }
+
+// TestAdminHostList splits ASSIGND_ADMIN_HOSTS on commas, dropping blanks.
+func TestAdminHostList(t *testing.T) {
+	c := Config{AdminHosts: " assignd-admin.ops.svc, ,console.example.com,"}
+	if got := c.AdminHostList(); len(got) != 2 || got[0] != "assignd-admin.ops.svc" || got[1] != "console.example.com" {
+		t.Errorf("AdminHostList() = %q", got)
+	}
+}

@@ -85,10 +85,20 @@
     $("try-result").hidden = false;
   }
 
+  // The admin token, when the listener asks for one, lives in this tab's
+  // session storage and goes with every request the page makes.
+  var tokenKey = "assignd-admin-token";
+
+  function authHeaders(h) {
+    var token = window.sessionStorage.getItem(tokenKey);
+    if (token) { h.Authorization = "Bearer " + token; }
+    return h;
+  }
+
   function post(url, body) {
     return fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: authHeaders({ "Content-Type": "application/json" }),
       body: JSON.stringify(body),
       credentials: "same-origin"
     }).then(function (res) {
@@ -145,8 +155,44 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function bind() {
     $("try").addEventListener("submit", onTry);
     $("reload").addEventListener("click", onReload);
+  }
+
+  // unlock fetches the console with the stored token and puts its body in
+  // place of the token form; a refused token is forgotten.
+  function unlock() {
+    fetch("/", { headers: authHeaders({}), credentials: "same-origin" }).then(function (res) {
+      if (res.status === 401) {
+        window.sessionStorage.removeItem(tokenKey);
+        throw new Error("the token was refused");
+      }
+      if (!res.ok) { throw new Error("HTTP " + res.status); }
+      return res.text();
+    }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      document.body.replaceWith(document.adoptNode(page.body));
+      bind();
+    }).catch(function (e) {
+      var out = $("token-error");
+      if (out) { out.textContent = e.message; }
+    });
+  }
+
+  function onToken(ev) {
+    ev.preventDefault();
+    window.sessionStorage.setItem(tokenKey, $("token").value);
+    unlock();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = $("token-form");
+    if (!form) {
+      bind();
+      return;
+    }
+    form.addEventListener("submit", onToken);
+    if (window.sessionStorage.getItem(tokenKey)) { unlock(); }
   });
 })();
