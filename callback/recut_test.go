@@ -19,7 +19,9 @@ func TestCheckRecut(t *testing.T) {
 		field    string // "" for no problem
 	}{
 		{"complete", func(map[string]string) {}, AssignmentFields, ""},
-		{"undocumented fields pass", func(m map[string]string) { m["WorkerName"], m["TimestampMs"], m["TaskChannelUniqueName"] = "a", "1", "voice" }, AssignmentFields, ""},
+		{"undocumented fields pass", func(m map[string]string) {
+			m["WorkerName"], m["TimestampMs"], m["TaskChannelUniqueName"] = "a", "1", "voice"
+		}, AssignmentFields, ""},
 		{"TaskAge7", func(m map[string]string) { delete(m, "TaskAge"); m["TaskAge7"] = "5" }, nil, "TaskAge7"},
 		{"TaskPriority1", func(m map[string]string) { m["TaskPriority1"] = "0" }, nil, "TaskPriority1"},
 		{"TaskAg", func(m map[string]string) { delete(m, "TaskAge"); m["TaskAg"] = "e75" }, nil, "TaskAg"},
