@@ -159,21 +159,29 @@ func (s *Store) LoadFile(path string) (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() { s.record(err) }()
-	p, err := LoadFile(path)
+	// The bytes are compared before anything is parsed: a reload of an
+	// unchanged file, which anyone who can reach POST /-/reload can ask for
+	// in a loop, costs a read and a comparison, not a parse.
+	src, err := readFile(path)
 	if err != nil {
 		s.fail(err)
 		return false, err
 	}
-	if cur := s.Current(); cur != nil && cur.file == p.file && bytes.Equal(cur.source, p.source) {
+	if cur := s.Current(); cur != nil && cur.file == path && bytes.Equal(cur.source, src) {
 		// Nothing to swap, but the load succeeded: a refused file rolled
 		// back to the running content must clear the failure, or the
 		// reload alert never resolves.
 		if s.failing {
 			s.failing = false
 			s.m.lastOK.Set(1)
-			s.log.Info("policy file back to the running policy", zap.String("file", p.File()), zap.String("hash", p.Hash()))
+			s.log.Info("policy file back to the running policy", zap.String("file", cur.File()), zap.String("hash", cur.Hash()))
 		}
 		return false, nil
+	}
+	p, err := Parse(path, src)
+	if err != nil {
+		s.fail(err)
+		return false, err
 	}
 	if s.check != nil {
 		if err := s.check(p); err != nil {
