@@ -47,8 +47,10 @@ type Console struct {
 	// Decisions is the recent decisions and per-rule counts; feed it with
 	// Options.AfterDecision.
 	Decisions *DecisionLog
-	// Shadow, when set, summarizes a rule's shadow agreement ("" for none).
-	Shadow func(rule string) string
+	// Shadow, when set, summarizes the shadow agreement of every live rule
+	// it has seen, by rule. A page calls it once, not once per rule: the
+	// agreement table it is built from grows with the rules.
+	Shadow func() map[string]string
 	// Outcomes, when set, summarizes how a rule's reservations ended ("" for
 	// none).
 	Outcomes func(rule string) string
@@ -141,11 +143,12 @@ func (c *console) pageData() consolePage {
 	}
 	d.File, d.Hash, d.LoadedAt = p.File(), p.Hash(), stamp(c.s.store.LoadedAt())
 	d.PolicyWarnings = p.PolicyWarnings()
+	var shadow map[string]string
+	if c.opts.Shadow != nil {
+		shadow = c.opts.Shadow()
+	}
 	for _, v := range p.RuleViews() {
-		r := consoleRule{RuleView: v, Counts: c.opts.Decisions.Counts(v.Name)}
-		if c.opts.Shadow != nil {
-			r.Shadow = c.opts.Shadow(v.Name)
-		}
+		r := consoleRule{RuleView: v, Counts: c.opts.Decisions.Counts(v.Name), Shadow: shadow[v.Name]}
 		if c.opts.Outcomes != nil {
 			r.Outcomes = c.opts.Outcomes(v.Name)
 		}

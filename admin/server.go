@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
 	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/outcome"
@@ -54,6 +55,14 @@ type Options struct {
 	Token string
 }
 
+// Limits on POST /-/reload: a reload of a changed file parses it while
+// callbacks are answered, so a caller who posts reloads in a loop gets
+// 429 beyond these. A person or a deploy script needs one at a time.
+const (
+	ReloadsPerSecond = 2
+	ReloadBurst      = 4
+)
+
 // Server is the admin listener's handler.
 type Server struct {
 	store    *policy.Store
@@ -61,8 +70,10 @@ type Server struct {
 	shadow   *Shadow
 	outcomes *outcome.Tracker
 	now      func() time.Time
-	log      *zap.Logger
-	echo     *echo.Echo
+	// reloads limits POST /-/reload, on the clock now.
+	reloads *rate.Limiter
+	log     *zap.Logger
+	echo    *echo.Echo
 }
 
 // New builds the admin listener's handler from opts, every route at once.
@@ -79,6 +90,7 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.reloads = rate.NewLimiter(ReloadsPerSecond, ReloadBurst)
 	if s.ready == nil {
 		s.ready = func() (bool, string) {
 			if s.store.Current() == nil {

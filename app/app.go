@@ -182,7 +182,7 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: reg, Ready: a.Ready, Outcomes: a.outcomes, Console: console,
 		Hosts: a.cfg.AdminHostList(), Token: a.cfg.AdminToken}
 	if a.shadow != nil {
-		console.Shadow = a.shadow.Summary
+		console.Shadow = a.shadow.Summaries
 	}
 	// Every reload trigger goes through the one Reloader goroutine: file
 	// events in the policy's directory, SIGHUP (Reload), and POST /-/reload.
