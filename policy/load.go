@@ -29,34 +29,63 @@ func LoadFile(path string) (*Policy, error) {
 const MaxFileSize = 1 << 20
 
 // readFile reads a policy file within LoadFile's limits.
-func readFile(path string) ([]byte, error) {
+func readFile(path string) ([]byte, error) { return ReadRegular(path, "policy", MaxFileSize) }
+
+// OpenRegular opens path for reading if it is a regular file of at most
+// limit bytes (no limit when limit < 0), with LoadFile's messages, "reading
+// what: ...". It is how every file a user names is opened, policy, test
+// file, captured callback or replay source alike: a FIFO is refused without
+// waiting for a writer, and a device such as /dev/zero or a directory is
+// refused before any read.
+func OpenRegular(path, what string, limit int64) (*os.File, error) {
 	// O_NONBLOCK, so that opening a FIFO returns at once instead of
 	// waiting for a writer; it does not change how a regular file reads.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
-	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
+		f.Close()
+		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("reading policy: %q is %s, not a regular file", path, fileKind(fi.Mode()))
+		f.Close()
+		return nil, fmt.Errorf("reading %s: %q is %s, not a regular file", what, path, fileKind(fi.Mode()))
 	}
-	tooLarge := fmt.Errorf("reading policy: %q is larger than the limit of 1 MiB (%d bytes)", path, MaxFileSize)
-	if fi.Size() > MaxFileSize {
-		return nil, tooLarge
+	if limit >= 0 && fi.Size() > limit {
+		f.Close()
+		return nil, tooLarge(path, what, limit)
 	}
-	// The limit holds even if the file grows after Stat.
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	return f, nil
+}
+
+// ReadRegular reads the regular file at path, of at most limit bytes,
+// whole: OpenRegular, then a read that holds the limit even if the file
+// grows after it was opened.
+func ReadRegular(path, what string, limit int64) ([]byte, error) {
+	f, err := OpenRegular(path, what, limit)
 	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
+		return nil, err
 	}
-	if len(src) > MaxFileSize {
-		return nil, tooLarge
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if int64(len(src)) > limit {
+		return nil, tooLarge(path, what, limit)
 	}
 	return src, nil
+}
+
+// tooLarge is the refusal of a file over limit bytes.
+func tooLarge(path, what string, limit int64) error {
+	size := fmt.Sprintf("%d KiB", limit>>10)
+	if limit%(1<<20) == 0 {
+		size = fmt.Sprintf("%d MiB", limit>>20)
+	}
+	return fmt.Errorf("reading %s: %q is larger than the limit of %s (%d bytes)", what, path, size, limit)
 }
 
 // fileKind names what a non-regular file is, for LoadFile's message.
