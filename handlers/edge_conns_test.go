@@ -52,15 +52,10 @@ func startEdge(t *testing.T, slots int, wrap func(http.Handler) http.Handler) *e
 // dial opens a raw connection, closed when t ends.
 func (e *edgeServer) dial(t *testing.T) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return (&hostileServer{addr: e.addr}).dial(t)
 }
 
-// signed is the raw HTTP/1.1 request of a valid signed callback.
+// signedRaw is the raw HTTP/1.1 request of a valid signed callback.
 func signedRaw(t *testing.T) string {
 	t.Helper()
 	req := (&hostileServer{target: "http://x" + AssignmentPath}).signedForm(t, callbackForm(`{}`))
