@@ -54,8 +54,8 @@ func TestReloadUnchangedSkipsParse(t *testing.T) {
 	if s.Current() != before {
 		t.Errorf("an unchanged reload swapped the policy")
 	}
-	if allocs > 40 {
-		t.Errorf("an unchanged reload of 2,000 rules made %v allocations, want at most 40 (no parse)", allocs)
+	if allocs > 200 {
+		t.Errorf("an unchanged reload of 2,000 rules made %v allocations, want at most 200 (a parse makes tens of thousands)", allocs)
 	}
 }
 
