@@ -30,7 +30,7 @@ func TestAdminEndpoints(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := serve(tc.env.srv.Handler(), httptest.NewRequest(http.MethodGet, tc.path, nil))
+			rec := serve(tc.env.srv.Handler(), httptest.NewRequest(http.MethodGet, "http://127.0.0.1:9090"+tc.path, nil))
 			if rec.Code != tc.code || strings.TrimSpace(rec.Body.String()) != tc.body {
 				t.Errorf("got %d %s, want %d %s", rec.Code, rec.Body, tc.code, tc.body)
 			}
@@ -41,14 +41,14 @@ func TestAdminEndpoints(t *testing.T) {
 	}
 
 	t.Run("readyz while shutting down", func(t *testing.T) {
-		rec := serve(shuttingDown.srv.Handler(), httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		rec := serve(shuttingDown.srv.Handler(), httptest.NewRequest(http.MethodGet, "http://127.0.0.1:9090/readyz", nil))
 		if want := `{"status":"not ready","reason":"shutting down"}`; rec.Code != 503 || strings.TrimSpace(rec.Body.String()) != want {
 			t.Errorf("got %d %s, want 503 %s", rec.Code, rec.Body, want)
 		}
 	})
 
 	t.Run("metrics", func(t *testing.T) {
-		rec := serve(env.srv.Handler(), httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		rec := serve(env.srv.Handler(), httptest.NewRequest(http.MethodGet, "http://127.0.0.1:9090/metrics", nil))
 		if rec.Code != 200 {
 			t.Fatalf("status %d", rec.Code)
 		}

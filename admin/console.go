@@ -20,8 +20,21 @@ import (
 // consoleFiles are the console's page template, style sheet and script:
 // embedded, so that the page needs nothing from outside the process.
 //
-//go:embed console/console.html console/console.css console/*.js
+//go:embed console/console.html console/console.css console/*.js console/locked.html
 var consoleFiles embed.FS
+
+// lockedPage answers GET / without the admin token: a page with nothing
+// on it but a form for the token, which the console's script keeps in
+// session storage and sends with every request it makes.
+func lockedPage(ctx echo.Context) error {
+	b, err := consoleFiles.ReadFile("console/locked.html")
+	if err != nil {
+		panic("admin: embedded console file missing: console/locked.html") // go:embed guarantees it
+	}
+	securityHeaders(ctx.Response().Header())
+	ctx.Response().Header().Set("Cache-Control", "no-store")
+	return ctx.HTMLBlob(http.StatusUnauthorized, b)
+}
 
 // consoleScripts are the page's scripts, each served at "/" + its name and
 // loaded in this order: console.js holds what the others share.
@@ -43,9 +56,11 @@ type Console struct {
 	// Decisions is the recent decisions, per-rule counts and per-minute
 	// rings; feed it with the callback listener's AfterDecision.
 	Decisions *DecisionLog
-	// Shadow, when set, summarizes a rule's shadow agreement ("" for none);
-	// ShadowAgreement supersedes it.
-	Shadow func(rule string) string
+	// Shadow, when set, summarizes the shadow agreement of every live rule
+	// it has seen, by rule; ShadowAgreement supersedes it. A page calls it
+	// once, not once per rule: the agreement table it is built from grows
+	// with the rules.
+	Shadow func() map[string]string
 	// ShadowAgreement, when set, is the shadow policy's agreement
 	// (shadow.Evaluator.Agreement): the shadow panel and the per-rule
 	// agreement column.

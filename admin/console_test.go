@@ -194,6 +194,8 @@ func consoleCallback(task string) url.Values {
 		"TaskSid": {"WT55555555555555555555555555555555"}, "WorkerSid": {"WK66666666666666666666666666666666"},
 		"ReservationSid": {"WR0123456789abcdef0123456789abcdef"}, "TaskAttributes": {task},
 		"WorkerAttributes": {`{"contact_uri":"client:alice"}`},
+		"TaskAge": {"5"}, "TaskPriority": {"0"}, "TaskQueueSid": {"WQ77777777777777777777777777777777"},
+		"WorkflowSid": {"WW88888888888888888888888888888888"}, "Timestamp": {"1764670000"},
 	}
 }
 
@@ -217,7 +219,7 @@ func TestExplainAPIBadInput(t *testing.T) {
 		{"malformed callback", "application/json", `{"callback":"TaskAttributes=%7Bnope"}`, 400, "", []string{"malformed callback"}},
 		{"callback over serve's field limit", "application/json", `{"callback":"` + strings.Repeat("a=1&", callback.MaxFormFields) + `b=2"}`, 400, "callback", []string{"more than 100 fields"}},
 		{"callback field without a name", "application/json", `{"callback":"=x&TaskSid=WT1"}`, 400, "callback", []string{"a field has no name"}},
-		{"oversized", "application/json", `{"task":{"x":"` + strings.Repeat("a", callback.MaxBodyBytes) + `"}}`, 413, "", []string{"request body over 65536 bytes"}},
+		{"oversized", "application/json", `{"task":{"x":"` + strings.Repeat("a", callback.MaxBodyBytes) + `"}}`, 413, "", []string{"request body over 131072 bytes"}},
 		{"form content type", "application/x-www-form-urlencoded", `task=%7B%7D`, 415, "", []string{"content-type must be application/json"}},
 		{"text content type", "text/plain", `{}`, 415, "", []string{"content-type must be application/json"}},
 		{"no content type", "", `{}`, 415, "", []string{"content-type must be application/json"}},

@@ -99,6 +99,10 @@ func (c *console) rules(p *policy.Policy, now time.Time, sh shadowPanel) []conso
 		out[i] = consoleRule{RuleView: v, Counts: c.opts.Decisions.Counts(v.Name)}
 		total += out[i].Counts.Decisions
 	}
+	var shadowByRule map[string]string
+	if !sh.Configured && c.opts.Shadow != nil {
+		shadowByRule = c.opts.Shadow()
+	}
 	var outcomes map[string]outcome.RuleCounts
 	if c.s.outcomes != nil {
 		outcomes = c.s.outcomes.Counts()
@@ -120,8 +124,8 @@ func (c *console) rules(p *policy.Policy, now time.Time, sh shadowPanel) []conso
 		switch {
 		case sh.Configured:
 			r.Shadow = sh.ruleAgreement(r.Name)
-		case c.opts.Shadow != nil:
-			r.Shadow = c.opts.Shadow(r.Name)
+		case shadowByRule != nil:
+			r.Shadow = shadowByRule[r.Name]
 		}
 	}
 	return out

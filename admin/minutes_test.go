@@ -22,7 +22,13 @@ func decided(rule string, t time.Time) *callback.Decided {
 }
 
 // httptestGet is a GET request for path.
-func httptestGet(path string) *http.Request { return httptest.NewRequest(http.MethodGet, path, nil) }
+// httptestGet is a GET of path on the admin listener, addressed as a
+// port-forward addresses it (an IP literal Host).
+func httptestGet(path string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	r.Host = "127.0.0.1:9090"
+	return r
+}
 
 func TestMinuteRing(t *testing.T) {
 	base := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)

@@ -3,12 +3,14 @@ package admin
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
 	"github.com/assignd/assignd/api"
+	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
 )
@@ -40,6 +42,11 @@ func (s *Server) reload(reload func(context.Context) error) echo.HandlerFunc {
 		if reload == nil {
 			return c.JSON(http.StatusConflict, api.ReloadResult{Status: "failed",
 				Error: "no policy file to reload: the embedded example is running; set ASSIGND_POLICY_FILE"})
+		}
+		if !s.reloads.AllowN(s.now(), 1) {
+			c.Response().Header().Set("Retry-After", "1")
+			return httpserver.WriteError(c, http.StatusTooManyRequests,
+				"too many reloads: at most "+strconv.Itoa(ReloadBurst)+" at once and "+strconv.Itoa(ReloadsPerSecond)+" a second", "")
 		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), ReloadTimeout)
 		defer cancel()

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,7 +56,11 @@ func newPolicyAdminServer(t *testing.T, src string) (srv *Server, path string, c
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	if srv, err = New(Options{Store: store, Gatherer: reg, Reload: r.Reload}); err != nil {
+	// A clock a second later at each reading: the reload limit never
+	// holds these tests' reloads back.
+	var tick atomic.Int64
+	now := func() time.Time { return time.Unix(tick.Add(1), 0) }
+	if srv, err = New(Options{Store: store, Gatherer: reg, Reload: r.Reload, Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	callback, admin = httptest.NewServer(cb.Handler()), httptest.NewServer(srv.Handler())

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
 	"github.com/assignd/assignd/decisionlog"
 	"github.com/assignd/assignd/experiments"
@@ -58,7 +59,22 @@ type Options struct {
 	// DecisionLog, when set, reports the decision log's sink health, for
 	// the console; nil without ASSIGND_DECISION_LOG.
 	DecisionLog func() decisionlog.Health
+	// Hosts are the host names, besides IP literals and localhost, that
+	// requests may name in Host (ASSIGND_ADMIN_HOSTS); others get 421.
+	Hosts []string
+	// Token, when set, is the bearer token every endpoint but health,
+	// readiness, metrics and the console's static files requires
+	// (ASSIGND_ADMIN_TOKEN).
+	Token string
 }
+
+// Limits on POST /-/reload: a reload of a changed file parses it while
+// callbacks are answered, so a caller who posts reloads in a loop gets
+// 429 beyond these. A person or a deploy script needs one at a time.
+const (
+	ReloadsPerSecond = 2
+	ReloadBurst      = 4
+)
 
 // Server is the admin listener's handler.
 type Server struct {
@@ -74,8 +90,10 @@ type Server struct {
 	// console.
 	experiments func(mde float64) *experiments.Report
 	decisionLog func() decisionlog.Health
-	log         *zap.Logger
-	echo        *echo.Echo
+	// reloads limits POST /-/reload, on the clock now.
+	reloads *rate.Limiter
+	log     *zap.Logger
+	echo    *echo.Echo
 }
 
 // New builds the admin listener's handler from opts, every route at once.
@@ -97,6 +115,7 @@ func New(opts Options) (*Server, error) {
 	if s.overrides == nil {
 		s.overrides = func() *calendar.Overrides { return nil }
 	}
+	s.reloads = rate.NewLimiter(ReloadsPerSecond, ReloadBurst)
 	if s.ready == nil {
 		s.ready = func() (bool, string) {
 			if s.store.Current() == nil {
@@ -107,6 +126,11 @@ func New(opts Options) (*Server, error) {
 	}
 	s.echo = httpserver.NewEcho(s.log)
 	s.echo.Use(httpserver.Recoverer(s.log))
+	var locked echo.HandlerFunc
+	if opts.Console != nil {
+		locked = lockedPage
+	}
+	s.echo.Use(guard(opts.Hosts, opts.Token, locked))
 	s.echo.GET("/healthz", s.healthz)
 	s.echo.GET("/readyz", s.readyz)
 	if opts.Gatherer != nil {

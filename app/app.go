@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
-	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/assignd/assignd/admin"
@@ -232,9 +231,10 @@ func (a *App) newServers(reg prometheus.Registerer, gatherer prometheus.Gatherer
 		return err
 	}
 	console := &admin.Console{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now(), Outcomes: a.outcomes.Summary}
-	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: gatherer, Ready: a.Ready, Outcomes: a.outcomes, Console: console}
+	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: gatherer, Ready: a.Ready, Outcomes: a.outcomes, Console: console,
+		Hosts: a.cfg.AdminHostList(), Token: a.cfg.AdminToken}
 	if a.shadow != nil {
-		console.Shadow = a.shadow.Summary
+		console.Shadow = a.shadow.Summaries
 	}
 	// Every reload trigger goes through the one Reloader goroutine: file
 	// events in the policy's directory, SIGHUP (Reload), and POST /-/reload.
@@ -403,10 +403,12 @@ func (a *App) listen(listen, adminListen string) error {
 	if a.cbLn, err = net.Listen("tcp", listen); err != nil {
 		return fmt.Errorf("ASSIGND_LISTEN: %w", err)
 	}
-	// Anyone can open connections to the callback listener and hold them
-	// idle; past the cap they wait in the kernel's backlog instead of
+	// Anyone can open connections to the callback listener: the cap
+	// counts connections serving a request, evicting idle ones for new
+	// ones, and past it they wait in the kernel's backlog instead of
 	// costing memory. config.Check makes the cap at least 1.
-	a.cbLn = netutil.LimitListener(a.cbLn, a.cfg.MaxConnections)
+	limit := httpserver.LimitConns(a.cbLn, a.cfg.MaxConnections)
+	a.cbLn = limit
 	if a.adminLn, err = net.Listen("tcp", adminListen); err != nil {
 		a.cbLn.Close()
 		return fmt.Errorf("ASSIGND_ADMIN_LISTEN: %w", err)
@@ -414,6 +416,7 @@ func (a *App) listen(listen, adminListen string) error {
 	httpLog := a.log.Named("http")
 	callbackAddr, adminAddr := a.Addrs()
 	a.cbSrv = httpserver.New(callbackAddr, a.callback.Handler(), httpLog, httpserver.Default)
+	a.cbSrv.ConnState = limit.ConnState
 	a.adminSrv = httpserver.New(adminAddr, a.admin.Handler(), httpLog, httpserver.Default)
 	return nil
 }

@@ -38,7 +38,7 @@ func reservationSid(n int) string { return "WR" + strings.Repeat("0", 31) + stri
 // assignmentFor is an assignment callback for reservation n, for a task of
 // the given tier.
 func assignmentFor(n int, tier string) url.Values {
-	f := devCallback()
+	f := signedCallback()
 	f.Set("ReservationSid", reservationSid(n))
 	f.Set("TaskAttributes", `{"tier":"`+tier+`"}`)
 	return f

@@ -34,6 +34,18 @@ func devCallback() url.Values {
 	}
 }
 
+// signedCallback is devCallback with every field TaskRouter sends on an
+// assignment callback, which the listener requires once signatures are
+// checked.
+func signedCallback() url.Values {
+	f := devCallback()
+	for k, v := range map[string]string{"WorkflowSid": "WW33333333333333333333333333333333", "TaskQueueSid": "WQ44444444444444444444444444444444",
+		"TaskAge": "42", "TaskPriority": "10", "Timestamp": "1764371000"} {
+		f.Set(k, v)
+	}
+	return f
+}
+
 // testConfig is the configuration config.Load gives with no environment,
 // on ports the kernel picks.
 func testConfig() *config.Config {
@@ -187,7 +199,7 @@ func TestServeSigned(t *testing.T) {
 	cfg.PublicBaseURL = "https://cc.example.com/routing"
 	r := start(t, cfg)
 
-	form := devCallback()
+	form := signedCallback()
 	u := r.callback + handlers.AssignmentPath + "?tenant=emea"
 	sig := testkit.Sign(token, "https://cc.example.com/routing"+handlers.AssignmentPath+"?tenant=emea", form)
 	if code, _, body := postForm(t, u, form, sig); code != 200 || body != `{"instruction":"accept"}` {

@@ -105,6 +105,10 @@ func soakRequest(base string, i int) (kind soakKind, req *http.Request, code int
 		"WorkerSid":        {"WK66666666666666666666666666666666"},
 		"ReservationSid":   {"WR" + sid},
 		"TaskAge":          {strconv.Itoa(i % 600)},
+		"TaskPriority":     {"10"},
+		"Timestamp":        {"1764371000"},
+		"WorkflowSid":      {"WW33333333333333333333333333333333"},
+		"TaskQueueSid":     {"WQ44444444444444444444444444444444"},
 		"TaskAttributes":   {`{"language":"en"}`},
 		"WorkerAttributes": {`{"contact_uri":"client:alice"}`},
 	}

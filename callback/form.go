@@ -24,9 +24,16 @@ const (
 	MaxFieldNameBytes = 64
 )
 
-// MaxBodyBytes bounds a callback body. A real one is well under 16 KiB:
-// TaskRouter caps each attributes field at 4096 characters.
-const MaxBodyBytes = 64 << 10
+// MaxBodyBytes bounds a callback body, sized from Twilio's documented
+// limits: Task attributes and Worker attributes may each be 4,096
+// characters, and a character of 4-byte UTF-8 is 12 bytes once
+// percent-encoded, so the two documents alone may take 2 × 4,096 × 12 =
+// 98,304 bytes. Every other field of an assignment or event callback
+// together takes under 4 KiB (SIDs of 34 characters, names, the
+// reservation's timestamps). 128 KiB leaves a quarter for fields Twilio
+// adds. The body is refused as soon as it passes MaxFormFields while it is
+// read, so a larger limit costs an unsigned form of many fields nothing.
+const MaxBodyBytes = 128 << 10
 
 // maxPooledBytes is the largest buffer returned to the pool; a larger one,
 // grown by an unusually long URL, is left to the garbage collector.
@@ -77,19 +84,33 @@ func (sp *FormPool) Put(sc *Form) {
 	sp.p.Put(sc)
 }
 
-// readBody reads r, which the caller has limited, into sc.body.
-func (sc *Form) ReadBody(r io.Reader, contentLength int64) error {
+// ErrTooManyFields is ReadBody's error for a body that passed
+// MaxFormFields before its end.
+var ErrTooManyFields = errors.New(tooManyFields.Msg)
+
+// TooManyFields is the refusal of a body that ReadBody stopped with
+// ErrTooManyFields, the one Scan gives.
+func TooManyFields() Problem { return tooManyFields }
+
+// ReadBody reads r, which the caller has limited, into sc.body. The buffer
+// grows with what arrives, never with what the sender announces, so a
+// connection that announces a large body and sends none of it costs the
+// pooled buffer only. It stops with ErrTooManyFields as soon as the body
+// passes MaxFormFields, before the rest is read.
+func (sc *Form) ReadBody(r io.Reader) error {
 	b := sc.body[:0]
-	if contentLength > 0 && contentLength <= MaxBodyBytes {
-		// One byte more, so that the read that finds EOF needs no growth.
-		b = slices.Grow(b, int(contentLength)+1)
-	}
+	seps := 0
 	for {
 		if len(b) == cap(b) {
-			b = slices.Grow(b, 4096)
+			b = slices.Grow(b, max(4096, cap(b)))
 		}
 		n, err := r.Read(b[len(b):cap(b)])
+		seps += bytes.Count(b[len(b):len(b)+n], []byte{'&'})
 		b = b[:len(b)+n]
+		if seps+1 > MaxFormFields {
+			sc.body = b
+			return ErrTooManyFields
+		}
 		if errors.Is(err, io.EOF) {
 			sc.body = b
 			return nil

@@ -218,7 +218,7 @@ func explainForm(captured, task, worker string, sets []string, stdin io.Reader) 
 func readCallback(file string, stdin io.Reader) ([]byte, error) {
 	r := stdin
 	if file != "-" {
-		f, err := os.Open(file)
+		f, err := policy.OpenRegular(file, "callback", -1)
 		if err != nil {
 			return nil, err
 		}

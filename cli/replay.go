@@ -140,9 +140,11 @@ func (rp *replayer) source(path string) error {
 // one form-encoded callback body. It streams: a log of any size is read a
 // line at a time, and a body no further than serve would read one.
 func (rp *replayer) file(path string) error {
-	f, err := os.Open(path)
+	// Regular files only, with no size limit: a log is streamed a line at
+	// a time, a body read no further than serve would read it.
+	f, err := policy.OpenRegular(path, "source", -1)
 	if err != nil {
-		return fmt.Errorf("reading source: %w", err)
+		return err
 	}
 	defer f.Close()
 	r := bufio.NewReader(f)

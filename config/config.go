@@ -77,9 +77,9 @@ type Config struct {
 	// DecisionMemory is how many decisions are remembered, by
 	// ReservationSid, to attribute TaskRouter's reservation events to rules.
 	DecisionMemory int `envconfig:"ASSIGND_DECISION_MEMORY" default:"100000"`
-	// MaxConnections caps the callback listener's open connections; the
-	// next one waits to be accepted. Idle keep-alive connections cost
-	// memory, and anyone can open them.
+	// MaxConnections caps the callback listener's open connections,
+	// counting those serving a request: a new connection evicts the one
+	// idle longest, and waits only when every one is busy.
 	MaxConnections int `envconfig:"ASSIGND_MAX_CONNECTIONS" default:"4096"`
 	// MaxTableBytes is the largest policy table file read, in bytes; a
 	// larger one fails the load with a message naming this variable. 0
@@ -95,6 +95,15 @@ type Config struct {
 	DecisionLogMaxMB int `envconfig:"ASSIGND_DECISION_LOG_MAX_MB" default:"100"`
 	// DecisionLogMaxFiles is how many rotated decision log files are kept.
 	DecisionLogMaxFiles int `envconfig:"ASSIGND_DECISION_LOG_MAX_FILES" default:"10"`
+
+	// AdminHosts are the host names, besides IP literals and localhost,
+	// that the admin listener answers, comma-separated (AdminHostList);
+	// any other Host gets 421, so DNS rebinding cannot reach it. A string,
+	// so that Config stays comparable.
+	AdminHosts string `envconfig:"ASSIGND_ADMIN_HOSTS"`
+	// AdminToken, when set, is the bearer token every admin endpoint but
+	// /healthz, /readyz and /metrics requires.
+	AdminToken string `envconfig:"ASSIGND_ADMIN_TOKEN"`
 }
 
 // UpdateSafetyMargin is how long before a reservation times out the
@@ -303,4 +312,15 @@ func (c *Config) REST() (Credentials, error) {
 		}
 	}
 	return creds, errors.Join(errs...)
+}
+
+// AdminHostList is AdminHosts as a list, blanks dropped.
+func (c *Config) AdminHostList() []string {
+	var hosts []string
+	for h := range strings.SplitSeq(c.AdminHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }

@@ -227,3 +227,11 @@ func TestDecisionLogSink(t *testing.T) {
 		t.Errorf("a malformed collector URL: %v; want an error naming the variable and not the password", err)
 	}
 }
+
+// TestAdminHostList splits ASSIGND_ADMIN_HOSTS on commas, dropping blanks.
+func TestAdminHostList(t *testing.T) {
+	c := Config{AdminHosts: " assignd-admin.ops.svc, ,console.example.com,"}
+	if got := c.AdminHostList(); len(got) != 2 || got[0] != "assignd-admin.ops.svc" || got[1] != "console.example.com" {
+		t.Errorf("AdminHostList() = %q", got)
+	}
+}

@@ -28,6 +28,11 @@ func (s *Server) assignment(c echo.Context, sc *callback.Form, received time.Tim
 	// attributes to decode; a callback without one still gets its 400.
 	pol := s.store.Current()
 	fields := sc.Fields()
+	if s.verify != nil {
+		if err := callback.CheckRecut(fields, callback.AssignmentFields); err != nil {
+			return s.malformed(c, "malformed callback", err, fields)
+		}
+	}
 	reads, shadow := s.readsFor(pol)
 	cb, err := callback.ParseFields(fields, reads)
 	if err != nil {
@@ -36,7 +41,7 @@ func (s *Server) assignment(c echo.Context, sc *callback.Form, received time.Tim
 
 	if pol == nil {
 		s.log.Error("callback before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
-		return httpserver.WriteError(c, http.StatusServiceUnavailable, "no policy loaded", "")
+		return s.reject(c, http.StatusServiceUnavailable, "no policy loaded", "")
 	}
 	if s.beforeDecide != nil {
 		s.beforeDecide()
@@ -126,7 +131,7 @@ func (s *Server) readSigned(c echo.Context, sc *callback.Form) (bool, error) {
 				zap.String("remote_addr", r.RemoteAddr),
 				zap.String("reservation_sid", callback.TruncateBytes(sc.Get("ReservationSid"), 40)))
 		}
-		return false, httpserver.WriteError(c, http.StatusForbidden, "invalid signature", "")
+		return false, s.reject(c, http.StatusForbidden, "invalid signature", "")
 	}
 	return true, nil
 }
@@ -144,7 +149,7 @@ func (s *Server) malformed(c echo.Context, msg string, err error, fields map[str
 		zap.String("field", fe.Field),
 		zap.String("problem", fe.Problem),
 		zap.String("reservation_sid", callback.Truncate(fields["ReservationSid"], 40)))
-	return httpserver.WriteError(c, http.StatusBadRequest, fe.Error(), fe.Field)
+	return s.reject(c, http.StatusBadRequest, fe.Error(), fe.Field)
 }
 
 // answer writes the decision: the instruction JSON in respond mode, or in
@@ -155,7 +160,7 @@ func (s *Server) answer(c echo.Context, cb *callback.Callback, d *policy.Decisio
 	}
 	if len(d.JSON) == 0 {
 		s.log.Error("respond-mode decision without a body", zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
-		return httpserver.WriteError(c, http.StatusInternalServerError, "internal error", "")
+		return s.reject(c, http.StatusInternalServerError, "internal error", "")
 	}
 	return s.writeReply(c, d.JSON)
 }
@@ -167,7 +172,7 @@ func (s *Server) handOff(c echo.Context, cb *callback.Callback, d *policy.Decisi
 	if s.enqueue == nil {
 		s.log.Error("update-mode decision but no REST updater is configured",
 			zap.String("rule", d.Rule), zap.String("reservation_sid", cb.ReservationSid))
-		return httpserver.WriteError(c, http.StatusServiceUnavailable, "no updater configured", "")
+		return s.reject(c, http.StatusServiceUnavailable, "no updater configured", "")
 	}
 	// The SIDs are cloned: the callback's fields share one string, the
 	// whole form, which a queued update should not keep alive.
@@ -189,10 +194,10 @@ func (s *Server) handOff(c echo.Context, cb *callback.Callback, d *policy.Decisi
 		s.log.Info("update already queued", zap.String("reservation_sid", cb.ReservationSid))
 	case errors.Is(err, reservation.ErrQueueFull):
 		s.log.Error("update queue is full", zap.String("reservation_sid", cb.ReservationSid))
-		return httpserver.WriteError(c, http.StatusServiceUnavailable, "update queue is full", "")
+		return s.reject(c, http.StatusServiceUnavailable, "update queue is full", "")
 	default:
 		s.log.Error("enqueueing update", zap.String("reservation_sid", cb.ReservationSid), zap.Error(err))
-		return httpserver.WriteError(c, http.StatusInternalServerError, "internal error", "")
+		return s.reject(c, http.StatusInternalServerError, "internal error", "")
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	return c.NoContent(http.StatusOK)
@@ -246,8 +251,20 @@ func (s *Server) refuse(c echo.Context, code int, msg, field string) error {
 			zap.String("field", callback.Truncate(field, 64)),
 			zap.String("remote_addr", c.Request().RemoteAddr))
 	}
+	return s.reject(c, code, msg, field)
+}
+
+// reject answers a refused request with code and a JSON error body, and
+// closes the connection after it: a client that is refused gets no idle
+// keep-alive connection to hold, so refused requests cannot keep the
+// listener's connection slots from TaskRouter.
+func (s *Server) reject(c echo.Context, code int, msg, field string) error {
+	c.Response().Header()["Connection"] = connectionClose
 	return httpserver.WriteError(c, code, msg, field)
 }
+
+// connectionClose is the Connection header value of every refusal.
+var connectionClose = []string{"close"}
 
 // observe counts and times every request on the callback listener but
 // event callbacks, which assignd_events_total counts. It settles errors
@@ -257,9 +274,13 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		if err := next(c); err != nil {
+			c.Response().Header()["Connection"] = connectionClose
 			c.Error(err)
 		}
 		if c.Path() == EventsPath {
+			if code := c.Response().Status; code >= http.StatusBadRequest {
+				s.metrics.eventRefused(code)
+			}
 			return nil
 		}
 		s.metrics.answered(c.Response().Status)

@@ -216,18 +216,18 @@ func TestAssignmentRefusals(t *testing.T) {
 			code: 415, body: `{"error":"content type must be application/x-www-form-urlencoded"}`,
 		},
 		{
-			name: "over 64 KiB with Content-Length is 413",
+			name: "over 128 KiB with Content-Length is 413",
 			req:  func() *http.Request { return signedRequest(testToken, target, big) },
-			code: 413, body: `{"error":"body is larger than 65536 bytes"}`,
+			code: 413, body: `{"error":"body is larger than 131072 bytes"}`,
 		},
 		{
-			name: "over 64 KiB without Content-Length is 413",
+			name: "over 128 KiB without Content-Length is 413",
 			req: func() *http.Request {
 				r := signedRequest(testToken, target, big)
 				r.ContentLength = -1
 				return r
 			},
-			code: 413, body: `{"error":"body is larger than 65536 bytes"}`,
+			code: 413, body: `{"error":"body is larger than 131072 bytes"}`,
 		},
 		{
 			name: "bad form encoding is 400",

@@ -66,7 +66,7 @@ func rssBytes(t *testing.T) int64 {
 }
 
 // TestAttackHostileForms runs a hostile-form attack against a real
-// listener: 24 clients at once send unsigned 64 KiB bodies of 10,000
+// listener: 24 clients at once send unsigned 128 KiB bodies of 10,000
 // one-letter fields, while genuine signed callbacks keep coming. Every
 // attack body must be refused with 413 before any HMAC, the process may
 // grow by less than 32 MiB (its RSS; processMemory says what is measured

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"github.com/assignd/assignd/callback"
-	"github.com/assignd/assignd/internal/httpserver"
 
 	"net/http"
 	"time"
@@ -29,7 +28,7 @@ const EventsPath = "/taskrouter/events"
 func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) error {
 	eventType := sc.Get("EventType")
 	if len(eventType) == 0 {
-		return httpserver.WriteError(c, http.StatusBadRequest, "EventType: is required", "EventType")
+		return s.reject(c, http.StatusBadRequest, "EventType: is required", "EventType")
 	}
 	o, isOutcome := outcome.Parse(eventType)
 	if !isOutcome {
@@ -40,6 +39,11 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	}
 	pol := s.store.Current()
 	fields := sc.Fields()
+	if s.verify != nil {
+		if err := callback.CheckRecut(fields, nil); err != nil {
+			return s.malformed(c, "malformed event", err, fields)
+		}
+	}
 	reads, _ := s.readsFor(pol)
 	cb, err := callback.ParseFields(fields, reads)
 	if err != nil {
@@ -59,7 +63,7 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	}
 	if pol == nil {
 		s.log.Error("event before any policy is loaded", zap.String("reservation_sid", cb.ReservationSid))
-		return httpserver.WriteError(c, http.StatusServiceUnavailable, "no policy loaded", "")
+		return s.reject(c, http.StatusServiceUnavailable, "no policy loaded", "")
 	}
 	// Another replica decided this reservation, or this process forgot
 	// it: decide again. The event carries the task and worker as they are

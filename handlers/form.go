@@ -25,7 +25,11 @@ func (s *Server) readForm(c echo.Context, sc *callback.Form) (bool, error) {
 	if r.ContentLength > callback.MaxBodyBytes {
 		return false, s.refuse(c, http.StatusRequestEntityTooLarge, callback.TooLarge(), "")
 	}
-	if err := sc.ReadBody(http.MaxBytesReader(c.Response(), r.Body, callback.MaxBodyBytes), r.ContentLength); err != nil {
+	if err := sc.ReadBody(http.MaxBytesReader(c.Response(), r.Body, callback.MaxBodyBytes)); err != nil {
+		if errors.Is(err, callback.ErrTooManyFields) {
+			p := callback.TooManyFields()
+			return false, s.refuse(c, p.Code, p.Msg, p.Field)
+		}
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return false, s.refuse(c, http.StatusRequestEntityTooLarge, callback.TooLarge(), "")
 		}

@@ -273,7 +273,7 @@ func hostileWith(name, value string) url.Values {
 // server and pins the answer it gets; after each, the server must still
 // answer a valid callback and hold no more goroutines than before.
 func TestHostileInput(t *testing.T) {
-	tooLarge := `{"error":"body is larger than 65536 bytes"}`
+	tooLarge := `{"error":"body is larger than 131072 bytes"}`
 	tests := []struct {
 		name string
 		run  func(t *testing.T, h *hostileServer)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"maps"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,11 @@ import (
 // use a fresh registry.
 type metrics struct {
 	callbacks *prometheus.CounterVec
+	// eventRefusals counts event callbacks answered with an error, by
+	// status code: what assignd_events_total, which counts the accepted
+	// ones, cannot show.
+	eventRefusals *prometheus.CounterVec
+	refusedByCode map[int]prometheus.Counter
 	// byCode holds the children of callbacks for callbackCodes, resolved
 	// once so that answering a callback looks up no label values.
 	byCode            map[int]prometheus.Counter
@@ -37,6 +43,7 @@ var callbackCodes = []int{
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		callbacks:         metric.CounterVec("assignd_callbacks_total", "Assignment callbacks answered, by HTTP status code.", "code"),
+		eventRefusals:     metric.CounterVec("assignd_event_refusals_total", "Event callbacks refused, by HTTP status code (the reason: 403 signature, 413 size, 400 malformed, ...).", "code"),
 		signatureFailures: metric.Counter("assignd_signature_failures_total", "Assignment callbacks refused because X-Twilio-Signature did not match."),
 		decisions:         metric.CounterVec("assignd_decisions_total", "Policy decisions, by winning rule, instruction and mode.", "rule", "instruction", "mode"),
 		ruleSkips:         metric.CounterVec("assignd_rule_skips_total", "Rules that matched but could not be used, by rule and reason (render, invalid).", "rule", "reason"),
@@ -46,12 +53,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		callbackDuration: metric.Histogram("assignd_callback_duration_seconds", "Time from receiving an assignment callback to answering it; TaskRouter gives up after 5s.",
 			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}),
 	}
-	if err := metric.Register(reg, "callback", m.callbacks, m.signatureFailures, m.decisions, m.ruleSkips, m.decisionDuration, m.callbackDuration); err != nil {
+	if err := metric.Register(reg, "callback", m.callbacks, m.eventRefusals, m.signatureFailures, m.decisions, m.ruleSkips, m.decisionDuration, m.callbackDuration); err != nil {
 		return nil, err
 	}
 	m.byCode = make(map[int]prometheus.Counter, len(callbackCodes))
 	for _, code := range callbackCodes {
 		m.byCode[code] = m.callbacks.WithLabelValues(strconv.Itoa(code))
+	}
+	m.refusedByCode = make(map[int]prometheus.Counter, len(callbackCodes))
+	for _, code := range callbackCodes {
+		if code >= http.StatusBadRequest {
+			m.refusedByCode[code] = m.eventRefusals.WithLabelValues(strconv.Itoa(code))
+		}
 	}
 	m.decisionCounters.vec = m.decisions
 	return m, nil
@@ -64,6 +77,15 @@ func (m *metrics) answered(code int) {
 		return
 	}
 	m.callbacks.WithLabelValues(strconv.Itoa(code)).Inc()
+}
+
+// eventRefused counts an event callback refused with code.
+func (m *metrics) eventRefused(code int) {
+	if c, ok := m.refusedByCode[code]; ok {
+		c.Inc()
+		return
+	}
+	m.eventRefusals.WithLabelValues(strconv.Itoa(code)).Inc()
 }
 
 // observeDecision counts a decision and the rules it skipped.

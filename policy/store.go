@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"sync"
@@ -170,19 +171,34 @@ func (s *Store) LoadFile(path string) (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() { s.record(err) }()
-	p, err := LoadFileWith(path, s.opts)
+	// The bytes are compared before anything is parsed: a reload of an
+	// unchanged file, which anyone who can reach POST /-/reload can ask for
+	// in a loop, costs a read and a comparison, not a parse. A policy with
+	// tables is parsed, tables and all, and compared by its bundle hash,
+	// since a table may have changed under an unchanged file.
+	src, err := readFile(path)
 	if err != nil {
 		s.fail(err)
 		return false, err
 	}
-	if cur := s.Current(); cur != nil && cur.file == p.file && cur.hash == p.hash {
+	cur := s.Current()
+	unchanged := cur != nil && cur.file == path && len(cur.tables) == 0 && bytes.Equal(cur.source, src)
+	var p *Policy
+	if !unchanged {
+		if p, err = ParseWith(path, src, s.opts); err != nil {
+			s.fail(err)
+			return false, err
+		}
+		unchanged = cur != nil && cur.file == p.file && cur.hash == p.hash
+	}
+	if unchanged {
 		// Nothing to swap, but the load succeeded: a refused file rolled
 		// back to the running content must clear the failure, or the
 		// reload alert never resolves.
 		if s.failing {
 			s.failing = false
 			s.m.lastOK.Set(1)
-			s.log.Info("policy file back to the running policy", zap.String("file", p.File()), zap.String("hash", p.Hash()))
+			s.log.Info("policy file back to the running policy", zap.String("file", cur.File()), zap.String("hash", cur.Hash()))
 		}
 		return false, nil
 	}

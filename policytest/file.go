@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -84,12 +83,14 @@ func (l *loader) errorf(line int, field, format string, args ...any) {
 }
 
 // LoadFile reads a test file and the policy it names, a path relative to
-// the test file's directory, with policy.LoadFile. Every problem of either is
+// the test file's directory, with policy.LoadFile. The test file is read
+// with the policy loader's rules: a regular file of at most
+// policy.MaxFileSize bytes. Every problem of either is
 // returned at once as a *policy.LoadError, each with file and line.
 func LoadFile(path string) (*File, error) {
-	src, err := os.ReadFile(path)
+	src, err := policy.ReadRegular(path, "test file", policy.MaxFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading test file: %w", err)
+		return nil, err
 	}
 	l := &loader{file: path, dir: filepath.Dir(path)}
 	f := l.load(src)

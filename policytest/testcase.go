@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,7 +60,9 @@ func (l *loader) form(fields map[string]*yaml.Node, field string) url.Values {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(l.dir, path)
 		}
-		body, err := os.ReadFile(path)
+		// A captured callback is one body: a regular file no larger than
+		// the callback listener reads.
+		body, err := policy.ReadRegular(path, "callback", callback.MaxBodyBytes)
 		if err == nil {
 			var parsed url.Values
 			if parsed, err = (callback.Spec{Captured: body}).Form(); err == nil {
@@ -69,7 +70,7 @@ func (l *loader) form(fields map[string]*yaml.Node, field string) url.Values {
 			}
 		}
 		if err != nil {
-			l.errorf(cf.Line, field+".callback_file", "reading callback: %v", err)
+			l.errorf(cf.Line, field+".callback_file", "%v", err)
 		}
 	} else {
 		// Without Set fields, Form cannot fail.

@@ -415,23 +415,33 @@ func (t *Table) sort() {
 
 // Summary describes, for the console, how the shadow policy now running
 // compares on callbacks the live rule decided: "" when it has seen none.
-func (e *Evaluator) Summary(liveRule string) string {
-	var same, params, other uint64
+func (e *Evaluator) Summary(liveRule string) string { return e.Summaries()[liveRule] }
+
+// Summaries is Summary for every live rule the shadow has seen, from one
+// walk of the agreement table: a page that shows every rule calls it once.
+func (e *Evaluator) Summaries() map[string]string {
+	type counts struct{ same, params, other uint64 }
+	by := map[string]*counts{}
 	for _, r := range e.Agreement().SinceLoad.Rows {
-		if r.LiveRule != liveRule {
-			continue
+		c := by[r.LiveRule]
+		if c == nil {
+			c = &counts{}
+			by[r.LiveRule] = c
 		}
 		switch r.Difference {
 		case policy.Same:
-			same += r.Count
+			c.same += r.Count
 		case policy.Params:
-			params += r.Count
+			c.params += r.Count
 		default:
-			other += r.Count
+			c.other += r.Count
 		}
 	}
-	if same+params+other == 0 {
-		return ""
+	out := make(map[string]string, len(by))
+	for rule, c := range by {
+		if c.same+c.params+c.other > 0 {
+			out[rule] = fmt.Sprintf("same %d, other params %d, other instruction %d", c.same, c.params, c.other)
+		}
 	}
-	return fmt.Sprintf("same %d, other params %d, other instruction %d", same, params, other)
+	return out
 }

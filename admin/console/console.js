@@ -6,13 +6,21 @@
 "use strict";
 
 window.assignd = (function () {
+  // The admin token, when the listener asks for one, lives in this tab's
+  // session storage and goes with every request the page makes.
+  var tokenKey = "assignd-admin-token";
+
   // request is every request the console makes to its own origin.
   function request(url, init) {
     init = init || {};
     init.credentials = "same-origin";
+    init.headers = init.headers || {};
+    var token = window.sessionStorage.getItem(tokenKey);
+    if (token) { init.headers.Authorization = "Bearer " + token; }
     return fetch(url, init);
   }
   return {
+    tokenKey: tokenKey,
     request: request,
     get: function (url) { return request(url, { method: "GET", headers: { "Accept": "text/html" } }); },
     post: function (url, body) {
@@ -108,6 +116,8 @@ window.assignd = (function () {
     $("try-result").hidden = false;
   }
 
+  var tokenKey = window.assignd.tokenKey;
+
   function post(url, body) {
     return window.assignd.post(url, body).then(function (res) {
       return res.json().then(function (data) { return { ok: res.ok, status: res.status, data: data }; });
@@ -163,8 +173,44 @@ window.assignd = (function () {
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function bind() {
     $("try").addEventListener("submit", onTry);
     $("reload").addEventListener("click", onReload);
+  }
+
+  // unlock fetches the console with the stored token and puts its body in
+  // place of the token form; a refused token is forgotten.
+  function unlock() {
+    window.assignd.request("/", { method: "GET" }).then(function (res) {
+      if (res.status === 401) {
+        window.sessionStorage.removeItem(tokenKey);
+        throw new Error("the token was refused");
+      }
+      if (!res.ok) { throw new Error("HTTP " + res.status); }
+      return res.text();
+    }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      document.body.replaceWith(document.adoptNode(page.body));
+      bind();
+    }).catch(function (e) {
+      var out = $("token-error");
+      if (out) { out.textContent = e.message; }
+    });
+  }
+
+  function onToken(ev) {
+    ev.preventDefault();
+    window.sessionStorage.setItem(tokenKey, $("token").value);
+    unlock();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = $("token-form");
+    if (!form) {
+      bind();
+      return;
+    }
+    form.addEventListener("submit", onToken);
+    if (window.sessionStorage.getItem(tokenKey)) { unlock(); }
   });
 })();

@@ -12,12 +12,15 @@ import (
 func TestNewHTTPServerTimeouts(t *testing.T) {
 	hs := New(":0", http.NotFoundHandler(), zap.NewNop(), Default)
 	got := [4]time.Duration{hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout}
-	want := [4]time.Duration{5 * time.Second, 10 * time.Second, 10 * time.Second, 60 * time.Second}
+	want := [4]time.Duration{5 * time.Second, 10 * time.Second, 10 * time.Second, 15 * time.Second}
 	if got != want {
 		t.Errorf("timeouts %v, want %v", got, want)
 	}
 	if hs.ErrorLog == nil {
 		t.Errorf("no ErrorLog")
+	}
+	if hs.MaxHeaderBytes != 16<<10 {
+		t.Errorf("MaxHeaderBytes %d, want 16 KiB", hs.MaxHeaderBytes)
 	}
 }
 

@@ -23,28 +23,42 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%q is larger than the limit of %d bytes", e.Path, e.Max)
 }
 
-// Read reads path, which must be a regular file of at most max bytes.
-// Open and read errors are returned as they are; a file of another kind
-// gets an error naming the kind, and a file over max a *TooLargeError,
-// even if it grows while being read.
-func Read(path string, max int64) ([]byte, error) {
+// Open opens path for reading if it is a regular file of at most max
+// bytes (no limit when max < 0). Open errors are returned as they are; a
+// file of another kind gets an error naming the kind without waiting for a
+// FIFO's writer, and a file over max a *TooLargeError.
+func Open(path string, max int64) (*os.File, error) {
 	// O_NONBLOCK, so that opening a FIFO returns at once instead of
 	// waiting for a writer; it does not change how a regular file reads.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
+		f.Close()
 		return nil, fmt.Errorf("%q is %s, not a regular file", path, kind(fi.Mode()))
 	}
-	if fi.Size() > max {
+	if max >= 0 && fi.Size() > max {
+		f.Close()
 		return nil, &TooLargeError{Path: path, Max: max}
 	}
+	return f, nil
+}
+
+// Read reads path, which must be a regular file of at most max bytes, as
+// Open checks it; a file that grows past max while being read is a
+// *TooLargeError too.
+func Read(path string, max int64) ([]byte, error) {
+	f, err := Open(path, max)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	src, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err

@@ -25,9 +25,16 @@ import (
 	"github.com/assignd/assignd/reservation"
 )
 
-// maxBody bounds how much of a response body the transport keeps; a
-// reservation or error body is well under a kilobyte.
-const maxBody = 1 << 20
+// Bounds on what the transport reads of a response, so that whatever
+// answers at ASSIGND_TASKROUTER_URL cannot make an attempt hold more than
+// these: a reservation or error body is well under 4 KiB, and TaskRouter's
+// response headers under 2 KiB. The body is cut at maxBody (twilio-go then
+// fails to decode it; the status still decides the outcome); headers over
+// maxResponseHeader fail the attempt.
+const (
+	maxBody           = 64 << 10
+	maxResponseHeader = 64 << 10
+)
 
 // request is twilio-go's form of one reservation update.
 type request = openapi.UpdateWorkerReservationParams
@@ -185,6 +192,7 @@ func NewSender(cfg *config.Config) (func(ctx context.Context, u reservation.Upda
 	// The default of 2 idle connections per host would make most of the
 	// worker pool dial a new connection for every update.
 	base.MaxIdleConnsPerHost = max(cfg.UpdateConcurrency, 2)
+	base.MaxResponseHeaderBytes = maxResponseHeader
 	creds := client.NewCredentials(rest.Username, rest.Password)
 	accountSid := cfg.AccountSid
 	return func(ctx context.Context, up reservation.Update) error {
