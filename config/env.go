@@ -23,7 +23,7 @@ type Var struct {
 	Desc string
 	// Secret is whether the value is never shown, from the secret tag.
 	Secret bool
-	field int
+	field  int
 }
 
 // Vars returns every variable Config reads, in the struct's order.
