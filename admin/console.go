@@ -41,6 +41,9 @@ type Console struct {
 	Outcomes func(rule string) string
 	// Started is when the process started: the counts are since then.
 	Started time.Time
+	// Banner, when set, is shown at the top of every page: the embedded
+	// example policy running, say.
+	Banner string
 }
 
 // console serves the page and the explain API.
@@ -79,6 +82,7 @@ type consoleRule struct {
 
 // consolePage is what the page template renders.
 type consolePage struct {
+	Banner         string
 	Ready          bool
 	NotReady       string
 	File, Hash     string
@@ -116,7 +120,7 @@ func stamp(t time.Time) string {
 }
 
 func (c *console) pageData() consolePage {
-	d := consolePage{RecentSize: RecentSize, Started: stamp(c.opts.Started),
+	d := consolePage{Banner: c.opts.Banner, RecentSize: RecentSize, Started: stamp(c.opts.Started),
 		ShowShadow: c.opts.Shadow != nil, ShowOutcomes: c.opts.Outcomes != nil}
 	d.Ready, d.NotReady = c.s.ready()
 	last := c.s.store.LastLoad()

@@ -1,5 +1,6 @@
 // Package admin is the admin listener: health, readiness, /metrics, the
-// policy endpoints (GET /-/policy, POST /-/reload), the shadow policy's
+// effective configuration (GET /-/config), the policy endpoints (GET
+// /-/policy, POST /-/reload), the shadow policy's
 // agreement (GET /-/shadow), the explain API (POST /-/explain) and the ops
 // console. It is built once from Options: nothing is added to it after New,
 // and nothing on it can change what a callback is answered but a reload.
@@ -45,6 +46,10 @@ type Options struct {
 	Console *Console
 	// Now is the clock of the explain API; nil is time.Now.
 	Now func() time.Time
+	// Config, when set, is the effective configuration GET /-/config
+	// answers as JSON ("assignd config -format json" prints the same
+	// shape); it must hold no secret.
+	Config func() any
 }
 
 // Server is the admin listener's handler.
@@ -88,6 +93,12 @@ func New(opts Options) (*Server, error) {
 		s.echo.GET("/metrics", metricsHandler(opts.Gatherer, s.log))
 	}
 	s.echo.GET("/-/policy", s.policyInfo)
+	if opts.Config != nil {
+		cfg := opts.Config
+		s.echo.GET("/-/config", func(c echo.Context) error {
+			return c.JSON(http.StatusOK, cfg())
+		})
+	}
 	s.echo.POST("/-/reload", s.reload(opts.Reload), requireJSON)
 	if s.shadow != nil {
 		sh := s.shadow
