@@ -57,16 +57,16 @@ type Options struct {
 // their reloaders, the reservation queue and the observers of answered
 // callbacks.
 type App struct {
-	cfg      *config.Config
-	log      *zap.Logger
-	version  string
+	cfg     *config.Config
+	log     *zap.Logger
+	version string
 	// checkPolicy is Options.CheckPolicy; lookupEnv is Options.LookupEnv.
 	checkPolicy bool
 	lookupEnv   func(string) (string, bool)
-	store    *policy.Store
-	callback *handlers.Server
-	admin    *admin.Server
-	updater  *reservation.Updater
+	store       *policy.Store
+	callback    *handlers.Server
+	admin       *admin.Server
+	updater     *reservation.Updater
 	// shuttingDown turns readiness to 503 for good once Stop begins.
 	shuttingDown atomic.Bool
 	// outcomes remembers decisions and counts the outcomes events report.

@@ -49,11 +49,11 @@ func TestCLIGolden(t *testing.T) {
 			var code int
 			switch args[0] {
 			case "validate":
-				code = Validate(args[1:], &stdout, &stderr)
+				code = Validate(args[1:], strings.NewReader(stdin), &stdout, &stderr)
 			case "explain":
 				code = Explain(args[1:], strings.NewReader(stdin), &stdout, &stderr)
 			case "test":
-				code = RunTests(args[1:], &stdout, &stderr)
+				code = RunTests(args[1:], strings.NewReader(stdin), &stdout, &stderr)
 			default:
 				t.Fatalf("unknown subcommand %q", args[0])
 			}

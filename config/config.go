@@ -60,7 +60,7 @@ type Config struct {
 	// ExamplePolicy runs the embedded example policy outside development
 	// mode, on purpose, when ASSIGND_POLICY_FILE is not set: without it
 	// serve refuses to start, so that a misspelt variable cannot put the
-	// demo in production.
+	// demo in production. A policy file, when set, wins.
 	ExamplePolicy bool `envconfig:"ASSIGND_EXAMPLE_POLICY" default:"false" desc:"run the embedded example policy without ASSIGND_POLICY_FILE outside dev mode, on purpose"`
 	// StrictEnv makes an unknown ASSIGND_* or TWILIO_* variable stop
 	// start-up instead of a warning.
@@ -137,9 +137,6 @@ func (c *Config) Check() error {
 	}
 	if !c.Dev && c.PolicyFile == "" && !c.ExamplePolicy {
 		errs = append(errs, errors.New(NoPolicyFile))
-	}
-	if c.ExamplePolicy && c.PolicyFile != "" {
-		bad("ASSIGND_EXAMPLE_POLICY", "runs the embedded example, but ASSIGND_POLICY_FILE is set too (%q): unset one", c.PolicyFile)
 	}
 	if c.PublicBaseURL != "" {
 		u, err := url.Parse(c.PublicBaseURL)

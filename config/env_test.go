@@ -19,8 +19,6 @@ func TestNoPolicyFileRefused(t *testing.T) {
 		{"a misspelt policy variable", map[string]string{"TWILIO_AUTH_TOKEN": "tok", "ASSIGND_POLICY": "/etc/policy.yaml"}, NoPolicyFile},
 		{"the example on purpose", map[string]string{"TWILIO_AUTH_TOKEN": "tok", "ASSIGND_EXAMPLE_POLICY": "true"}, ""},
 		{"development mode", map[string]string{"ASSIGND_DEV": "true"}, ""},
-		{"the example and a file", map[string]string{"TWILIO_AUTH_TOKEN": "tok", "ASSIGND_EXAMPLE_POLICY": "true", "ASSIGND_POLICY_FILE": "/p.yaml"},
-			"ASSIGND_EXAMPLE_POLICY: runs the embedded example, but ASSIGND_POLICY_FILE is set too"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
