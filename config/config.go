@@ -109,6 +109,17 @@ const MaxDecisionMemory = 10_000_000
 // Load reads the process environment and checks the values that envconfig
 // cannot.
 func Load() (*Config, error) {
+	c, err := Read()
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Read reads the process environment and returns it with Check's verdict:
+// "assignd config" shows what a refused configuration holds. The Config is
+// nil only when envconfig could not parse a value.
+func Read() (*Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		return nil, fmt.Errorf("reading environment: %w", err)
@@ -118,10 +129,7 @@ func Load() (*Config, error) {
 		// production's.
 		c.LogFormat = "console"
 	}
-	if err := c.Check(); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return &c, c.Check()
 }
 
 // Check reports every bad value at once, each naming its variable. It is

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -74,6 +75,21 @@ func UnknownEnv(environ []string) []Unknown {
 	}
 	slices.SortFunc(unknown, func(a, b Unknown) int { return strings.Compare(a.Name, b.Name) })
 	return unknown
+}
+
+// CheckEnviron returns the unknown variables of environ (UnknownEnv), for
+// warnings; with ASSIGND_STRICT_ENV=true they are an error instead, each
+// naming the variable and the closest real name.
+func (c *Config) CheckEnviron(environ []string) (warnings []Unknown, err error) {
+	unknown := UnknownEnv(environ)
+	if !c.StrictEnv || len(unknown) == 0 {
+		return unknown, nil
+	}
+	errs := make([]error, len(unknown))
+	for i, u := range unknown {
+		errs[i] = fmt.Errorf("ASSIGND_STRICT_ENV: %s", u)
+	}
+	return nil, errors.Join(errs...)
 }
 
 // closest is the name in names at the least edit distance from s; a name

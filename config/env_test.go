@@ -145,3 +145,20 @@ func TestDevLogFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictEnv: ASSIGND_STRICT_ENV turns the warnings into an error.
+func TestStrictEnv(t *testing.T) {
+	environ := []string{"ASSIGND_POLICY=/etc/policy.yaml"}
+	c := validConfig()
+	if w, err := c.CheckEnviron(environ); err != nil || len(w) != 1 {
+		t.Fatalf("CheckEnviron = %v, %v; want one warning", w, err)
+	}
+	c.StrictEnv = true
+	_, err := c.CheckEnviron(environ)
+	if err == nil || err.Error() != "ASSIGND_STRICT_ENV: ASSIGND_POLICY is set but assignd does not read it: did you mean ASSIGND_POLICY_FILE?" {
+		t.Fatalf("strict CheckEnviron error %v", err)
+	}
+	if _, err := c.CheckEnviron([]string{"ASSIGND_DEV=true", "PATH=/bin"}); err != nil {
+		t.Errorf("known variables refused: %v", err)
+	}
+}
