@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/assignd/assignd/config"
 )
 
 // TestREADMEUpdateMode pins what the README's update-mode section must and
@@ -46,6 +48,28 @@ func TestREADMEUpdateMode(t *testing.T) {
 	for _, metric := range []string{"assignd_update_queue_depth", "assignd_updates_in_flight"} {
 		if !strings.Contains(string(updater), `"`+metric+`"`) {
 			t.Errorf("the README's metric %s is not registered in reservation/updater.go", metric)
+		}
+	}
+}
+
+// TestREADMEListsEveryVariable: the README's configuration table has a row
+// for every variable config.Config reads, with its default.
+func TestREADMEListsEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "\n## Configuration")
+	if !ok {
+		t.Fatal("README has no Configuration section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	for _, v := range config.Vars() {
+		if !strings.Contains(section, "`"+v.Name+"`") {
+			t.Errorf("the Configuration section does not list %s", v.Name)
+		}
+		if v.Default != "" && !strings.Contains(section, "`"+v.Name+"` | `"+v.Default+"` |") {
+			t.Errorf("the Configuration section does not give %s its default %s", v.Name, v.Default)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/assignd/assignd/api"
+	"github.com/assignd/assignd/cli"
 	"github.com/assignd/assignd/config"
 )
 
@@ -108,5 +109,27 @@ func TestPolicyFileNotLabelledExample(t *testing.T) {
 	}
 	if _, page := get(t, r.admin+"/"); strings.Contains(page, `id="banner"`) {
 		t.Errorf("a policy file has the example banner")
+	}
+}
+
+// TestExplainServerRunningPolicy: explain -server without -policy explains
+// with the server's running policy, not the embedded example, and prints
+// its outcome counts after.
+func TestExplainServerRunningPolicy(t *testing.T) {
+	cfg, _ := devPolicyConfig(t, servePolicyA)
+	r := start(t, cfg)
+	var stdout, stderr strings.Builder
+	code := cli.Explain([]string{"-task", `{"language":"en"}`, "-server", r.admin, "-expect", "rule-a"}, nil, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"running on " + r.admin, `=> rule "rule-a" (#1): dequeue, respond mode`, `"to":"client:a"`, "outcomes on " + r.admin} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain -server output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "another policy") {
+		t.Errorf("the running policy was reported as another:\n%s", out)
 	}
 }

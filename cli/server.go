@@ -128,5 +128,10 @@ func postExplain(base string, body []byte) (*explain.Report, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("reading the server's explanation: %w", err)
 	}
+	// The report's JSON is indented; the reply is shown as sent, compact.
+	var reply bytes.Buffer
+	if err := json.Compact(&reply, r.Reply); err == nil {
+		r.Reply = reply.Bytes()
+	}
 	return &r, nil
 }

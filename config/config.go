@@ -146,23 +146,8 @@ func (c *Config) Check() error {
 	if !c.Dev && c.PolicyFile == "" && !c.ExamplePolicy {
 		errs = append(errs, errors.New(NoPolicyFile))
 	}
-	if c.PublicBaseURL != "" {
-		u, err := url.Parse(c.PublicBaseURL)
-		switch {
-		case err != nil:
-			bad("ASSIGND_PUBLIC_BASE_URL", "%v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			bad("ASSIGND_PUBLIC_BASE_URL", "scheme must be http or https, not %q", u.Scheme)
-		case u.Host == "":
-			bad("ASSIGND_PUBLIC_BASE_URL", "has no host")
-		case u.User != nil:
-			// The signed URL is logged when a signature fails; a password
-			// in it would reach the logs. Signatures, not basic auth,
-			// authenticate TaskRouter here.
-			bad("ASSIGND_PUBLIC_BASE_URL", "must not hold a user name or password")
-		case u.RawQuery != "" || u.Fragment != "":
-			bad("ASSIGND_PUBLIC_BASE_URL", "must not have a query or fragment")
-		}
+	if problem := publicBaseURLProblem(c.PublicBaseURL); problem != "" {
+		bad("ASSIGND_PUBLIC_BASE_URL", "%s", problem)
 	}
 	if u, err := url.Parse(c.TaskRouterURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("ASSIGND_TASKROUTER_URL", "%q is not an absolute http(s) URL", c.TaskRouterURL)
@@ -216,6 +201,31 @@ func (c *Config) Check() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// publicBaseURLProblem is what is wrong with ASSIGND_PUBLIC_BASE_URL, or
+// "" for nothing (an unset one included).
+func publicBaseURLProblem(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return err.Error()
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("scheme must be http or https, not %q", u.Scheme)
+	case u.Host == "":
+		return "has no host"
+	case u.User != nil:
+		// The signed URL is logged when a signature fails; a password in
+		// it would reach the logs. Signatures, not basic auth,
+		// authenticate TaskRouter here.
+		return "must not hold a user name or password"
+	case u.RawQuery != "" || u.Fragment != "":
+		return "must not have a query or fragment"
+	}
+	return ""
 }
 
 // logLevels are the ASSIGND_LOG_LEVEL values, lower-cased, and the zap level
