@@ -1,8 +1,7 @@
-package main
+package policy_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,53 +10,21 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/tools/txtar"
 
 	"github.com/assignd/assignd/policy"
 )
 
 // shippedSchema compiles deploy/policy.schema.json, what editors check
-// policies with, by an implementation independent of assignd's own.
+// policies with, by an implementation independent of assignd's own; it is
+// policy.Schema's output (compileSchema), as deploy's
+// TestPolicySchemaIsCurrent holds too.
 func shippedSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open(filepath.Join("deploy", "policy.schema.json"))
-	if err != nil {
-		t.Fatal(err)
+	if !bytes.Equal(mustRead(t, filepath.Join("..", "deploy", "policy.schema.json")), policy.Schema()) {
+		t.Fatal("deploy/policy.schema.json is not the generated schema; regenerate it: go run . schema > deploy/policy.schema.json")
 	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatalf("deploy/policy.schema.json is not JSON: %v", err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(policy.SchemaID, doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(policy.SchemaID)
-	if err != nil {
-		t.Fatalf("compiling deploy/policy.schema.json: %v", err)
-	}
-	return s
-}
-
-// schemaInstance is a policy's YAML as the JSON value a YAML language
-// server checks against the schema.
-func schemaInstance(t *testing.T, src []byte) any {
-	t.Helper()
-	var v any
-	if err := yaml.Unmarshal(src, &v); err != nil {
-		t.Fatalf("not YAML: %v", err)
-	}
-	js, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inst
+	return compileSchema(t)
 }
 
 // yamlFence is a fenced YAML block of a Markdown file.
@@ -70,12 +37,12 @@ var yamlFence = regexp.MustCompile("(?s)```ya?ml\n(.*?)```")
 func repositoryPolicies(t *testing.T) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{"embedded " + policy.ExampleName: policy.Example()}
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") && path != "." {
+			if strings.HasPrefix(d.Name(), ".") && path != ".." {
 				return filepath.SkipDir
 			}
 			return nil
@@ -128,11 +95,11 @@ func TestSchemaAcceptsEveryValidPolicy(t *testing.T) {
 			continue // not a policy, or a bad one: TestSchemaRefusesWhatValidateRefuses
 		}
 		valid++
-		if err := s.Validate(schemaInstance(t, src)); err != nil {
+		if err := s.Validate(yamlInstance(t, src)); err != nil {
 			t.Errorf("%s: the shipped schema refuses a policy validate accepts:\n%v", name, err)
 		}
 	}
-	for _, must := range []string{"embedded " + policy.ExampleName, "deploy/kubernetes/policy.yaml", "README.md#yaml", "identity contact", "quoted timeout", "number without a plus"} {
+	for _, must := range []string{"embedded " + policy.ExampleName, "../deploy/kubernetes/policy.yaml", "../README.md#yaml", "identity contact", "quoted timeout", "number without a plus"} {
 		if src, ok := candidates[must]; !ok {
 			t.Errorf("%s was not checked", must)
 		} else if _, err := policy.Parse(must, src); err != nil {
@@ -164,7 +131,7 @@ func TestSchemaRefusesWhatValidateRefuses(t *testing.T) {
 		if _, err := policy.Parse(name, []byte(src)); err == nil {
 			t.Errorf("%s: validate accepts it", name)
 		}
-		if err := s.Validate(schemaInstance(t, []byte(src))); err == nil {
+		if err := s.Validate(yamlInstance(t, []byte(src))); err == nil {
 			t.Errorf("%s: the shipped schema accepts it", name)
 		}
 	}
@@ -176,7 +143,7 @@ func TestSchemaRefusesWhatValidateRefuses(t *testing.T) {
 func TestShippedPoliciesNameTheSchema(t *testing.T) {
 	line := "# yaml-language-server: $schema=" + policy.SchemaID + "\n"
 	for name, src := range map[string][]byte{
-		"deploy/kubernetes/policy.yaml": mustRead(t, "deploy/kubernetes/policy.yaml"),
+		"deploy/kubernetes/policy.yaml": mustRead(t, "../deploy/kubernetes/policy.yaml"),
 		"the embedded example":          policy.Example(),
 	} {
 		if !bytes.Contains(src, []byte(line)) {
