@@ -15,7 +15,9 @@ import (
 // only when it is set.
 func TestConfigEndpoint(t *testing.T) {
 	with := newTestServer(t, func(o *Options) {
-		o.Config = func() any { return []map[string]string{{"name": "ASSIGND_DEV", "value": "true", "source": "environment"}} }
+		o.Config = func() any {
+			return []map[string]string{{"name": "ASSIGND_DEV", "value": "true", "source": "environment"}}
+		}
 	})
 	rec := serve(with.srv.Handler(), httptest.NewRequest(http.MethodGet, "/-/config", nil))
 	if want := `[{"name":"ASSIGND_DEV","source":"environment","value":"true"}]`; rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != want {
