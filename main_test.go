@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -130,5 +131,23 @@ func TestVersion(t *testing.T) {
 	if a.String() != b.String() || !strings.HasPrefix(a.String(), "assignd ") || !strings.Contains(a.String(), "\ncommit: ") ||
 		!strings.Contains(a.String(), "\ngo: go") {
 		t.Errorf("version %q, --version %q", a.String(), b.String())
+	}
+}
+
+// TestServeCheckPolicy: serve -check-policy keeps exit-on-error for a
+// policy file that does not load.
+func TestServeCheckPolicy(t *testing.T) {
+	clearEnv(t)
+	bad := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(bad, []byte("version: 1\nrules:\n  - name: x\n    instruction: teleport\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ASSIGND_DEV", "true")
+	t.Setenv("ASSIGND_POLICY_FILE", bad)
+	t.Setenv("ASSIGND_LISTEN", "127.0.0.1:0")
+	t.Setenv("ASSIGND_ADMIN_LISTEN", "127.0.0.1:0")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"serve", "-check-policy"}, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "assignd: loading ASSIGND_POLICY_FILE: ") {
+		t.Errorf("exit %d, stderr %s; want 1 naming the policy file", code, stderr.String())
 	}
 }
