@@ -8,7 +8,9 @@
 //	assignd explain [flags]         show which rule a callback would meet, and why
 //	assignd replay [flags] SRC...   what a candidate policy would change on captured callbacks
 //	assignd test FILE|DIR...        run policy test files
+//	assignd calendar [flags] NAME   print a calendar's effective opening hours
 //	assignd schema                  print the JSON Schema of policy files
+//	assignd table hash FILE|VALUE.. hash table keys with SHA-256
 //	assignd config                  print the effective configuration
 //	assignd version                 print the version, commit and Go version
 //	assignd help [COMMAND]          print a command's usage
@@ -58,7 +60,9 @@ var commands = []command{
 	{"explain", "show which rule a callback would meet, and why", cli.Explain},
 	{"replay", "what a candidate policy would change on captured callbacks", noStdin(cli.Replay)},
 	{"test", "run policy test files (*_test.yaml below a DIR)", cli.RunTests},
+	{"calendar", "print a calendar's effective open windows day by day", noStdin(cli.Calendar)},
 	{"schema", "print the JSON Schema of policy files, for editors", noStdin(cli.Schema)},
+	{"table", "hash a CSV table's key column, or values, with SHA-256 (table hash)", noStdin(cli.Table)},
 	{"config", "print the effective configuration from the environment", noStdin(cli.Config)},
 	{"version", "print the version, commit and Go version", noStdin(cli.Version)},
 }

@@ -126,6 +126,7 @@ func New(opts Options) (*App, error) {
 	}
 	// The store's check must be in place before the first load.
 	a.checkUpdateRules()
+	a.store.SetOptions(policy.Options{MaxTableBytes: cfg.MaxTableBytes})
 	if err := a.loadPolicy(); err != nil {
 		return nil, err
 	}
@@ -249,6 +250,7 @@ func (a *App) newShadow(reg prometheus.Registerer) error {
 	if err != nil {
 		return err
 	}
+	store.SetOptions(policy.Options{MaxTableBytes: a.cfg.MaxTableBytes})
 	if _, err := store.LoadFile(file); err != nil {
 		a.log.Warn("shadow policy not loaded; serving without it until a reload succeeds", zap.String("file", file))
 	}

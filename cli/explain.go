@@ -23,7 +23,8 @@ import (
 // standard input), and prints a summary and the warnings, or every
 // problem. It returns the exit code.
 func Validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlags("validate", "FILE...", "Checks policy files with the code serve loads them with; exit 1 on any problem. - reads standard input.")
+	fs := newFlags("validate", "[-overrides FILE] FILE...", "Checks policy files with the code serve loads them with; exit 1 on any problem. - reads standard input.")
+	overrides := fs.String("overrides", "", "also check this calendar overrides file against each policy (default: $ASSIGND_OVERRIDES_FILE)")
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -43,6 +44,10 @@ func Validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				err = fmt.Errorf("%s: %w", file, err)
 			}
 			printLoadError(stderr, err)
+			continue
+		}
+		if !validateOverrides(*overrides, p, stderr) {
+			code = 1
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok: %s\n", file, policy.Summary(p))
@@ -82,8 +87,8 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 // explainFlags are explain's flags.
 type explainFlags struct {
-	policyFile, captured, task, worker, expect, format, at, server string
-	sets                                                           setFlags
+	policyFile, captured, task, worker, expect, format, at, server, overrides string
+	sets                                                                      setFlags
 }
 
 // Explain implements "assignd explain": one callback through the same
@@ -139,6 +144,7 @@ func parseExplainFlags(args []string, stdout, stderr io.Writer) (f explainFlags,
 	fs.StringVar(&f.format, "format", "text", "text or json")
 	fs.StringVar(&f.at, "now", "", "the callback's arrival time, RFC 3339 (default: now)")
 	fs.StringVar(&f.server, "server", "", "a running server's admin URL: explain with its running policy unless -policy is given, and print each rule's outcome counts there (text format)")
+	fs.StringVar(&f.overrides, "overrides", "", "calendar overrides file (default: $ASSIGND_OVERRIDES_FILE), loaded as at -now")
 	fs.Var(&f.sets, "set", "Field=Value: set a callback form field (repeatable)")
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return f, code, false
@@ -178,7 +184,14 @@ func explainLocal(f explainFlags, stdin io.Reader, stderr io.Writer) (r *explain
 	if err != nil {
 		return nil, "", usageError(stderr, "explain", "-now: %v", err)
 	}
-	if r, err = explain.New(p, p.Explain(cb.Input(now))); err != nil {
+	ov, err := loadOverridesFlag(f.overrides, now, p, stderr)
+	if err != nil {
+		printLoadError(stderr, err)
+		return nil, "", 1
+	}
+	in := cb.Input(now)
+	in.Overrides = ov
+	if r, err = explain.New(p, p.Explain(in)); err != nil {
 		fmt.Fprintf(stderr, "explain: %v\n", err)
 		return nil, "", 1
 	}
@@ -249,6 +262,7 @@ func readCallback(file string, stdin io.Reader) ([]byte, error) {
 func writeExplainText(w io.Writer, header string, r *explain.Report) {
 	fmt.Fprintln(w, header)
 	writeSteps(w, "  ", r.Steps)
+	writeCalendars(w, r.Calendars)
 	fmt.Fprintf(w, "=> rule %q (#%d): %s, %s mode\n", r.Rule, r.Index, r.Instruction, r.Mode)
 	if r.Mode == policy.Respond {
 		fmt.Fprintf(w, "callback reply: %s\n", r.Reply)
@@ -273,6 +287,9 @@ func writeSteps(w io.Writer, indent string, steps []policy.Step) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range steps {
 		fmt.Fprintf(tw, "%s#%d\t%s\t%s\t%s\n", indent, s.Index, s.Rule, s.Result, s.Why)
+		for _, l := range s.Lookups {
+			fmt.Fprintf(tw, "%s\t\t\t%s\n", indent, explain.LookupText(l))
+		}
 	}
 	tw.Flush()
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"io"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -19,7 +20,7 @@ import (
 	"github.com/assignd/assignd/policy"
 )
 
-// TestCLIGolden runs validate and explain as a user would and pins their
+// TestCLIGolden runs validate, explain, test and table as a user would and pins their
 // whole output and exit code. Each testdata/cli/*.txtar archive holds
 //
 //	args: validate testdata/cli/bad.yaml
@@ -58,6 +59,10 @@ func TestCLIGolden(t *testing.T) {
 					if slices.ContainsFunc(config.Vars(), func(cv config.Var) bool { return cv.Name == k && cv.Secret }) {
 						secrets = append(secrets, v)
 					}
+					if u, err := url.Parse(v); err == nil && u.User != nil {
+						pw, _ := u.User.Password()
+						secrets = append(secrets, pw)
+					}
 				}
 			}
 			if len(args) == 0 {
@@ -91,6 +96,10 @@ func runGolden(t *testing.T, args []string, stdin io.Reader, stdout, stderr io.W
 		return Explain(args[1:], stdin, stdout, stderr)
 	case "test":
 		return RunTests(args[1:], stdin, stdout, stderr)
+	case "calendar":
+		return Calendar(args[1:], stdout, stderr)
+	case "table":
+		return Table(args[1:], stdout, stderr)
 	case "config":
 		return Config(args[1:], stdout, stderr)
 	case "version":

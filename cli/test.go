@@ -27,6 +27,7 @@ func RunTests(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		run     = fs.String("run", "", "run only the cases whose name matches this regular expression")
 		verbose = fs.Bool("v", false, "print every case, not only the failing ones")
 		junit   = fs.String("junit", "", "also write the results as JUnit XML to this file")
+		ovFile  = fs.String("overrides", "", "calendar overrides file (default: $ASSIGND_OVERRIDES_FILE), loaded as at each case's now")
 	)
 	paths, code, ok := parseInterleaved(fs, args, stdout, stderr)
 	if !ok {
@@ -47,7 +48,12 @@ func RunTests(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, err := range problems {
 		fmt.Fprintln(stderr, err)
 	}
-	reports, passed, failed := runTestFiles(files, match, *verbose, stdin, stdout, stderr)
+	overrides, ovName, err := readOverridesFlag(*ovFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "test: -overrides: %v\n", err)
+		return 2
+	}
+	reports, passed, failed := runTestFiles(files, match, *verbose, stdin, stdout, stderr, overrides, ovName)
 	if *junit != "" {
 		if err := writeJUnitFile(*junit, reports); err != nil {
 			fmt.Fprintf(stderr, "test: %v\n", err)
@@ -121,7 +127,8 @@ func testFiles(paths []string) ([]string, []error) {
 
 // runTestFiles loads and runs each file, printing its failing cases (every
 // case with verbose) and a line for the file, and counts the cases.
-func runTestFiles(files []string, match func(string) bool, verbose bool, stdin io.Reader, stdout, stderr io.Writer) (reports []policytest.Report, passed, failed int) {
+func runTestFiles(files []string, match func(string) bool, verbose bool, stdin io.Reader, stdout, stderr io.Writer,
+	overrides []byte, ovName string) (reports []policytest.Report, passed, failed int) {
 	now := time.Now()
 	for _, file := range files {
 		f, err := loadTestFile(file, stdin)
@@ -138,6 +145,7 @@ func runTestFiles(files []string, match func(string) bool, verbose bool, stdin i
 			reports = append(reports, policytest.Report{File: file, Err: err})
 			continue
 		}
+		f.Overrides, f.OverridesFile = overrides, ovName
 		results := policytest.Run(f, match, now)
 		fileFailed := 0
 		for i := range results {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/assignd/assignd/decisionlog"
 )
 
 // Config is assignd's environment, one field per variable.
@@ -47,6 +49,9 @@ type Config struct {
 	// ShadowPolicyFile is a candidate policy evaluated on every callback
 	// after the live answer, only counted and logged; empty runs none.
 	ShadowPolicyFile string `envconfig:"ASSIGND_SHADOW_POLICY_FILE" desc:"a candidate policy evaluated after every answer, only counted and logged"`
+	// OverridesFile holds calendar overrides (open or closed until a
+	// time), watched and reloaded like the policy; empty means none.
+	OverridesFile string `envconfig:"ASSIGND_OVERRIDES_FILE" desc:"calendar overrides (open or closed until a time), watched and reloaded like the policy"`
 
 	// ShutdownTimeout bounds graceful shutdown, draining the update queue included.
 	ShutdownTimeout time.Duration `envconfig:"ASSIGND_SHUTDOWN_TIMEOUT" default:"20s" desc:"bound on graceful shutdown, draining updates included"`
@@ -85,6 +90,20 @@ type Config struct {
 	// next one waits to be accepted. Idle keep-alive connections cost
 	// memory, and anyone can open them.
 	MaxConnections int `envconfig:"ASSIGND_MAX_CONNECTIONS" default:"4096" desc:"cap on the callback listener's open connections"`
+		// MaxTableBytes is the largest policy table file read, in bytes; a
+	// larger one fails the load with a message naming this variable. 0
+	// means the policy package's default, the same 64 MiB.
+	MaxTableBytes int64 `envconfig:"ASSIGND_MAX_TABLE_BYTES" default:"67108864" desc:"largest policy table file read, in bytes (0: the default, 64 MiB)"`
+
+	// DecisionLog is where a record of every decision goes: stdout,
+	// file:/path, or an http(s):// collector URL, whose user and password,
+	// if any, authenticate to the collector and are never shown. Empty
+	// keeps no decision log.
+	DecisionLog string `envconfig:"ASSIGND_DECISION_LOG" secret:"userinfo" desc:"where a record of every decision goes: stdout, file:/path or an http(s):// collector URL"`
+	// DecisionLogMaxMB is the size at which a file decision log is rotated.
+	DecisionLogMaxMB int `envconfig:"ASSIGND_DECISION_LOG_MAX_MB" default:"100" desc:"size in MB at which a file decision log is rotated"`
+	// DecisionLogMaxFiles is how many rotated decision log files are kept.
+	DecisionLogMaxFiles int `envconfig:"ASSIGND_DECISION_LOG_MAX_FILES" default:"10" desc:"rotated decision log files kept (0: every one)"`
 }
 
 // NoPolicyFile is Check's refusal outside development mode when no policy
@@ -101,6 +120,10 @@ const logFormatVar = "ASSIGND_LOG_FORMAT"
 // after TaskRouter has already moved on. The updater's default margin, and
 // Check's lower bound on ASSIGND_RESERVATION_TIMEOUT, are this one value.
 const UpdateSafetyMargin = 5 * time.Second
+
+// MaxTableBytes bounds ASSIGND_MAX_TABLE_BYTES just under 4 GiB, the most text a
+// table's 32-bit offsets address.
+const MaxTableBytes = 1<<32 - 1
 
 // MaxDecisionMemory bounds ASSIGND_DECISION_MEMORY: an entry costs a few
 // hundred bytes, so ten million is already gigabytes.
@@ -186,15 +209,10 @@ func (c *Config) Check() error {
 		bad("ASSIGND_RESERVATION_TIMEOUT", "must exceed the updater's safety margin (%s) plus ASSIGND_UPDATE_ATTEMPT_TIMEOUT (%s), that is %s, not %s",
 			UpdateSafetyMargin, c.UpdateAttemptTimeout, least, c.ReservationTimeout)
 	}
-	if c.ShadowPolicyFile != "" && c.PolicyFile == "" {
-		bad("ASSIGND_SHADOW_POLICY_FILE", "needs ASSIGND_POLICY_FILE: a shadow is compared with a live policy file, not the embedded example")
-	}
-	if c.ShadowPolicyFile != "" && c.ShadowPolicyFile == c.PolicyFile {
-		bad("ASSIGND_SHADOW_POLICY_FILE", "is ASSIGND_POLICY_FILE (%q): a shadow is a candidate, another file", c.PolicyFile)
-	}
 	if c.DecisionMemory < 1 || c.DecisionMemory > MaxDecisionMemory {
 		bad("ASSIGND_DECISION_MEMORY", "must be between 1 and %d, not %d", MaxDecisionMemory, c.DecisionMemory)
 	}
+	c.checkFiles(bad)
 	// Missing credentials are not an error here: only update-mode rules
 	// need them, and a policy with such rules is refused without them.
 	if _, err := c.REST(); !errors.As(err, new(*MissingREST)) {
@@ -226,6 +244,41 @@ func publicBaseURLProblem(raw string) string {
 		return "must not have a query or fragment"
 	}
 	return ""
+}
+
+// checkFiles checks the variables that name the files serve reads beside
+// the policy (shadow, overrides, tables) and the decision log it writes.
+func (c *Config) checkFiles(bad func(name, format string, args ...any)) {
+	if c.MaxTableBytes < 0 || c.MaxTableBytes > MaxTableBytes {
+		bad("ASSIGND_MAX_TABLE_BYTES", "must be between 0 (the default, 64 MiB) and %d, not %d", int64(MaxTableBytes), c.MaxTableBytes)
+	}
+	if c.ShadowPolicyFile != "" && c.PolicyFile == "" {
+		bad("ASSIGND_SHADOW_POLICY_FILE", "needs ASSIGND_POLICY_FILE: a shadow is compared with a live policy file, not the embedded example")
+	}
+	if c.ShadowPolicyFile != "" && c.ShadowPolicyFile == c.PolicyFile {
+		bad("ASSIGND_SHADOW_POLICY_FILE", "is ASSIGND_POLICY_FILE (%q): a shadow is a candidate, another file", c.PolicyFile)
+	}
+	if c.OverridesFile != "" && (c.OverridesFile == c.PolicyFile || c.OverridesFile == c.ShadowPolicyFile) {
+		bad("ASSIGND_OVERRIDES_FILE", "is a policy file (%q): overrides are a file of their own", c.OverridesFile)
+	}
+	if c.DecisionLog != "" {
+		c.checkDecisionLog(bad)
+	}
+}
+
+// checkDecisionLog checks the decision log's variables, which matter only
+// when ASSIGND_DECISION_LOG is set.
+func (c *Config) checkDecisionLog(bad func(name, format string, args ...any)) {
+	// ParseSink's errors never quote the value, which may hold a password.
+	if _, err := decisionlog.ParseSink(c.DecisionLog); err != nil {
+		bad("ASSIGND_DECISION_LOG", "%v", err)
+	}
+	if c.DecisionLogMaxMB < 1 {
+		bad("ASSIGND_DECISION_LOG_MAX_MB", "must be at least 1, not %d", c.DecisionLogMaxMB)
+	}
+	if c.DecisionLogMaxFiles < 0 {
+		bad("ASSIGND_DECISION_LOG_MAX_FILES", "must be at least 0 (0 keeps every rotated file), not %d", c.DecisionLogMaxFiles)
+	}
 }
 
 // logLevels are the ASSIGND_LOG_LEVEL values, lower-cased, and the zap level

@@ -29,7 +29,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Config{AuthToken: "tok", PolicyFile: "/etc/assignd/policy.yaml", Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
-		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, MaxConnections: 4096}
+		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, MaxConnections: 4096, MaxTableBytes: 64 << 20,
+		DecisionLogMaxMB: 100, DecisionLogMaxFiles: 10}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
 	}
@@ -50,6 +51,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad log level and format together", map[string]string{"ASSIGND_LOG_LEVEL": "loud", "ASSIGND_LOG_FORMAT": "xml"},
 			[]string{"ASSIGND_LOG_LEVEL", "ASSIGND_LOG_FORMAT"}},
 		{"API key without secret", map[string]string{"TWILIO_API_KEY": "SK123"}, []string{"TWILIO_API_KEY and TWILIO_API_SECRET go together"}},
+		{"decision log sink unknown", map[string]string{"ASSIGND_DECISION_LOG": "stderr"}, []string{"ASSIGND_DECISION_LOG", "stdout, file:/path or an http(s)://"}},
+		{"decision log sizes", map[string]string{"ASSIGND_DECISION_LOG": "stdout", "ASSIGND_DECISION_LOG_MAX_MB": "0", "ASSIGND_DECISION_LOG_MAX_FILES": "-1"},
+			[]string{"ASSIGND_DECISION_LOG_MAX_MB", "ASSIGND_DECISION_LOG_MAX_FILES"}},
 		{"reservation timeout beyond TaskRouter's", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "25h"}, []string{"ASSIGND_RESERVATION_TIMEOUT"}},
 		{"reservation timeout leaving no time for an update", map[string]string{"ASSIGND_RESERVATION_TIMEOUT": "5s"},
 			[]string{"ASSIGND_RESERVATION_TIMEOUT", "safety margin (5s)", "10s"}},
@@ -61,9 +65,12 @@ func TestLoadErrors(t *testing.T) {
 		{"public URL with credentials", map[string]string{"ASSIGND_PUBLIC_BASE_URL": "https://ops:s3cret@assignd.example.com"}, []string{"ASSIGND_PUBLIC_BASE_URL: must not hold a user name or password"}},
 		{"zero connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "0"}, []string{"ASSIGND_MAX_CONNECTIONS", "at least 1"}},
 		{"negative connections", map[string]string{"ASSIGND_MAX_CONNECTIONS": "-5"}, []string{"ASSIGND_MAX_CONNECTIONS"}},
+		{"negative table bytes", map[string]string{"ASSIGND_MAX_TABLE_BYTES": "-1"}, []string{"ASSIGND_MAX_TABLE_BYTES: must be between 0 (the default, 64 MiB) and 4294967295, not -1"}},
+		{"table bytes past 32-bit offsets", map[string]string{"ASSIGND_MAX_TABLE_BYTES": "4294967296"}, []string{"ASSIGND_MAX_TABLE_BYTES"}},
 		{"TaskRouter URL not absolute", map[string]string{"ASSIGND_TASKROUTER_URL": "localhost:8080"}, []string{"ASSIGND_TASKROUTER_URL"}},
 		{"shadow without a live policy file", map[string]string{"ASSIGND_SHADOW_POLICY_FILE": "/p/new.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: needs ASSIGND_POLICY_FILE"}},
 		{"shadow is the live file", map[string]string{"ASSIGND_POLICY_FILE": "/p/p.yaml", "ASSIGND_SHADOW_POLICY_FILE": "/p/p.yaml"}, []string{"ASSIGND_SHADOW_POLICY_FILE: is ASSIGND_POLICY_FILE"}},
+		{"overrides file is the policy", map[string]string{"ASSIGND_POLICY_FILE": "/p/p.yaml", "ASSIGND_OVERRIDES_FILE": "/p/p.yaml"}, []string{"ASSIGND_OVERRIDES_FILE: is a policy file"}},
 		{"no token outside development mode", map[string]string{}, []string{
 			"TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true to run locally without signature checks"}},
 		{"every bad value at once", map[string]string{"ASSIGND_LOG_LEVEL": "loud", "ASSIGND_TASKROUTER_URL": "x", "TWILIO_ACCOUNT_SID": "AC1",
@@ -193,5 +200,27 @@ func TestReservationTimeoutJustEnough(t *testing.T) {
 		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: UpdateSafetyMargin + 6*time.Second, DecisionMemory: 1, MaxConnections: 1}
 	if err := c.Check(); err != nil {
 		t.Errorf("Check refused %s: %v", c.ReservationTimeout, err)
+	}
+}
+
+// TestDecisionLogSink: each kind of sink loads, and a collector URL that
+// does not parse is refused without quoting it, password and all.
+func TestDecisionLogSink(t *testing.T) {
+	for _, v := range []string{"stdout", "file:/var/log/assignd/decisions.jsonl", "https://ingest:pw@collector.example/v1/decisions"} {
+		clearEnv(t)
+		t.Setenv("TWILIO_AUTH_TOKEN", "tok")
+		t.Setenv("ASSIGND_POLICY_FILE", "/etc/assignd/policy.yaml")
+		t.Setenv("ASSIGND_DECISION_LOG", v)
+		c, err := Load()
+		if err != nil || c.DecisionLog != v {
+			t.Errorf("ASSIGND_DECISION_LOG=%s: %v", v, err)
+		}
+	}
+	clearEnv(t)
+	t.Setenv("TWILIO_AUTH_TOKEN", "tok")
+	t.Setenv("ASSIGND_DECISION_LOG", "https://ingest:hunter2@[::1")
+	_, err := Load()
+	if err == nil || !strings.Contains(err.Error(), "ASSIGND_DECISION_LOG") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("a malformed collector URL: %v; want an error naming the variable and not the password", err)
 	}
 }

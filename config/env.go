@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,9 +23,13 @@ type Var struct {
 	Default string
 	// Desc is the one-line meaning, from the desc tag.
 	Desc string
-	// Secret is whether the value is never shown, from the secret tag.
+	// Secret is whether the value is never shown, from the secret tag
+	// "true".
 	Secret bool
-	field  int
+	// Userinfo is whether the value is a URL whose user and password are
+	// never shown, from the secret tag "userinfo".
+	Userinfo bool
+	field    int
 }
 
 // Vars returns every variable Config reads, in the struct's order.
@@ -38,7 +43,7 @@ func Vars() []Var {
 			continue
 		}
 		vars = append(vars, Var{Name: name, Default: f.Tag.Get("default"), Desc: f.Tag.Get("desc"),
-			Secret: f.Tag.Get("secret") == "true", field: i})
+			Secret: f.Tag.Get("secret") == "true", Userinfo: f.Tag.Get("secret") == "userinfo", field: i})
 	}
 	return vars
 }
@@ -154,6 +159,9 @@ func (c *Config) Entries(lookup func(string) (string, bool)) []Entry {
 			e.Source = "environment"
 		}
 		e.Value = formatValue(v.Field(cv.field))
+		if cv.Userinfo {
+			e.Value = withoutUserinfo(e.Value)
+		}
 		if cv.Secret {
 			e.Value = "unset"
 			if !v.Field(cv.field).IsZero() {
@@ -163,6 +171,21 @@ func (c *Config) Entries(lookup func(string) (string, bool)) []Entry {
 		entries = append(entries, e)
 	}
 	return entries
+}
+
+// withoutUserinfo is raw with a URL's user and password masked; a value
+// that does not parse as a URL with credentials is itself.
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse's error quotes the value; say nothing of it.
+		return "(not a URL)"
+	}
+	if u.User == nil {
+		return raw
+	}
+	u.User = url.User("xxxxx")
+	return u.String()
 }
 
 // formatValue is a field's value as its variable would be written.

@@ -35,10 +35,12 @@ import (
 	"github.com/assignd/assignd/policy"
 )
 
-// The directories the tests render, relative to this package.
+// The directories the tests render, relative to this package: the base,
+// its components, and the example overlay (which adds monitoring).
 const (
 	baseDir           = "kubernetes"
-	monitorOverlayDir = "overlays/with-servicemonitor"
+	componentsDir     = "kubernetes/components"
+	monitorOverlayDir = "overlays/example"
 )
 
 // The paths the admin listener serves for the kubelet's probes, and the
@@ -110,16 +112,7 @@ type prometheusRule struct {
 		Labels    map[string]string `json:"labels,omitempty"`
 	} `json:"metadata"`
 	Spec struct {
-		Groups []struct {
-			Name  string `json:"name"`
-			Rules []struct {
-				Alert       string            `json:"alert"`
-				Expr        string            `json:"expr"`
-				For         string            `json:"for,omitempty"`
-				Labels      map[string]string `json:"labels,omitempty"`
-				Annotations map[string]string `json:"annotations,omitempty"`
-			} `json:"rules"`
-		} `json:"groups"`
+		Groups ruleGroups `json:"groups"`
 	} `json:"spec"`
 }
 
@@ -149,6 +142,8 @@ func typedObject(apiVersion, kind string) (any, error) {
 		return &serviceMonitor{}, nil
 	case "monitoring.coreos.com/v1 PrometheusRule":
 		return &prometheusRule{}, nil
+	case "gateway.networking.k8s.io/v1 HTTPRoute":
+		return &httpRoute{}, nil
 	case "kustomize.config.k8s.io/v1beta1 Kustomization", "kustomize.config.k8s.io/v1alpha1 Component":
 		return &kustypes.Kustomization{}, nil
 	}
@@ -213,6 +208,7 @@ type rendered struct {
 	networkPolicies []*networkingv1.NetworkPolicy
 	serviceMonitors []*serviceMonitor
 	prometheusRules []*prometheusRule
+	httpRoutes      []*httpRoute
 	// namespaceOf maps "Kind/name" to each object's namespace.
 	namespaceOf map[string]string
 }
@@ -247,35 +243,45 @@ func render(t *testing.T, dir string) *rendered {
 			t.Fatalf("kustomize build %s: %s does not decode strictly: %v", dir, res.CurId(), err)
 		}
 		r.namespaceOf[res.GetKind()+"/"+res.GetName()] = res.GetNamespace()
-		switch o := obj.(type) {
-		case *corev1.Namespace:
-			r.namespaces = append(r.namespaces, o)
-		case *appsv1.Deployment:
-			r.deployments = append(r.deployments, o)
-		case *corev1.Service:
-			r.services = append(r.services, o)
-		case *networkingv1.Ingress:
-			r.ingresses = append(r.ingresses, o)
-		case *corev1.ConfigMap:
-			r.configMaps = append(r.configMaps, o)
-		case *corev1.Secret:
-			r.secrets = append(r.secrets, o)
-		case *autoscalingv2.HorizontalPodAutoscaler:
-			r.hpas = append(r.hpas, o)
-		case *policyv1.PodDisruptionBudget:
-			r.pdbs = append(r.pdbs, o)
-		case *networkingv1.NetworkPolicy:
-			r.networkPolicies = append(r.networkPolicies, o)
-		case *serviceMonitor:
-			r.serviceMonitors = append(r.serviceMonitors, o)
-		case *prometheusRule:
-			r.prometheusRules = append(r.prometheusRules, o)
-		default:
-			t.Fatalf("kustomize build %s: unexpected %T", dir, obj)
+		if err := r.add(obj); err != nil {
+			t.Fatalf("kustomize build %s: %v", dir, err)
 		}
 	}
 	renderCache[dir] = r
 	return r
+}
+
+// add files one decoded object under its kind.
+func (r *rendered) add(obj any) error {
+	switch o := obj.(type) {
+	case *corev1.Namespace:
+		r.namespaces = append(r.namespaces, o)
+	case *appsv1.Deployment:
+		r.deployments = append(r.deployments, o)
+	case *corev1.Service:
+		r.services = append(r.services, o)
+	case *networkingv1.Ingress:
+		r.ingresses = append(r.ingresses, o)
+	case *corev1.ConfigMap:
+		r.configMaps = append(r.configMaps, o)
+	case *corev1.Secret:
+		r.secrets = append(r.secrets, o)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		r.hpas = append(r.hpas, o)
+	case *policyv1.PodDisruptionBudget:
+		r.pdbs = append(r.pdbs, o)
+	case *networkingv1.NetworkPolicy:
+		r.networkPolicies = append(r.networkPolicies, o)
+	case *serviceMonitor:
+		r.serviceMonitors = append(r.serviceMonitors, o)
+	case *prometheusRule:
+		r.prometheusRules = append(r.prometheusRules, o)
+	case *httpRoute:
+		r.httpRoutes = append(r.httpRoutes, o)
+	default:
+		return fmt.Errorf("unexpected %T", obj)
+	}
+	return nil
 }
 
 // only returns the single element of s, failing the test unless there is
@@ -421,7 +427,7 @@ func TestManifestFilesDecodeStrictly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f == filepath.Join(baseDir, "policy.yaml") {
+			if filepath.Base(f) == "policy.yaml" {
 				// Not a manifest: the policy that the ConfigMap carries.
 				if _, err := policy.Parse(f, data); err != nil {
 					t.Fatalf("policy.Parse: %v", err)
@@ -522,7 +528,7 @@ func TestRender(t *testing.T) {
 	t.Run("base has one of each", func(t *testing.T) {
 		for what, n := range map[string]int{
 			"Namespace": len(base.namespaces), "Deployment": len(base.deployments), "Service": len(base.services),
-			"Ingress": len(base.ingresses), "ConfigMap": len(base.configMaps), "HorizontalPodAutoscaler": len(base.hpas),
+			"ConfigMap": len(base.configMaps), "HorizontalPodAutoscaler": len(base.hpas),
 			"PodDisruptionBudget": len(base.pdbs), "NetworkPolicy": len(base.networkPolicies),
 		} {
 			if n != 1 {
@@ -539,6 +545,11 @@ func TestRender(t *testing.T) {
 	t.Run("ServiceMonitor is optional", func(t *testing.T) {
 		if len(base.serviceMonitors) != 0 {
 			t.Errorf("the base renders a ServiceMonitor; it belongs in the optional component")
+		}
+	})
+	t.Run("the route is a component", func(t *testing.T) {
+		if len(base.ingresses)+len(base.httpRoutes) != 0 {
+			t.Errorf("the base renders %d Ingresses and %d HTTPRoutes; the route is chosen by a component", len(base.ingresses), len(base.httpRoutes))
 		}
 	})
 	t.Run("one namespace for all", func(t *testing.T) {
@@ -582,7 +593,7 @@ func TestRender(t *testing.T) {
 			t.Error("the overlay lost part of the base")
 		}
 	})
-	t.Run("overlay adds the timeout-rate alert", func(t *testing.T) {
+	t.Run("overlay adds the alerts", func(t *testing.T) {
 		if len(base.prometheusRules) != 0 {
 			t.Errorf("the base renders a PrometheusRule; it belongs in the optional component")
 		}
@@ -593,7 +604,7 @@ func TestRender(t *testing.T) {
 		var found bool
 		for _, g := range pr.Spec.Groups {
 			for _, r := range g.Rules {
-				if strings.Contains(r.Expr, `outcome="timeout"`) && strings.Contains(r.Expr, "by (rule)") && r.Alert != "" {
+				if strings.Contains(r.Expr, `outcome="timeout"`) && byRule.MatchString(r.Expr) && r.Alert != "" {
 					found = true
 				}
 			}
@@ -603,6 +614,9 @@ func TestRender(t *testing.T) {
 		}
 	})
 }
+
+// byRule matches a PromQL aggregation that keeps the rule label.
+var byRule = regexp.MustCompile(`by \([^)]*\brule\b[^)]*\)`)
 
 // servicePortByName returns the Service's port with that name, or nil.
 func servicePortByName(svc *corev1.Service, name string) *corev1.ServicePort {
@@ -631,9 +645,9 @@ func TestDeployment(t *testing.T) {
 			t.Errorf("callback port %d and admin port %d, want 8080 and 9090", callbackPort, adminPort)
 		}
 	})
-	t.Run("two replicas spread over nodes", func(t *testing.T) {
-		if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
-			t.Errorf("replicas %v, want 2", d.Spec.Replicas)
+	t.Run("replicas left to the autoscaler, spread over nodes", func(t *testing.T) {
+		if d.Spec.Replicas != nil {
+			t.Errorf("replicas %d: every apply would reset the HorizontalPodAutoscaler's count", *d.Spec.Replicas)
 		}
 		var byNode bool
 		for _, tsc := range pod.TopologySpreadConstraints {
@@ -701,10 +715,10 @@ func TestDeployment(t *testing.T) {
 			t.Error(msg)
 		}
 	})
-	t.Run("entrypoint from the image", func(t *testing.T) {
-		// The image's ENTRYPOINT is "assignd serve"; args would be appended to it.
-		if len(c.Command) != 0 || len(c.Args) != 0 {
-			t.Errorf("command %q args %q; want the image's entrypoint", c.Command, c.Args)
+	t.Run("serve under the image's entrypoint", func(t *testing.T) {
+		// The image's ENTRYPOINT is the binary; the subcommand is an arg.
+		if len(c.Command) != 0 || !slices.Equal(c.Args, []string{"serve"}) {
+			t.Errorf("command %q args %q; want the image's entrypoint with args [serve]", c.Command, c.Args)
 		}
 	})
 	t.Run("grace period exceeds shutdown timeout", func(t *testing.T) {
@@ -732,6 +746,9 @@ func TestDeployment(t *testing.T) {
 			}
 		}
 		for _, e := range c.Env {
+			if _, ok := vars[e.Name]; !ok {
+				continue // a runtime variable such as GOMEMLIMIT
+			}
 			v := e.Value
 			if e.ValueFrom != nil {
 				v = "placeholder"
@@ -905,12 +922,18 @@ func imageProblems(d *appsv1.Deployment) []string {
 }
 
 // envProblems lists the env vars the container sets that package config
-// does not read (a typo, or a variable that nothing reads), and any set twice.
+// does not read (a typo, or a variable that nothing reads), and any set
+// twice. The one runtime variable allowed is GOMEMLIMIT, and only from the
+// container's memory limit.
 func envProblems(c *corev1.Container, vars map[string]configVar) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, e := range c.Env {
-		if _, ok := vars[e.Name]; !ok {
+		if e.Name == "GOMEMLIMIT" {
+			if f := e.ValueFrom; f == nil || f.ResourceFieldRef == nil || f.ResourceFieldRef.Resource != "limits.memory" {
+				out = append(out, "GOMEMLIMIT is not the container's memory limit (resourceFieldRef limits.memory)")
+			}
+		} else if _, ok := vars[e.Name]; !ok {
 			out = append(out, fmt.Sprintf("env %s is not read by package config", e.Name))
 		}
 		if seen[e.Name] {
@@ -963,6 +986,16 @@ func TestCheckersCatchMistakes(t *testing.T) {
 		{"env typo", func(d *appsv1.Deployment) {
 			c := &d.Spec.Template.Spec.Containers[0]
 			c.Env = append(c.Env, corev1.EnvVar{Name: "ASSIGND_PUBLIC_BASEURL", Value: "https://x"})
+		}, func(d *appsv1.Deployment) []string {
+			return envProblems(&d.Spec.Template.Spec.Containers[0], configVars())
+		}},
+		{"GOMEMLIMIT as a literal", func(d *appsv1.Deployment) {
+			c := &d.Spec.Template.Spec.Containers[0]
+			for i := range c.Env {
+				if c.Env[i].Name == "GOMEMLIMIT" {
+					c.Env[i] = corev1.EnvVar{Name: "GOMEMLIMIT", Value: "200MiB"}
+				}
+			}
 		}, func(d *appsv1.Deployment) []string {
 			return envProblems(&d.Spec.Template.Spec.Containers[0], configVars())
 		}},
@@ -1135,7 +1168,7 @@ func ingressProblems(ing *networkingv1.Ingress, svc *corev1.Service, c *corev1.C
 // TestIngress checks the rendered Ingress, and that its checker notices the
 // mistakes it is there for.
 func TestIngress(t *testing.T) {
-	r := render(t, baseDir)
+	r := renderWith(t, "ingress")
 	d := only(t, "Deployment", r.deployments)
 	c := assigndContainer(t, d)
 	svc := only(t, "Service", r.services)
@@ -1200,21 +1233,44 @@ func TestIngress(t *testing.T) {
 	}
 }
 
-// TestPolicyConfigMap checks that the generated ConfigMap keeps a stable
-// name (so edits reload in place) and holds a policy that parses.
+// TestPolicyConfigMap checks the two policy roll-out styles: the base's
+// ConfigMap has a content hash in its name (a change is a rollout), the
+// policy-reload component's a stable name (a change reloads in place); in
+// both the Deployment mounts that ConfigMap, whose policy parses.
 func TestPolicyConfigMap(t *testing.T) {
-	r := render(t, baseDir)
-	cm := only(t, "ConfigMap", r.configMaps)
-	if cm.Name != "assignd-policy" {
-		t.Errorf("ConfigMap is named %q; a hash suffix would turn every edit into a rollout instead of a reload", cm.Name)
-	}
-	if len(cm.Data) != 1 {
-		t.Errorf("ConfigMap has keys %v, want just the policy", slices.Collect(mapKeys(cm.Data)))
-	}
-	for name, src := range cm.Data {
-		if _, err := policy.Parse(name, []byte(src)); err != nil {
-			t.Errorf("%s does not parse: %v", name, err)
-		}
+	for _, tt := range []struct {
+		name   string
+		r      *rendered
+		stable bool
+	}{
+		{"base: rollout", render(t, baseDir), false},
+		{"policy-reload", renderWith(t, "policy-reload"), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cm := only(t, "ConfigMap", tt.r.configMaps)
+			if tt.stable && cm.Name != "assignd-policy" {
+				t.Errorf("ConfigMap is named %q; a hash suffix would turn every edit into a rollout instead of a reload", cm.Name)
+			}
+			if !tt.stable && !regexp.MustCompile(`^assignd-policy-[a-z0-9]{10}$`).MatchString(cm.Name) {
+				t.Errorf("ConfigMap is named %q; without the hash suffix a change would not roll out", cm.Name)
+			}
+			d := only(t, "Deployment", tt.r.deployments)
+			var mounted bool
+			for _, v := range d.Spec.Template.Spec.Volumes {
+				mounted = mounted || (v.ConfigMap != nil && v.ConfigMap.Name == cm.Name)
+			}
+			if !mounted {
+				t.Errorf("the Deployment mounts no ConfigMap named %s", cm.Name)
+			}
+			if len(cm.Data) != 1 {
+				t.Errorf("ConfigMap has keys %v, want just the policy", slices.Collect(mapKeys(cm.Data)))
+			}
+			for name, src := range cm.Data {
+				if _, err := policy.Parse(name, []byte(src)); err != nil {
+					t.Errorf("%s does not parse: %v", name, err)
+				}
+			}
+		})
 	}
 	t.Run("a broken policy fails", func(t *testing.T) {
 		// policy.Parse is the check above; make sure it can fail.
@@ -1350,12 +1406,16 @@ func TestDockerfile(t *testing.T) {
 	for _, want := range []string{
 		"CGO_ENABLED=0",
 		"-trimpath",
-		"-X main.version=${VERSION}",
+		"-X github.com/assignd/assignd/internal/buildinfo.Version=${VERSION}",
+		"-X github.com/assignd/assignd/internal/buildinfo.Revision=${REVISION}",
+		"-X github.com/assignd/assignd/internal/buildinfo.Date=${DATE}",
 		"ARG VERSION",
 		"FROM gcr.io/distroless/static-debian12:nonroot\n",
 		"COPY --from=build /out/assignd /assignd",
 		expose + "\n",
-		`ENTRYPOINT ["/assignd", "serve"]`,
+		// The binary as entrypoint, so that `docker run IMAGE validate
+		// policy.yaml` runs validate; serve by default.
+		"ENTRYPOINT [\"/assignd\"]\nCMD [\"serve\"]\n",
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("the Dockerfile lacks %q", want)

@@ -62,6 +62,12 @@ func startAssignd(t *testing.T, policySrc string) *instance {
 	if err := os.WriteFile(policyFile, []byte(policySrc), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same policy as a shadow, so that the shadow metrics the
+	// dashboard and the alerts query are exported.
+	shadowFile := filepath.Join(dir, "shadow.yaml")
+	if err := os.WriteFile(shadowFile, []byte(policySrc), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	updates := new(atomic.Int64)
 	taskRouter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -79,14 +85,15 @@ func startAssignd(t *testing.T, policySrc string) *instance {
 		}
 	}
 	for k, v := range map[string]string{
-		"ASSIGND_DEV":              "true",
-		"ASSIGND_LISTEN":           "127.0.0.1:0",
-		"ASSIGND_ADMIN_LISTEN":     "127.0.0.1:0",
-		"ASSIGND_POLICY_FILE":      policyFile,
-		"ASSIGND_TASKROUTER_URL":   taskRouter.URL,
-		"ASSIGND_SHUTDOWN_TIMEOUT": "5s",
-		"TWILIO_ACCOUNT_SID":       "AC0123456789abcdef0123456789abcdef",
-		"TWILIO_AUTH_TOKEN":        "0123456789abcdef0123456789abcdef",
+		"ASSIGND_DEV":                "true",
+		"ASSIGND_LISTEN":             "127.0.0.1:0",
+		"ASSIGND_ADMIN_LISTEN":       "127.0.0.1:0",
+		"ASSIGND_POLICY_FILE":        policyFile,
+		"ASSIGND_SHADOW_POLICY_FILE": shadowFile,
+		"ASSIGND_TASKROUTER_URL":     taskRouter.URL,
+		"ASSIGND_SHUTDOWN_TIMEOUT":   "5s",
+		"TWILIO_ACCOUNT_SID":         "AC0123456789abcdef0123456789abcdef",
+		"TWILIO_AUTH_TOKEN":          "0123456789abcdef0123456789abcdef",
 	} {
 		t.Setenv(k, v)
 	}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 
 	"github.com/assignd/assignd/policy"
@@ -27,6 +28,12 @@ type Report struct {
 	Reply       json.RawMessage `json:"reply"`
 	RESTForm    url.Values      `json:"rest_form,omitempty"`
 	Skipped     []policy.Skip   `json:"skipped,omitempty"`
+	// Calendars are the calendars the rules up to the deciding one read,
+	// with their states at the explained instant.
+	Calendars []policy.CalendarStatus `json:"calendars,omitempty"`
+	// Experiments are the experiments the decision evaluated: the arm and
+	// the key it came from, masked.
+	Experiments []policy.ExperimentArm `json:"experiments,omitempty"`
 }
 
 // New builds the report of ex, decided by p. In update mode the REST form
@@ -36,7 +43,7 @@ func New(p *policy.Policy, ex policy.Explanation) (*Report, error) {
 	d := ex.Decision
 	redacted := d.Instruction.Redacted()
 	r := &Report{Policy: p.File(), Hash: p.Hash(), Steps: ex.Steps, Rule: d.Rule, Index: d.RuleIndex + 1,
-		Mode: d.Mode, Instruction: d.Instruction.Name, Params: redacted.ParamMap(), Reply: d.JSON, Skipped: d.Skipped}
+		Mode: d.Mode, Instruction: d.Instruction.Name, Params: redacted.ParamMap(), Reply: d.JSON, Skipped: d.Skipped, Calendars: ex.Calendars, Experiments: ex.Experiments}
 	if r.Reply == nil {
 		r.Reply = json.RawMessage("null")
 	}
@@ -67,4 +74,13 @@ func JSON(p *policy.Policy, ex policy.Explanation) ([]byte, error) {
 		return nil, err
 	}
 	return r.JSON(), nil
+}
+
+// WriteExperiments prints, for explain's text, one line per experiment the
+// decision evaluated: its arm, the key template it came from (or the
+// fallback callback.TaskSid), the masked key and its point.
+func WriteExperiments(w io.Writer, arms []policy.ExperimentArm) {
+	for _, a := range arms {
+		fmt.Fprintf(w, "experiment %s: arm %s (key %s = %s, point %d of 10000)\n", a.Experiment, a.Arm, a.KeyFrom, a.Key, a.Point)
+	}
 }

@@ -71,3 +71,37 @@ func TestReport(t *testing.T) {
 		})
 	}
 }
+
+// TestReportExperiments: the report and its text name the arm and the key
+// template, and show the caller's number masked.
+func TestReportExperiments(t *testing.T) {
+	p, err := policy.Parse("p.yaml", []byte(`version: 1
+experiments:
+  vip_conference:
+    key: "{{task.from}}"
+    arms: {control: 80, treatment: 20}
+rules:
+  - name: vip
+    when: experiment.vip_conference == "treatment"
+    instruction: accept
+  - name: default
+    instruction: accept
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := p.Explain(&policy.Input{Task: map[string]any{"from": "+14155550100"}, Callback: map[string]any{}, Now: time.Unix(0, 0)})
+	r, err := New(p, ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(r.JSON())
+	if strings.Contains(js, "+14155550100") || !strings.Contains(js, `"key": "…0100"`) || !strings.Contains(js, `"arm": "treatment"`) {
+		t.Errorf("report:\n%s", js)
+	}
+	var b strings.Builder
+	WriteExperiments(&b, r.Experiments)
+	if want := "experiment vip_conference: arm treatment (key {{task.from}} = …0100, point 9801 of 10000)\n"; b.String() != want {
+		t.Errorf("text %q, want %q", b.String(), want)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/assignd/assignd/policy/experiment"
 )
 
 // MaxWrapUp is the longest time this package expects from a decision to a
@@ -31,6 +33,10 @@ type Entry struct {
 	PolicyHash  string
 	// Decided is when the callback that was decided arrived.
 	Decided time.Time
+	// Experiments are the experiments the decision evaluated and their
+	// arms, so that the outcome counts for the same arms: a fixed-size
+	// value pointing at the policy's experiments, no allocation per entry.
+	Experiments experiment.Arms
 }
 
 // Memory maps ReservationSid to the Entry of its decision, for at most

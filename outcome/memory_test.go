@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/assignd/assignd/policy/experiment"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -215,5 +217,25 @@ func TestMemoryRefreshKeepsAges(t *testing.T) {
 	}
 	if e, ok := m.Get(a, at); !ok || e.Rule != "a" {
 		t.Errorf("a, refreshed 25 minutes before, is gone")
+	}
+}
+
+// TestMemoryKeepsArms: the experiments a decision evaluated come back
+// with its entry, so that the outcome counts for the same arm.
+func TestMemoryKeepsArms(t *testing.T) {
+	split, err := experiment.NewSplit("vip_conference", "", []experiment.Arm{{Name: "control", Weight: 80}, {Name: "treatment", Weight: 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arms experiment.Arms
+	arms.Record(experiment.NewSet([]*experiment.Split{split}), 0, 1, false)
+	m := NewMemory(4, time.Minute)
+	m.Put("WR1", Entry{Rule: "vip-conference", Decided: t0, Experiments: arms}, t0)
+	e, ok := m.Get("WR1", t0)
+	if exp, arm, in := e.Experiments.Get(0); !ok || !in || exp != "vip_conference" || arm != "treatment" {
+		t.Errorf("remembered arms: %q %q %v", exp, arm, in)
+	}
+	if n := testing.AllocsPerRun(100, func() { m.Put("WR1", Entry{Rule: "r", Decided: t0, Experiments: arms}, t0) }); n != 0 {
+		t.Errorf("replacing an entry with arms allocates %v times", n)
 	}
 }

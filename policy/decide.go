@@ -11,8 +11,9 @@ import (
 // env builds the expression environment on the stack: now.* are read once,
 // in the policy's time zone, and taskrouter.* in UTC.
 func (p *Policy) env(in *Input) expr.Env {
-	env := expr.Env{Task: in.Task, Worker: in.Worker, Callback: in.Callback}
+	env := expr.Env{Task: in.Task, Worker: in.Worker, Callback: in.Callback, Experiments: p.experiments}
 	env.SetClock(in.Now, p.loc)
+	env.Calendars, env.Overrides = p.calendars, in.Overrides
 	return env
 }
 
@@ -36,12 +37,20 @@ type Step struct {
 	// Why says which sub-expression was false or NULL, or which parameter
 	// failed to render or check.
 	Why string `json:"why,omitempty"`
+	// Lookups are the table lookups the rule's condition and templates
+	// made, in order; a hashed table's values are never shown.
+	Lookups []expr.Lookup `json:"lookups,omitempty"`
 }
 
 // Explanation is a decision with the steps that led to it.
 type Explanation struct {
 	Decision Decision
 	Steps    []Step
+	// Calendars are the states of the calendars the rules up to the
+	// deciding one read, at the explained instant.
+	Calendars []CalendarStatus
+	// Experiments are the experiments the decision evaluated, with arms.
+	Experiments []ExperimentArm
 }
 
 // Explain decides exactly as Decide does and records why each rule was
@@ -52,7 +61,7 @@ func (p *Policy) Explain(in *Input) Explanation {
 	for i := d.RuleIndex + 1; i < len(p.rules); i++ {
 		steps = append(steps, Step{Rule: p.rules[i].name, Index: i + 1, Result: "not tried"})
 	}
-	return Explanation{Decision: d, Steps: steps}
+	return Explanation{Decision: d, Steps: steps, Calendars: p.calendarsRead(d.RuleIndex, in), Experiments: p.explainExperiments(in, &d)}
 }
 
 func (p *Policy) decide(in *Input, trace *[]Step) Decision {
@@ -60,13 +69,13 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 	var skipped []Skip
 	for i := range p.rules {
 		r := &p.rules[i]
-		if r.when != nil && !r.when.Eval(&env) {
+		if !r.matches(&env) {
 			if trace != nil {
-				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "not matched", Why: r.when.Why(&env)})
+				*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "not matched", Why: r.why(&env), Lookups: r.lookups(&env)})
 			}
 			continue
 		}
-		d := Decision{Rule: r.name, RuleIndex: i, Mode: r.mode, Skipped: skipped}
+		d := Decision{Rule: r.name, RuleIndex: i, Mode: r.mode, Skipped: skipped, Experiments: env.Arms}
 		if r.static != nil {
 			d.Instruction, d.JSON = *r.static, r.staticJSON
 		} else {
@@ -74,7 +83,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 			if skip != nil {
 				skipped = append(skipped, *skip)
 				if trace != nil {
-					*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "skipped", Why: skip.Detail})
+					*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "skipped", Why: skip.Detail, Lookups: r.lookups(&env)})
 				}
 				continue
 			}
@@ -84,7 +93,7 @@ func (p *Policy) decide(in *Input, trace *[]Step) Decision {
 			}
 		}
 		if trace != nil {
-			*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "matched"})
+			*trace = append(*trace, Step{Rule: r.name, Index: i + 1, Result: "matched", Lookups: r.lookups(&env)})
 		}
 		return d
 	}
@@ -108,13 +117,19 @@ func (r *rule) render(env *expr.Env) (Instruction, *Skip) {
 		}
 		params = append(params, Param{Name: rp.spec.name, Value: v})
 	}
-	return Instruction{Name: r.instruction, Params: params}, nil
+	ins := Instruction{Name: r.instruction, Params: params}
+	if r.instruction == Dequeue {
+		if skip := r.sipTimeout(env, ins); skip != nil {
+			return Instruction{}, skip
+		}
+	}
+	return ins, nil
 }
 
 // staticInstruction precomputes a rule's instruction and reply when it has
 // no templates.
 func staticInstruction(r *rule) (*Instruction, []byte) {
-	if r.instruction == "" {
+	if r.instruction == "" || r.dialsContact {
 		return nil, nil
 	}
 	for _, p := range r.params {
@@ -206,5 +221,5 @@ func appendJSONString(b []byte, s string) []byte {
 // true whatever the attributes hold. now.* is never absent, so conditions
 // on the clock are left out.
 func isAlwaysTrue(e *expr.Expr) bool {
-	return !strings.Contains(e.Canonical(), "now.") && e.Eval(&expr.Env{})
+	return !strings.Contains(e.Canonical(), "now.") && !strings.Contains(e.Canonical(), "calendar.") && e.Eval(&expr.Env{})
 }

@@ -24,6 +24,7 @@ type goldenDecision struct {
 	Reply       json.RawMessage `json:"reply"`
 	Skipped     []Skip          `json:"skipped,omitempty"`
 	Steps       []Step          `json:"steps"`
+	Experiments []ExperimentArm `json:"experiments,omitempty"`
 }
 
 type goldenParam struct {
@@ -97,7 +98,7 @@ func TestDecideGolden(t *testing.T) {
 				t.Errorf("Decide chose %q %s but Explain chose %q %s", d.Rule, d.JSON, ex.Decision.Rule, ex.Decision.JSON)
 			}
 			g := goldenDecision{Rule: d.Rule, Index: d.RuleIndex, Mode: d.Mode, Instruction: d.Instruction.Name,
-				Params: []goldenParam{}, Reply: d.JSON, Skipped: d.Skipped, Steps: ex.Steps}
+				Params: []goldenParam{}, Reply: d.JSON, Skipped: d.Skipped, Steps: ex.Steps, Experiments: ex.Experiments}
 			if g.Reply == nil {
 				g.Reply = json.RawMessage("null")
 			}

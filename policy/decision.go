@@ -1,6 +1,11 @@
 package policy
 
-import "time"
+import (
+	"time"
+
+	"github.com/assignd/assignd/policy/calendar"
+	"github.com/assignd/assignd/policy/experiment"
+)
 
 // Mode says how an instruction reaches TaskRouter.
 type Mode string
@@ -41,6 +46,9 @@ type Input struct {
 	// Now is when the callback arrived; now.* in expressions read it in the
 	// policy's time zone.
 	Now time.Time
+	// Overrides are the calendar overrides in force (see
+	// calendar.ParseOverrides); nil means none.
+	Overrides *calendar.Overrides
 }
 
 // Param is one parameter of an instruction, rendered and typed.
@@ -120,6 +128,11 @@ type Decision struct {
 	// that could not render, a rendered value that failed its check), in
 	// order. Every rule before RuleIndex that is not listed did not match.
 	Skipped []Skip
+	// Experiments records the experiments whose experiment.NAME some
+	// condition evaluated on the way to this decision, and their arms,
+	// whichever rule then won; a decision that never reached the reference
+	// is not in the experiment.
+	Experiments experiment.Arms
 }
 
 // Skip records a rule that matched but was passed over.

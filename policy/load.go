@@ -1,10 +1,10 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
-	"syscall"
+
+	"github.com/assignd/assignd/internal/regfile"
 )
 
 // LoadFile reads and parses the policy file at path. It is the one way a
@@ -16,13 +16,7 @@ import (
 // The file must be a regular file of at most MaxFileSize bytes: a FIFO
 // would block every reload until something writes to it, and a device
 // such as /dev/zero would never end.
-func LoadFile(path string) (*Policy, error) {
-	src, err := readFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src)
-}
+func LoadFile(path string) (*Policy, error) { return LoadFileWith(path, Options{}) }
 
 // MaxFileSize is the largest policy file LoadFile reads, 1 MiB: far more
 // than any policy needs, and small enough to hold and hash twice.
@@ -30,46 +24,13 @@ const MaxFileSize = 1 << 20
 
 // readFile reads a policy file within LoadFile's limits.
 func readFile(path string) ([]byte, error) {
-	// O_NONBLOCK, so that opening a FIFO returns at once instead of
-	// waiting for a writer; it does not change how a regular file reads.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	src, err := regfile.Read(path, MaxFileSize)
+	var tooLarge *regfile.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, fmt.Errorf("reading policy: %q is larger than the limit of 1 MiB (%d bytes)", path, MaxFileSize)
+	case err != nil:
 		return nil, fmt.Errorf("reading policy: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("reading policy: %q is %s, not a regular file", path, fileKind(fi.Mode()))
-	}
-	tooLarge := fmt.Errorf("reading policy: %q is larger than the limit of 1 MiB (%d bytes)", path, MaxFileSize)
-	if fi.Size() > MaxFileSize {
-		return nil, tooLarge
-	}
-	// The limit holds even if the file grows after Stat.
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
-	}
-	if len(src) > MaxFileSize {
-		return nil, tooLarge
 	}
 	return src, nil
-}
-
-// fileKind names what a non-regular file is, for LoadFile's message.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a plain file (" + m.Type().String() + ")"
 }

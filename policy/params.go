@@ -44,6 +44,9 @@ type paramSpec struct {
 	// instruction is shown. They must be kString, so that the mask, a
 	// string, still fits the parameter's REST setter in explain's form.
 	secret bool
+	// deprecated, when set, is the warning validate gives for the
+	// parameter and the schema's note on it.
+	deprecated string
 }
 
 // instructionSpec is the parameter table of one instruction.
@@ -58,6 +61,10 @@ var (
 	conferenceEvent = []string{"start", "end", "join", "leave", "mute", "hold", "speaker"}
 	methods         = []string{"GET", "POST"}
 )
+
+// conferencePostWork is the warning for conference's
+// post_work_activity_sid, in the words of Twilio's Reservation page.
+const conferencePostWork = "deprecated by Twilio and \"not valid in multi-tasking workspaces\", which every new workspace is; drop it there and set the worker's activity another way, for example when the task completes"
 
 // instructions is the parameter table for every instruction, in the order
 // parameters appear in decisions and callback replies. It is read-only.
@@ -92,7 +99,7 @@ var instructions = map[string]*instructionSpec{
 	Conference: {params: []paramSpec{
 		{name: "to", kind: kContact, callbackKey: "to"},
 		{name: "from", kind: kContact, callbackKey: "from"},
-		{name: "post_work_activity_sid", kind: kSID, prefix: "WA", callbackKey: "post_work_activity_sid"},
+		{name: "post_work_activity_sid", kind: kSID, prefix: "WA", callbackKey: "post_work_activity_sid", deprecated: conferencePostWork},
 		{name: "timeout", kind: kInt, min: 1, max: 999, callbackKey: "timeout"},
 		{name: "status_callback", kind: kURL, callbackKey: "status_callback_url"},
 		{name: "status_callback_method", kind: kEnum, enum: methods},
@@ -207,10 +214,14 @@ func (ps *paramSpec) checkValue(v any) (any, error) {
 	case kInt:
 		n, ok := asInt(v)
 		if !ok {
+			if f, isNum := v.(json.Number); isNum && isWhole(f) {
+				// Whole, but past what int64 holds.
+				return nil, fmt.Errorf("must be between %d and %d, not %s", ps.min, ps.max, describe(v))
+			}
 			return nil, fmt.Errorf("must be a whole number, not %s", describe(v))
 		}
 		if n < int64(ps.min) || n > int64(ps.max) {
-			return nil, fmt.Errorf("must be between %d and %d, not %d", ps.min, ps.max, n)
+			return nil, fmt.Errorf("must be between %d and %d, not %s", ps.min, ps.max, describe(v))
 		}
 		return int(n), nil
 	case kEnumList:
@@ -349,11 +360,27 @@ func asInt(v any) (int64, bool) {
 			return i, true
 		}
 	case json.Number:
+		// JSON has one number type: 15, 15.0 and 1.5e1 are the same
+		// number, and Python's json.dumps and Java's Jackson write whole
+		// doubles as 15.0.
 		if i, err := n.Int64(); err == nil {
 			return i, true
 		}
+		if f, err := n.Float64(); err == nil {
+			return asInt(f)
+		}
 	}
 	return 0, false
+}
+
+// isWhole reports whether a JSON number is whole as a float64 reads it,
+// however large: one past float64's range has a large exponent.
+func isWhole(n json.Number) bool {
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return math.IsInf(f, 0)
+	}
+	return f == math.Trunc(f)
 }
 
 func contains(list []string, s string) bool {

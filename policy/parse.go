@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -13,7 +11,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/assignd/assignd/policy/calendar"
 	"github.com/assignd/assignd/policy/expr"
+	"github.com/assignd/assignd/policy/table"
 )
 
 // Version is the policy file format this package reads.
@@ -29,14 +29,23 @@ type Policy struct {
 	rules    []rule
 	warnings []Problem
 	update   bool
+	// redacted is the source with its secrets masked, computed once at
+	// load so that showing it parses nothing.
+	redacted []byte
+	// calendars are the compiled calendars section; see calendars.go.
+	calendars *calendar.Set
+	tables    []*table.Table // sorted by name
+	// experiments defines experiment.NAME; nil when there are none.
+	experiments *expr.Experiments
+	logRules    LogRules
 }
 
 // rule is one compiled rule.
 type rule struct {
 	name  string
 	index int // 0-based
-	// catchAll is set for the rule with no when key, whether or not the
-	// other rules' conditions compiled.
+	// catchAll is set for the rule with neither when nor worker_when,
+	// whether or not the other rules' conditions compiled.
 	catchAll    bool
 	when        *expr.Expr
 	instruction string
@@ -46,6 +55,15 @@ type rule struct {
 	// parameters is a template, so that deciding it costs no allocation.
 	static     *Instruction
 	staticJSON []byte
+
+	// workerWhen is the rule's target condition (bare keys read the
+	// worker), and-ed with when, a filter condition (bare keys read the
+	// task); a rule matches when each condition it has holds.
+	workerWhen *expr.Expr
+	// dialsContact marks a dequeue without to whose timeout may exceed
+	// what TaskRouter allows for SIP, so that each decision checks the
+	// worker's contact_uri (see sipTimeout).
+	dialsContact bool
 }
 
 // ruleParam is one parameter of a rule: a checked literal or a template
@@ -66,7 +84,9 @@ func (p *Policy) File() string { return p.file }
 // Source returns the policy file as it was read.
 func (p *Policy) Source() []byte { return p.source }
 
-// Hash identifies the policy's source: the first 12 hex digits of its SHA-256.
+// Hash identifies the policy bundle: the first 12 hex digits of the
+// SHA-256 of the policy's source or, when it has tables, of the source and
+// every table (see bundleHash), so that it changes when any table changes.
 func (p *Policy) Hash() string { return p.hash[:12] }
 
 // Rules returns the rule names in order.
@@ -94,6 +114,10 @@ type parser struct {
 	file     string
 	problems []Problem
 	warnings []Problem
+	// secrets are the value nodes of the secret parameters loaded, for
+	// RedactedSource.
+	secrets []*yaml.Node
+	scope   *expr.Scope // the policy's tables, for its expressions
 }
 
 func (ps *parser) errorf(line int, r *rule, field, format string, args ...any) *Problem {
@@ -133,6 +157,10 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 // Parse compiles a policy file. It reports every problem at once, as a
 // *LoadError, each with file, line, rule and field.
 func Parse(filename string, src []byte) (*Policy, error) {
+	return parse(filename, src, Options{})
+}
+
+func parse(filename string, src []byte, opts Options) (*Policy, error) {
 	ps := &parser{file: filename}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
@@ -150,15 +178,25 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		ps.errorf(0, nil, "", "empty policy: it needs version: 1 and rules")
 		return nil, ps.loadError()
 	}
+	if err := CheckExpansion(&doc); err != nil {
+		ps.errorf(doc.Line, nil, "", "%v", err)
+		return nil, ps.loadError()
+	}
 	top := resolve(doc.Content[0])
 	if top.Kind != yaml.MappingNode {
 		ps.errorf(top.Line, nil, "", "the policy must be a mapping with version and rules")
 		return nil, ps.loadError()
 	}
 
-	sum := sha256.Sum256(src)
-	p := &Policy{file: filename, source: slices.Clone(src), hash: hex.EncodeToString(sum[:]), loc: time.UTC}
-	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "defaults", "rules"})
+	p := &Policy{file: filename, source: slices.Clone(src), loc: time.UTC}
+	fields := ps.mapping(top, nil, "", []string{"version", "timezone", "calendars", "tables", "defaults", "experiments", "rules", "decision_log"})
+	before := len(ps.problems)
+	ps.scope, p.tables = ps.tables(fields["tables"], filename, opts)
+	if len(ps.problems) > before {
+		// The rules would only add that the broken tables are unknown.
+		return nil, ps.loadError()
+	}
+	p.hash = bundleHash(src, p.tables)
 
 	if n, ok := fields["version"]; !ok {
 		ps.errorf(top.Line, nil, "version", "missing: add version: %d", Version)
@@ -172,6 +210,9 @@ func Parse(filename string, src []byte) (*Policy, error) {
 			p.loc = loc
 		}
 	}
+	p.calendars = ps.calendars(fields["calendars"])
+	p.experiments = ps.experiments(fields["experiments"])
+	p.logRules = ps.decisionLog(fields["decision_log"])
 	defaultMode, defaults := ps.defaults(fields["defaults"])
 	rulesNode, ok := fields["rules"]
 	if !ok || rulesNode.Kind != yaml.SequenceNode || len(rulesNode.Content) == 0 {
@@ -179,14 +220,19 @@ func Parse(filename string, src []byte) (*Policy, error) {
 		if ok {
 			line = rulesNode.Line
 		}
-		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with no when)")
+		ps.errorf(line, nil, "rules", "must be a non-empty list of rules ending with a catch-all (a rule with neither when nor worker_when)")
 	} else {
 		ps.rules(p, rulesNode, defaultMode, defaults)
+		ps.checkTemplateCalendars(p)
+	}
+	if p.experiments != nil {
+		ps.warnUnusedExperiments(p, fields["experiments"])
 	}
 	if len(ps.problems) > 0 {
 		return nil, ps.loadError()
 	}
 	p.warnings = ps.warnings
+	p.redacted = redact(p.source, &doc, ps.secrets)
 	return p, nil
 }
 
@@ -249,7 +295,10 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 			}
 			continue
 		}
-		rp, err := compileParam(psp, v)
+		if psp.secret {
+			ps.secrets = append(ps.secrets, v)
+		}
+		rp, err := compileParam(psp, v, ps.scope)
 		if err != nil {
 			ps.errorf(v.Line, r, key, "%v", secretSafe(psp, err))
 			rp.bad = true
@@ -266,14 +315,14 @@ func (ps *parser) params(n *yaml.Node, r *rule, instruction, field string) []rul
 
 // compileParam turns one parameter's YAML value into a checked literal or
 // a compiled template.
-func compileParam(psp *paramSpec, v *yaml.Node) (ruleParam, error) {
+func compileParam(psp *paramSpec, v *yaml.Node, sc *expr.Scope) (ruleParam, error) {
 	rp := ruleParam{spec: psp}
 	var raw any
 	if err := v.Decode(&raw); err != nil {
 		return rp, err
 	}
 	if s, isString := raw.(string); isString && strings.Contains(s, "{{") {
-		t, err := expr.CompileTemplate(s, psp.kind == kURL)
+		t, err := sc.CompileTemplate(s, psp.kind == kURL)
 		if err != nil {
 			return rp, err
 		}
@@ -311,7 +360,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 	for i, n := range list.Content {
 		n = resolve(n)
 		r := rule{index: i, name: ruleName(n)}
-		fields := ps.mapping(n, &r, "", []string{"name", "when", "instruction", "mode", "params"})
+		fields := ps.mapping(n, &r, "", []string{"name", "when", "worker_when", "instruction", "mode", "params"})
 		switch nn := fields["name"]; {
 		case nn == nil:
 			ps.errorf(n.Line, &r, "name", "missing: every rule needs a name, used in logs and metrics")
@@ -325,23 +374,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 			seen[nn.Value] = i + 1
 		}
 
-		if wn, ok := fields["when"]; ok {
-			e, err := expr.Compile(wn.Value)
-			if err != nil {
-				pr := ps.errorf(wn.Line, &r, "when", "%v", err)
-				if se, isSyntax := err.(*expr.SyntaxError); isSyntax {
-					pr.Detail = se.Caret()
-				}
-			} else {
-				r.when = e
-				ps.checkCondition(&r, wn.Line, e, conditions, alwaysTrue, p)
-				if alwaysTrue < 0 && isAlwaysTrue(e) {
-					alwaysTrue = i
-				}
-			}
-		} else if r.catchAll = true; i != len(list.Content)-1 {
-			ps.errorf(n.Line, &r, "when", "missing, which makes this the catch-all, but the catch-all must be the last rule: rules after it are never tried")
-		}
+		ps.conditions(p, &r, n, fields, conditions, &alwaysTrue, i == len(list.Content)-1)
 
 		in, ok := fields["instruction"]
 		switch {
@@ -380,24 +413,7 @@ func (ps *parser) rules(p *Policy, list *yaml.Node, defaultMode Mode, defaults m
 		p.rules = append(p.rules, r)
 	}
 	if last := resolve(list.Content[len(list.Content)-1]); !p.rules[len(p.rules)-1].catchAll {
-		ps.errorf(last.Line, &p.rules[len(p.rules)-1], "when", "the last rule must be the catch-all, with no when, so that every callback gets a decision")
-	}
-}
-
-// checkCondition warns about conditions that make rules unreachable or
-// read differently from how they are written.
-func (ps *parser) checkCondition(r *rule, line int, e *expr.Expr, conditions map[string]int, alwaysTrue int, p *Policy) {
-	for _, w := range e.Warnings() {
-		ps.warnf(line, r, "when", "%s", w)
-	}
-	if alwaysTrue >= 0 {
-		ps.warnf(line, r, "when", "never tried: rule %q (#%d) always matches", p.rules[alwaysTrue].name, alwaysTrue+1)
-	}
-	canon := e.Canonical()
-	if prev, ok := conditions[canon]; ok {
-		ps.warnf(line, r, "when", "never matches: rule %q (#%d) has the same condition", p.rules[prev].name, prev+1)
-	} else {
-		conditions[canon] = r.index
+		ps.errorf(last.Line, &p.rules[len(p.rules)-1], "when", "the last rule must be the catch-all, with neither when nor worker_when, so that every callback gets a decision")
 	}
 }
 
@@ -461,13 +477,14 @@ func (ps *parser) checkRule(r *rule, line int) {
 		}
 	}
 	ps.checkTaskRouterRequires(r, line, has)
+	ps.checkTwilioLimits(r)
 	switch {
 	case r.instruction == Reject && r.mode == Update && !has("activity_sid"):
 		ps.warnf(line, r, "params", "reject without activity_sid leaves the worker available, so TaskRouter can offer the task straight back")
 	case r.instruction == Redirect && !has("accept"):
 		ps.warnf(line, r, "params", "redirect without accept leaves the reservation pending: the call has left the queue and assignd never accepts later; set accept: true, or accept: false if something else accepts it")
 	case r.mode == Respond && (r.instruction == Dequeue || r.instruction == Call) && !has("to") &&
-		(r.when == nil || !strings.Contains(r.when.Canonical(), "worker.contact_uri")):
+		!strings.Contains(r.canonical(), "worker.contact_uri"):
 		ps.warnf(line, r, "params", "%s without to dials worker.contact_uri; workers whose attributes lack it fail the instruction", r.instruction)
 	}
 }

@@ -24,8 +24,13 @@ func (p *Policy) Reads() Reads {
 	var rd Reads
 	for i := range p.rules {
 		r := &p.rules[i]
-		if r.when != nil {
-			rd.add(r.when.Refs())
+		for _, e := range [...]*expr.Expr{r.when, r.workerWhen} {
+			if e != nil {
+				rd.add(e.Refs())
+			}
+		}
+		if r.dialsContact {
+			rd.Worker = append(rd.Worker, "contact_uri")
 		}
 		for _, rp := range r.params {
 			if rp.tmpl != nil {
@@ -33,6 +38,7 @@ func (p *Policy) Reads() Reads {
 			}
 		}
 	}
+	rd.addExperiments(p.experiments)
 	for _, keys := range []*[]string{&rd.Task, &rd.Worker, &rd.Callback} {
 		slices.Sort(*keys)
 		*keys = slices.Compact(*keys)
@@ -61,8 +67,10 @@ func (rd *Reads) add(refs []*expr.Ref) {
 			rd.Worker = append(rd.Worker, ref.Key())
 		case expr.RootCallback:
 			rd.Callback = append(rd.Callback, ref.Key())
-		case expr.RootNow, expr.RootTaskRouter:
-			// Clocks: they read no document.
+		case expr.RootNow, expr.RootTaskRouter, expr.RootCalendar:
+			// Clocks and calendars: they read no document.
+		case expr.RootExperiment:
+			// Its key's reads are added once, by addExperiments.
 		default:
 			rd.All = true
 		}

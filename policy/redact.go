@@ -24,20 +24,25 @@ const redactedScalar = `"` + RedactedValue + `"`
 // people may read, such as the admin listener's GET /-/policy. Every other
 // byte, comments and line numbers included, is kept when the values can be
 // replaced in place, which covers single-line scalars; otherwise the YAML
-// is re-rendered from its nodes, keeping comments but not blank lines.
-func (p *Policy) RedactedSource() []byte { return redactSource(p.source) }
+// is re-rendered from its nodes, keeping comments but not blank lines. It
+// is computed once, by Parse, so calling it parses nothing; callers must
+// not modify the slice.
+func (p *Policy) RedactedSource() []byte { return p.redacted }
 
-// redactSource is RedactedSource for any source. A value is masked wherever
-// its key names a secret parameter of any instruction, so that an anchor, an
-// alias or a rule that does not load cannot unmask one.
-func redactSource(src []byte) []byte {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return []byte(withheldSource)
+// redact masks src, parsed as doc, at the positions of the secret values
+// Parse loaded (loaded) and of every value whose key, aliases and merge
+// keys resolved, names a secret parameter of any instruction: wherever the
+// policy reads a secret from, and wherever one may stand in a rule that
+// did not load. It may rewrite doc's nodes.
+func redact(src []byte, doc *yaml.Node, loaded []*yaml.Node) []byte {
+	secrets := secretValues(doc)
+	for _, n := range loaded {
+		if !slices.Contains(secrets, n) {
+			secrets = append(secrets, n)
+		}
 	}
-	secrets := secretValues(&doc)
 	if len(secrets) == 0 {
-		return slices.Clone(src)
+		return src
 	}
 	if out, err := spliceRedacted(src, secrets); err == nil && redactedAll(out, len(secrets)) {
 		return out
@@ -48,7 +53,7 @@ func redactSource(src []byte) []byte {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil || enc.Close() != nil || !redactedAll(buf.Bytes(), len(secrets)) {
+	if err := enc.Encode(doc); err != nil || enc.Close() != nil || !redactedAll(buf.Bytes(), len(secrets)) {
 		return []byte(withheldSource)
 	}
 	return buf.Bytes()
@@ -78,7 +83,9 @@ func secretNames() []string {
 }
 
 // secretValues returns the value nodes of every mapping key in the document
-// that names a secret parameter, aliases resolved, each once.
+// that names a secret parameter, keys and values resolved when written as
+// aliases, each once. Merged mappings are in the tree, anchored or inline,
+// so the walk reaches their keys too.
 func secretValues(doc *yaml.Node) []*yaml.Node {
 	names := secretNames()
 	var out []*yaml.Node
@@ -86,7 +93,7 @@ func secretValues(doc *yaml.Node) []*yaml.Node {
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if k := n.Content[i]; k.Kind == yaml.ScalarNode && slices.Contains(names, k.Value) {
+				if k := resolve(n.Content[i]); k.Kind == yaml.ScalarNode && slices.Contains(names, k.Value) {
 					if v := resolve(n.Content[i+1]); !slices.Contains(out, v) {
 						out = append(out, v)
 					}

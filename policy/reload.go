@@ -27,7 +27,10 @@ const DefaultDebounce = 250 * time.Millisecond
 // and when it does only file events are lost; Trigger and Reload go on
 // working.
 type Reloader struct {
-	store       *Store
+	loadFile func(path string) (changed bool, err error)
+	// current is the loaded policy whose tables' directories are watched
+	// beside the file's; nil for a file without tables (the overrides).
+	current     func() *Policy
 	path        string
 	log         *zap.Logger
 	requests    chan chan error
@@ -39,6 +42,10 @@ type Reloader struct {
 	// unless changed before Run. A test makes it fail, as a full inotify
 	// table would.
 	Watch func(dir string) (*fsnotify.Watcher, error)
+	// watcher and watched are Run's watch and the directories it has
+	// added, so that a table's directory is watched as the policy's is.
+	watcher *fsnotify.Watcher
+	watched map[string]bool
 }
 
 // NewReloader returns a Reloader for the policy file at path, with its
@@ -52,8 +59,18 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 	case reg == nil:
 		return nil, errors.New("policy.NewReloader: no prometheus registerer")
 	}
+	r, err := newReloader(store.LoadFile, path, log, store.labelled(reg))
+	if err != nil {
+		return nil, err
+	}
+	r.current = store.Current
+	return r, nil
+}
+
+// newReloader builds a Reloader that loads path with loadFile.
+func newReloader(loadFile func(string) (bool, error), path string, log *zap.Logger, reg prometheus.Registerer) (*Reloader, error) {
 	r := &Reloader{
-		store:    store,
+		loadFile: loadFile,
 		path:     path,
 		log:      log.Named("reloader").With(zap.String("file", path)),
 		requests: make(chan chan error),
@@ -63,7 +80,7 @@ func NewReloader(store *Store, path string, log *zap.Logger, reg prometheus.Regi
 		Debounce: DefaultDebounce,
 		Watch:    WatchDir,
 	}
-	if err := metric.Register(store.labelled(reg), "policy reload", r.watchErrors); err != nil {
+	if err := metric.Register(reg, "policy reload", r.watchErrors); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -125,6 +142,8 @@ func (r *Reloader) Run(ctx context.Context) {
 	} else {
 		defer w.Close()
 		events, watchErrs = w.Events, w.Errors
+		r.watcher, r.watched = w, map[string]bool{filepath.Dir(r.path): true}
+		r.watchTables()
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -157,7 +176,8 @@ func (r *Reloader) Run(ctx context.Context) {
 }
 
 func (r *Reloader) load(trigger string) error {
-	changed, err := r.store.LoadFile(r.path)
+	changed, err := r.loadFile(r.path)
+	r.watchTables()
 	if err == nil && !changed {
 		r.log.Debug("policy unchanged", zap.String("trigger", trigger))
 	}

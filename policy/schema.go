@@ -49,16 +49,20 @@ func Schema() []byte {
 		"additionalProperties": false,
 		"required":             []string{"version", "rules"},
 		"properties": map[string]any{
-			"version":  map[string]any{"description": "the policy format version", "enum": []any{Version, fmt.Sprint(Version)}},
-			"timezone": map[string]any{"description": "the IANA time zone now.hour, now.minute and now.weekday are read in, e.g. America/New_York (default UTC)", "type": "string", "minLength": 1},
+			"version":   map[string]any{"description": "the policy format version", "enum": []any{Version, fmt.Sprint(Version)}},
+			"timezone":  map[string]any{"description": "the IANA time zone now.hour, now.minute and now.weekday are read in, e.g. America/New_York (default UTC)", "type": "string", "minLength": 1},
+			"calendars": calendarsSchema(),
+			"tables":    tablesSchema(),
 			"defaults": map[string]any{
 				"description":          "a mode for every rule, and per instruction parameters merged under each rule's own",
 				"type":                 "object",
 				"additionalProperties": false,
 				"properties":           defaults,
 			},
+			"experiments":  experimentSchema(),
+			"decision_log": decisionLogSchema(),
 			"rules": map[string]any{
-				"description": "tried in order; the last must be the catch-all, a rule without when",
+				"description": "tried in order; the last must be the catch-all, a rule with neither when nor worker_when",
 				"type":        "array", "minItems": 1,
 				"items": map[string]any{"$ref": "#/$defs/rule"},
 			},
@@ -91,7 +95,8 @@ func ruleSchema() map[string]any {
 		"required":             []string{"name", "instruction"},
 		"properties": map[string]any{
 			"name":        map[string]any{"description": "unique; used in logs and metrics", "type": "string", "pattern": ruleNamePattern.String()},
-			"when":        map[string]any{"description": "a TaskRouter-style condition on task., worker., callback. and now.; a rule without when is the catch-all", "type": "string"},
+			"when":        map[string]any{"description": "a condition as in a Workflow filter: bare keys read the task's attributes; roots task., worker., callback., now., taskrouter.; a rule with neither when nor worker_when is the catch-all", "type": "string"},
+			"worker_when": map[string]any{"description": "a condition as in a TaskQueue's target_workers or a Workflow target's expression: bare keys read the worker's attributes, task. the task's; and-ed with when", "type": "string"},
 			"instruction": map[string]any{"enum": InstructionNames()},
 			"mode":        map[string]any{"$ref": "#/$defs/mode"},
 			"params":      map[string]any{"type": "object"},
@@ -160,10 +165,14 @@ func (ps *paramSpec) schema() map[string]any {
 			map[string]any{"type": "string", "pattern": `^ *` + one + ` *(, *` + one + ` *)*$`},
 		}}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"description": ps.describeSchema(desc + ", or a {{template}}"),
 		"anyOf":       []any{alt, map[string]any{"$ref": "#/$defs/template"}},
 	}
+	if ps.deprecated != "" {
+		out["deprecated"] = true
+	}
+	return out
 }
 
 // describeSchema adds to a parameter's description where it can be sent.
@@ -173,6 +182,9 @@ func (ps *paramSpec) describeSchema(desc string) string {
 	}
 	if ps.callbackKey == "" {
 		desc += "; sent only in a REST update (mode update or auto)"
+	}
+	if ps.deprecated != "" {
+		desc += "; " + ps.deprecated
 	}
 	return desc
 }

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
 	"sync"
@@ -35,6 +34,8 @@ type Store struct {
 	// failing is whether the last load failed, under mu; a file rolled
 	// back to the running content then clears the failure.
 	failing bool
+	// opts are the options of every load; see SetOptions.
+	opts Options
 }
 
 type loaded struct {
@@ -101,6 +102,14 @@ func (s *Store) SetCheck(check func(*Policy) error) {
 	s.check = check
 }
 
+// SetOptions sets the options LoadFile loads with, such as the table size
+// limit. Call it before the first LoadFile.
+func (s *Store) SetOptions(o Options) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts = o
+}
+
 // Current returns the running policy, or nil before the first load.
 func (s *Store) Current() *Policy {
 	if l := s.cur.Load(); l != nil {
@@ -138,6 +147,7 @@ func (s *Store) swap(p *Policy) {
 	fields := []zap.Field{
 		zap.String("file", p.File()),
 		zap.Int("rules", len(p.rules)),
+		zap.Int("tables", len(p.tables)),
 		zap.String("hash", p.Hash()),
 		zap.Int("warnings", len(p.warnings)),
 	}
@@ -150,21 +160,22 @@ func (s *Store) swap(p *Policy) {
 	}
 }
 
-// LoadFile loads path with the package's LoadFile and, if the policy is
-// good and differs from the running one, makes it the running policy. A file
-// with the running policy's source changes nothing. On any error the running
+// LoadFile loads path with the package's LoadFileWith and the store's
+// options and, if the policy is good and differs from the running one,
+// makes it the running policy. A policy and tables with the running
+// bundle's hash change nothing. On any error the running
 // policy stays, the failure is logged with every problem and counted, and
 // the error returned.
 func (s *Store) LoadFile(path string) (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() { s.record(err) }()
-	p, err := LoadFile(path)
+	p, err := LoadFileWith(path, s.opts)
 	if err != nil {
 		s.fail(err)
 		return false, err
 	}
-	if cur := s.Current(); cur != nil && cur.file == p.file && bytes.Equal(cur.source, p.source) {
+	if cur := s.Current(); cur != nil && cur.file == p.file && cur.hash == p.hash {
 		// Nothing to swap, but the load succeeded: a refused file rolled
 		// back to the running content must clear the failure, or the
 		// reload alert never resolves.
@@ -199,7 +210,7 @@ func (s *Store) fail(err error) {
 
 // Summary is a one-line account of a policy, for validate and logs.
 func Summary(p *Policy) string {
-	return plural(len(p.rules), "rule") + ", hash " + p.Hash() + ", " + plural(len(p.warnings), "warning")
+	return plural(len(p.rules), "rule") + tableSummary(p.tables) + ", hash " + p.Hash() + ", " + plural(len(p.warnings), "warning")
 }
 
 func plural(n int, noun string) string {

@@ -293,8 +293,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(goodA))
 	f.Add([]byte(bad))
 	f.Add(Example())
+	f.Add([]byte(calendarPolicy))
 	f.Add([]byte("version: 1\nrules: [{name: a, instruction: call, params: {from: '+15005550006', url: 'https://x.example/?a={{task.a}}'}}, {name: b, instruction: accept}]\n"))
 	f.Add([]byte("version: 1\ndefaults: &d {mode: update}\nrules:\n  - &r {name: a, instruction: accept}\n  - *r\n"))
+	f.Add([]byte("version: 1\nexperiments:\n  e: {key: '{{task.a}}-{{callback.TaskSid}}', arms: {c: 60, t: 40}, salt: s}\nrules: [{name: a, when: experiment.e == 't', instruction: accept}, {name: b, instruction: accept}]\n"))
+	f.Add([]byte("version: 1\ndecision_log: {mask: [task.from, worker.contact_uri], drop: [callback.X]}\nrules: [{name: b, instruction: accept}]\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		p, err := Parse("fuzz.yaml", src)
 		if err != nil {
@@ -303,6 +306,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		p.DecisionLog()
 		d := p.Decide(&Input{Task: map[string]any{"a": "x"}})
 		if d.Rule == "" || (d.Mode == Respond && d.JSON == nil) {
 			t.Fatalf("accepted policy made an empty decision: %+v", d)

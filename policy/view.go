@@ -12,9 +12,13 @@ type RuleView struct {
 	// Index is the rule's 1-based position, as in validate's messages.
 	Index int
 	Name  string
-	// Condition is the when expression as written; empty for the catch-all.
-	Condition   string
-	Instruction string
+	// Condition is the rule's conditions as written, for showing whole:
+	// the when expression, then the worker_when expression after
+	// "worker_when: "; empty for the catch-all alone.
+	Condition string
+	// WorkerCondition is the worker_when expression as written, if any.
+	WorkerCondition string
+	Instruction     string
 	// Mode is Respond or Update, never Auto.
 	Mode   Mode
 	Params []ParamView
@@ -38,6 +42,10 @@ func (p *Policy) RuleViews() []RuleView {
 		v := RuleView{Index: i + 1, Name: r.name, Instruction: r.instruction, Mode: r.mode}
 		if r.when != nil {
 			v.Condition = r.when.Source()
+		}
+		if r.workerWhen != nil {
+			v.WorkerCondition = r.workerWhen.Source()
+			v.Condition = strings.TrimSpace(v.Condition + " worker_when: " + v.WorkerCondition)
 		}
 		for _, rp := range r.params {
 			pv := ParamView{Name: rp.spec.name}

@@ -24,6 +24,12 @@ type File struct {
 	Name   string
 	Policy *policy.Policy
 	Cases  []Case
+	// Overrides is a calendar overrides file's source, named
+	// OverridesFile; Run parses it for each case as if loaded at the
+	// case's instant, so that an override can be tested at any time. Nil
+	// means no overrides.
+	Overrides     []byte
+	OverridesFile string
 }
 
 // Case is one callback and what the policy is expected to decide for it.
@@ -106,11 +112,15 @@ func (l *loader) load(src []byte) *File {
 		l.errorf(0, "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 		return nil
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+	if err := policy.CheckExpansion(&doc); err != nil {
+		l.errorf(0, "", "%v", err)
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || policy.Resolve(doc.Content[0]).Kind != yaml.MappingNode {
 		l.errorf(0, "", "a test file must be a mapping with policy and cases")
 		return nil
 	}
-	top := doc.Content[0]
+	top := policy.Resolve(doc.Content[0])
 	fields := l.mapping(top, "", []string{"policy", "now", "cases"})
 	f := &File{Name: l.file}
 	if n, ok := fields["policy"]; !ok || n.Kind != yaml.ScalarNode || n.Value == "" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/policy/calendar"
 )
 
 // Result is the outcome of one case.
@@ -44,6 +45,13 @@ func Run(f *File, match func(name string) bool, now time.Time) []Result {
 			r.Failures = append(r.Failures, err.Error())
 			out = append(out, r)
 			continue
+		}
+		if f.Overrides != nil {
+			ov, problems := calendar.ParseOverrides(f.OverridesFile, f.Overrides, at)
+			for _, p := range problems {
+				r.Failures = append(r.Failures, fmt.Sprintf("%s:%d: %s: %s", f.OverridesFile, p.Line, p.Field, p.Msg))
+			}
+			in.Overrides = ov
 		}
 		r.Explanation = f.Policy.Explain(in)
 		r.Failures = compare(&c.Expect, &r.Explanation.Decision)

@@ -18,7 +18,8 @@ import (
 // testCase loads one case; p, the policy under test, is nil if it did not
 // load, and then rule names are not checked against it.
 func (l *loader) testCase(n *yaml.Node, field string, p *policy.Policy) Case {
-	c := Case{Line: n.Line}
+	c := Case{Line: n.Line} // an alias's line, not its anchor's
+	n = policy.Resolve(n)
 	fields := l.mapping(n, field, []string{"name", "task", "worker", "callback", "callback_file", "now", "expect"})
 	if n.Kind != yaml.MappingNode {
 		return c
@@ -205,6 +206,7 @@ func (l *loader) skipped(n *yaml.Node, field string, p *policy.Policy) []ExpectS
 	}
 	out := []ExpectSkip{}
 	for i, item := range n.Content {
+		item = policy.Resolve(item)
 		f := fmt.Sprintf("%s[%d]", field, i)
 		values := l.mapping(item, f, []string{"rule", "reason"})
 		var s ExpectSkip

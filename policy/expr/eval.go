@@ -32,5 +32,8 @@ func (n *node) eval(env *Env) bool {
 		}
 		return false
 	}
+	if n.r.ref.isSet() {
+		return n.r.ref.tab.contains(n.op, n.l.eval(env))
+	}
 	return compare(n.op, n.l.eval(env), n.r.eval(env))
 }

@@ -1,8 +1,6 @@
 package expr
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -40,6 +38,9 @@ func (n *node) why(env *Env, parts *[]string) {
 }
 
 func (n *node) whyLeaf(env *Env) string {
+	if n.r.ref.isSet() {
+		return n.whyMember(env)
+	}
 	var nulls, vals []string
 	for _, o := range [...]*operand{&n.l, &n.r} {
 		if o.ref == nil {
@@ -49,7 +50,7 @@ func (n *node) whyLeaf(env *Env) string {
 		if v == nil {
 			nulls = append(nulls, o.ref.text+" is NULL ("+reason+")")
 		} else {
-			vals = append(vals, o.ref.text+" is "+describe(v))
+			vals = append(vals, o.ref.text+" is "+o.ref.shown(v))
 		}
 	}
 	if len(nulls) > 0 {
@@ -100,22 +101,21 @@ func (n *node) hint(env *Env) string {
 	return ""
 }
 
-// describe shows a value in explanations: JSON for documents, truncated
-// so that an explanation stays one readable line.
+// describe shows a value in explanations: JSON, truncated to describeMax
+// bytes so that an explanation stays one readable line. Only what is shown
+// is encoded (see describeJSON), so describing a large attribute costs no
+// more than describing a small one.
 func describe(x any) string {
-	switch v := x.(type) {
-	case string:
-		return strconv.Quote(v)
-	case float64:
-		return formatJSONNumber(v)
+	if s, isString := x.(string); isString {
+		// Go quoting, as conditions write strings.
+		if len(s) <= describeMax {
+			return strconv.Quote(s)
+		}
+		return strconv.Quote(prefix(s, describeMax)) + "…"
 	}
-	b, err := json.Marshal(x)
-	if err != nil {
-		return fmt.Sprintf("%v", x)
-	}
-	const max = 80
-	if len(b) > max {
-		return string(b[:max]) + "…"
+	b := describeJSON(nil, x)
+	if len(b) > describeMax {
+		return string(b[:describeMax]) + "…"
 	}
 	return string(b)
 }

@@ -1,6 +1,7 @@
 // Package expr implements TaskRouter's expression language: the SQL-like
 // conditions of Workflow filters and TaskQueue target_workers, with
-// references rooted at task., worker., callback., now. or taskrouter. (a
+// references rooted at task., worker., callback., now., taskrouter. or
+// experiment. (a
 // bare key reads the task's attributes, as in a Workflow), and the {{ ref }}
 // templates of policy parameters. It is split the way Alertmanager splits
 // its matcher language: lex.go, parse.go and ref.go turn text into a tree,
@@ -18,6 +19,11 @@
 //	operand    = string | number | "true" | "false" | list | ref
 //	list       = "[" [ constant { "," constant } ] "]"
 //	ref        = ( root "." key | key ) { "." key | "[" index "]" }
+//	             | "tables" "." name [ "[" operand "]" [ "." column ] ]
+//
+// A tables reference reads a table of the Scope the expression is
+// compiled in (see tables.go); the whole table, tables.NAME, may stand only
+// on the right of IN and NOT IN.
 //
 // AND binds tighter than OR, as in SQL; TaskRouter does not document its
 // precedence, so mixing the two without parentheses compiles but produces a
@@ -31,6 +37,9 @@ package expr
 import (
 	"strings"
 	"time"
+
+	"github.com/assignd/assignd/policy/calendar"
+	"github.com/assignd/assignd/policy/experiment"
 )
 
 // Limits that keep hostile input (a fuzzer, a careless config) from
@@ -61,6 +70,15 @@ type Env struct {
 	// taskrouter.currentTime is UTCHour*100+UTCMinute.
 	UTCHour, UTCMinute int
 	UTCWeekday         string
+	// Calendars and Overrides are what calendar.NAME.* read, at Instant
+	// (SetClock sets it); a calendar not in Calendars reads as NULL.
+	Calendars *calendar.Set
+	Overrides *calendar.Overrides
+	Instant   time.Time
+	// Experiments defines experiment.NAME (nil: none is defined), and
+	// Arms records the experiments an evaluation read and their arms.
+	Experiments *Experiments
+	Arms        experiment.Arms
 }
 
 // weekdays are Twilio's names of the days, indexed by time.Weekday.
@@ -69,6 +87,7 @@ var weekdays = [...]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
 // SetClock fills the clock fields from t: now.* in loc and taskrouter.* in
 // UTC, whatever loc is, as TaskRouter reads them.
 func (env *Env) SetClock(t time.Time, loc *time.Location) {
+	env.Instant = t
 	l := t.In(loc)
 	env.Hour, env.Minute, env.Weekday = l.Hour(), l.Minute(), weekdays[l.Weekday()]
 	u := t.UTC()
@@ -113,8 +132,13 @@ type Expr struct {
 	warnings []string
 }
 
-// Compile parses src. The error, if any, is a *SyntaxError.
-func Compile(src string) (*Expr, error) {
+// Compile parses src as a Workflow filter expression, in which a bare key
+// reads the task's attributes. The error, if any, is a *SyntaxError.
+func Compile(src string) (*Expr, error) { return compile(src, refTask, nil) }
+
+// compile parses src in a scope (nil: no tables), with bare keys reading
+// bare's document.
+func compile(src string, bare refRoot, sc *Scope) (*Expr, error) {
 	if len(src) > maxLen {
 		return nil, newSyntaxError(src, maxLen, "expression is longer than %d bytes", maxLen)
 	}
@@ -122,7 +146,7 @@ func Compile(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src, toks: toks}
+	p := &parser{src: src, toks: toks, bareRoot: bare, scope: sc}
 	root, err := p.parseOr()
 	if err != nil {
 		return nil, err

@@ -24,6 +24,10 @@ func FuzzExpr(f *testing.F) {
 		`task.x ==`,
 		`"unterminated`,
 		`task.first-name == 1`,
+		`calendar.support.open == true AND calendar.support.minutes_to_close < 10`,
+		`calendar.support.stat == "x"`,
+		`experiment.vip IN ["control", "treatment"] AND task.tier == "gold"`,
+		`experiment.vip.x == "a"`,
 	} {
 		f.Add(s)
 	}

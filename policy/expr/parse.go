@@ -85,6 +85,10 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	// bareRoot is the document a reference without a root reads: the
+	// task in a Workflow filter, the worker in a target expression.
+	bareRoot refRoot
+	scope    *Scope // nil outside a policy: no tables
 }
 
 func (p *parser) peek() *token { return &p.toks[p.i] }
@@ -232,6 +236,9 @@ func (p *parser) parseComparison() (*node, error) {
 	}
 	if r.isLst && op != opIn && op != opNotIn {
 		return nil, p.errAt(rstart, "a list is only allowed on the left of HAS or the right of IN and NOT IN")
+	}
+	if err := p.checkTableOperands(&l, &r, op, lstart, rstart); err != nil {
+		return nil, err
 	}
 	n := &node{op: op, l: l, r: r}
 	var sb strings.Builder
@@ -395,9 +402,13 @@ func (n *node) warnOperands(out *[]string) {
 			continue
 		}
 		if root := o.ref.rootLookalike(); root != "" {
-			*out = append(*out, o.ref.text[len("task."):]+" reads the task attribute "+
+			at := strings.IndexByte(o.ref.text, '.') + 1
+			*out = append(*out, o.ref.text[at:]+" reads the "+o.ref.Root()+" attribute "+
 				strconv.Quote(o.ref.steps[0].key)+"; did you mean "+root+"."+
-				o.ref.text[len("task.")+len(o.ref.steps[0].key)+1:]+"?")
+				o.ref.text[at+len(o.ref.steps[0].key)+1:]+"?")
+		}
+		if note := o.ref.WorkerFieldNote(); note != "" {
+			*out = append(*out, note)
 		}
 	}
 	day, other := &n.l, &n.r

@@ -14,6 +14,8 @@ const (
 	refCallback
 	refNow
 	refTaskRouter
+	refCalendar
+	refExperiment
 )
 
 // The names of the roots a reference may start with, as policies spell
@@ -24,12 +26,16 @@ const (
 	RootCallback   = "callback"
 	RootNow        = "now"
 	RootTaskRouter = "taskrouter"
+	RootCalendar   = "calendar"
+	RootExperiment = "experiment"
+	RootTables     = "tables"
 )
 
 // rootNames spells each refRoot; refRoots is its inverse.
 var rootNames = [...]string{
 	refTask: RootTask, refWorker: RootWorker, refCallback: RootCallback,
-	refNow: RootNow, refTaskRouter: RootTaskRouter,
+	refNow: RootNow, refTaskRouter: RootTaskRouter, refCalendar: RootCalendar,
+	refExperiment: RootExperiment,
 }
 
 // clockField selects one of the clock values: now.* in the policy's time
@@ -79,9 +85,18 @@ type Ref struct {
 	clock clockField
 	steps []refStep
 	text  string
+	// pos is the byte offset of the reference in its source.
+	pos int
 	// bare is set when the reference was written without a root, so that
 	// a misspelt root (tsk.language) can be warned about.
 	bare bool
+	// cal, calField and calPos (the name's byte offset) are set for
+	// calendar.NAME.KEY; see calendar.go.
+	cal      string
+	calField calendarField
+	calPos   int
+	// tab is set for a reference into a table, tables.NAME...
+	tab *tableRef
 }
 
 // String returns the reference in canonical form, e.g. task.a[0].b; a bare
@@ -89,12 +104,15 @@ type Ref struct {
 func (r *Ref) String() string { return r.text }
 
 // ParseRef parses a reference such as "worker.contact_uri" or "now.hour".
-func ParseRef(src string) (*Ref, error) {
+func ParseRef(src string) (*Ref, error) { return parseRefIn(src, nil) }
+
+// parseRefIn is ParseRef in a scope.
+func parseRefIn(src string, sc *Scope) (*Ref, error) {
 	toks, err := lex(src)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src, toks: toks}
+	p := &parser{src: src, toks: toks, scope: sc}
 	t := p.peek()
 	if t.kind != tokIdent {
 		return nil, p.errAt(t.pos, "expected a reference such as task.key, found %s", t.describe())
@@ -130,6 +148,15 @@ func (r *Ref) eval(env *Env) value {
 	if r.clock != 0 {
 		return env.clock(r.clock)
 	}
+	if r.root == refCalendar {
+		return env.calendar(r)
+	}
+	if r.tab != nil {
+		return r.tab.eval(env)
+	}
+	if r.root == refExperiment {
+		return env.experimentArm(r.steps[0].key)
+	}
 	cur, ok := r.rootMap(env)[r.steps[0].key]
 	if !ok {
 		return value{}
@@ -161,12 +188,24 @@ func (r *Ref) lookup(env *Env) (any, string) {
 	if env == nil {
 		return nil, "no environment"
 	}
+	if r.tab != nil {
+		return r.tab.lookup(env)
+	}
 	if r.clock != 0 {
 		v := env.clock(r.clock)
 		if v.k == jStr {
 			return v.s, ""
 		}
 		return v.n, ""
+	}
+	if r.root == refCalendar {
+		return env.calendarLookup(r)
+	}
+	if r.root == refExperiment {
+		if v := env.experimentArm(r.steps[0].key); v.k == jStr {
+			return v.s, ""
+		}
+		return nil, "no such experiment"
 	}
 	prefix := r.text[:strings.IndexByte(r.text, '.')]
 	var cur any = r.rootMap(env)
@@ -215,7 +254,10 @@ func (r *Ref) lookup(env *Env) (any, string) {
 // reference reads as one word.
 func (p *parser) parseRef() (*Ref, error) {
 	rootTok := p.next()
-	ref := &Ref{}
+	if d := p.peek(); rootTok.text == RootTables && d.kind == tokDot && d.pos == rootTok.end {
+		return p.parseTableRef(rootTok)
+	}
+	ref := &Ref{pos: rootTok.pos}
 	var sb strings.Builder
 	root, ok := refRoots[rootTok.text]
 	if ok {
@@ -223,10 +265,11 @@ func (p *parser) parseRef() (*Ref, error) {
 		sb.WriteString(rootTok.text)
 	} else {
 		// A bare key reads the task's attributes, as in a Workflow's
-		// filter expression (customer_value == 'Gold').
-		ref.root, ref.bare = refTask, true
+		// filter expression (customer_value == 'Gold'), or the worker's in
+		// a target expression (skills HAS 'support').
+		ref.root, ref.bare = p.bareRoot, true
 		ref.steps = append(ref.steps, refStep{key: rootTok.text, index: -1})
-		sb.WriteString("task." + rootTok.text)
+		sb.WriteString(rootNames[p.bareRoot] + "." + rootTok.text)
 	}
 	end := rootTok.end
 	for {
@@ -270,24 +313,42 @@ func (p *parser) parseRef() (*Ref, error) {
 	if len(ref.steps) == 0 {
 		return nil, p.errAt(rootTok.end, "expected \".\" and a key after %q", rootTok.text)
 	}
+	if err := p.checkRootFields(ref, rootTok, sb.String()); err != nil {
+		return nil, err
+	}
+	ref.text = sb.String()
+	ref.workerField()
+	return ref, nil
+}
+
+// checkRootFields resolves the fields of the roots that have a fixed
+// set of them (now, taskrouter, calendar), refusing any other.
+func (p *parser) checkRootFields(ref *Ref, rootTok *token, text string) error {
 	switch ref.root {
 	case refNow:
 		if len(ref.steps) == 1 {
 			ref.clock = nowFields[ref.steps[0].key]
 		}
 		if ref.clock == 0 {
-			return nil, p.errAt(rootTok.pos, "unknown %s; now has only now.hour, now.minute and now.weekday", sb.String())
+			return p.errAt(rootTok.pos, "unknown %s; now has only now.hour, now.minute and now.weekday", text)
 		}
 	case refTaskRouter:
 		if len(ref.steps) == 1 {
 			ref.clock = taskRouterFields[ref.steps[0].key]
 		}
 		if ref.clock == 0 {
-			return nil, p.errAt(rootTok.pos, "unknown %s; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek", sb.String())
+			return p.errAt(rootTok.pos, "unknown %s; taskrouter has only taskrouter.currentTime, taskrouter.currentHour, taskrouter.currentMin and taskrouter.dayOfWeek", text)
+		}
+	case refCalendar:
+		if err := p.calendarRef(ref, rootTok, text); err != nil {
+			return err
+		}
+	case refExperiment:
+		if len(ref.steps) != 1 || ref.steps[0].index >= 0 {
+			return p.errAt(rootTok.pos, "%s is not an experiment; write experiment.NAME", text)
 		}
 	}
-	ref.text = sb.String()
-	return ref, nil
+	return nil
 }
 
 // rootLookalike returns the root that a bare reference's first key looks

@@ -1,7 +1,8 @@
 package expr
 
 // Refs returns the references the expression reads, in source order, so
-// that a caller can decode only the attributes a policy looks at.
+// that a caller can decode only the attributes a policy looks at. A table
+// reference reads its key's reference, which is listed in its place.
 func (e *Expr) Refs() []*Ref {
 	var refs []*Ref
 	e.root.refs(&refs)
@@ -14,7 +15,7 @@ func (n *node) refs(out *[]*Ref) {
 	}
 	for _, o := range []*operand{&n.l, &n.r} {
 		if o.ref != nil {
-			*out = append(*out, o.ref)
+			o.ref.keyRefs(out)
 		}
 	}
 }
@@ -24,17 +25,20 @@ func (t *Template) Refs() []*Ref {
 	var refs []*Ref
 	for _, p := range t.parts {
 		if p.ref != nil {
-			refs = append(refs, p.ref)
+			p.ref.keyRefs(&refs)
 		}
 	}
 	return refs
 }
 
 // Root names the document the reference starts in: one of RootTask,
-// RootWorker, RootCallback, RootNow and RootTaskRouter. A caller that
-// meets a name it does not know must treat the reference as possibly
-// reading anything.
+// RootWorker, RootCallback, RootNow, RootTaskRouter, RootCalendar,
+// RootExperiment and RootTables. A caller that meets a name it does not
+// know must treat the reference as possibly reading anything.
 func (r *Ref) Root() string {
+	if r.tab != nil {
+		return RootTables
+	}
 	if int(r.root) < len(rootNames) {
 		return rootNames[r.root]
 	}

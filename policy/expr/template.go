@@ -68,6 +68,11 @@ func urlPartAt(lit string) urlPart {
 // reference that does not parse and a placeholder in a URL's origin are
 // errors naming the placeholder.
 func CompileTemplate(src string, isURL bool) (*Template, error) {
+	return compileTemplate(src, isURL, nil)
+}
+
+// compileTemplate is CompileTemplate in a scope.
+func compileTemplate(src string, isURL bool, sc *Scope) (*Template, error) {
 	t := &Template{src: src}
 	var lits strings.Builder // the literal text so far, to place URL placeholders
 	rest := src
@@ -92,7 +97,10 @@ func CompileTemplate(src string, isURL bool) (*Template, error) {
 		if inner == "" {
 			return nil, fmt.Errorf("placeholder %d %q: empty placeholder; write a reference such as {{task.key}}", n, ph)
 		}
-		ref, err := ParseRef(inner)
+		ref, err := parseRefIn(inner, sc)
+		if err == nil {
+			err = checkTemplateRef(ref)
+		}
 		if err != nil {
 			msg := err.Error()
 			var se *SyntaxError
@@ -148,8 +156,8 @@ func (t *Template) Source() string { return t.src }
 // string, float64 (or json.Number, when the attributes were decoded with
 // UseNumber), bool, map[string]any or []any. Otherwise the result is a
 // string, with strings inserted as they are (escaped in a URL, see
-// CompileTemplate), numbers in plain decimal (42, not 4.2e+01; a
-// json.Number exactly as sent) and booleans as true or false; inserting an
+// CompileTemplate), numbers in plain decimal (42, not 4.2e+01; 100 for a
+// json.Number 1e2, and an integer json.Number exactly as sent) and booleans as true or false; inserting an
 // object or array is an error. A reference that is absent or null returns a *MissingError.
 func (t *Template) Render(env *Env) (any, error) {
 	if t.whole {
@@ -164,6 +172,7 @@ func (t *Template) Render(env *Env) (any, error) {
 		return t.src, nil
 	}
 	var sb strings.Builder
+	var inPath []placed // where path placeholders' values went
 	for _, p := range t.parts {
 		if p.ref == nil {
 			sb.WriteString(p.lit)
@@ -180,9 +189,7 @@ func (t *Template) Render(env *Env) (any, error) {
 		case jNum:
 			s = formatJSONNumber(x.n)
 			if num, isNumber := v.(json.Number); isNumber {
-				// Written as sent: an ID such as 12345678901234567890
-				// does not survive float64.
-				s = num.String()
+				s = plainDecimal(num.String(), x.n)
 			}
 		case jBool:
 			s = strconv.FormatBool(x.b)
@@ -192,10 +199,40 @@ func (t *Template) Render(env *Env) (any, error) {
 		switch p.escape {
 		case urlPath:
 			s = url.PathEscape(s)
+			inPath = append(inPath, placed{sb.Len(), sb.Len() + len(s), p.ref.text})
 		case urlQuery:
 			s = url.QueryEscape(s)
 		}
 		sb.WriteString(s)
 	}
-	return sb.String(), nil
+	out := sb.String()
+	if err := checkDotSegments(out, inPath); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// placed is where one placeholder's value stands in a rendered URL.
+type placed struct {
+	start, end int
+	ref        string
+}
+
+// checkDotSegments refuses a rendered URL in which a path segment that a
+// placeholder helped write is "." or "..": path escaping keeps a value in
+// its segment, but does not escape dots, and a client or server that
+// resolves dot segments would then request another path (/agent/{{x}}
+// with x ".." is /). Segments written wholly by the policy are its own.
+func checkDotSegments(u string, spans []placed) error {
+	for _, ph := range spans {
+		start := strings.LastIndexByte(u[:ph.start], '/') + 1
+		end := len(u)
+		if i := strings.IndexAny(u[ph.end:], "/?#"); i >= 0 {
+			end = ph.end + i
+		}
+		if seg := u[start:end]; seg == "." || seg == ".." {
+			return fmt.Errorf("%s makes the URL path segment %q, which would climb out of the path the policy wrote", ph.ref, seg)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -196,6 +197,36 @@ func TestTemplateURLOrigin(t *testing.T) {
 			}
 		})
 	}
+	// A placeholder that makes a path segment "." or ".." does not render:
+	// escaping keeps dots, and resolving them climbs the path.
+	for _, tt := range []struct{ src, x, seg string }{
+		{`https://h/agent/{{task.x}}?a=1`, "..", ".."},
+		{`https://h/agent/{{task.x}}`, ".", "."},
+		{`https://h/agent/.{{task.x}}/y`, ".", ".."},
+		{`https://h/{{task.x}}{{task.x}}/y`, ".", ".."},
+	} {
+		tmpl, err := CompileTemplate(tt.src, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tmpl.Render(&Env{Task: map[string]any{"x": tt.x}})
+		if err == nil || !strings.Contains(err.Error(), "path segment "+strconv.Quote(tt.seg)) {
+			t.Errorf("Render(%q) with x %q: %v, want a refused %q segment", tt.src, tt.x, err, tt.seg)
+		}
+	}
+	for _, x := range []string{"...", ".x", "a..", "%2e%2e"} {
+		tmpl, _ := CompileTemplate(`https://h/agent/{{task.x}}?q={{task.x}}`, true)
+		if _, err := tmpl.Render(&Env{Task: map[string]any{"x": x}}); err != nil {
+			t.Errorf("segment %q refused: %v", x, err)
+		}
+	}
+	// Dots in the query and the policy's own dot segments are not the
+	// placeholder's doing.
+	tmpl, _ := CompileTemplate(`https://h/a/../b?q={{task.x}}`, true)
+	if _, err := tmpl.Render(&Env{Task: map[string]any{"x": ".."}}); err != nil {
+		t.Errorf("a query value of .. refused: %v", err)
+	}
+
 	// The issue's example renders in its own path segment once the tenant
 	// moves out of the host.
 	tmpl, err := CompileTemplate(`https://twiml.example.com/{{task.tenant}}/x`, true)
