@@ -90,7 +90,7 @@ type Config struct {
 	// next one waits to be accepted. Idle keep-alive connections cost
 	// memory, and anyone can open them.
 	MaxConnections int `envconfig:"ASSIGND_MAX_CONNECTIONS" default:"4096" desc:"cap on the callback listener's open connections"`
-		// MaxTableBytes is the largest policy table file read, in bytes; a
+	// MaxTableBytes is the largest policy table file read, in bytes; a
 	// larger one fails the load with a message naming this variable. 0
 	// means the policy package's default, the same 64 MiB.
 	MaxTableBytes int64 `envconfig:"ASSIGND_MAX_TABLE_BYTES" default:"67108864" desc:"largest policy table file read, in bytes (0: the default, 64 MiB)"`
