@@ -142,9 +142,12 @@ func TestSchemaRefusesWhatValidateRefuses(t *testing.T) {
 // edited.
 func TestShippedPoliciesNameTheSchema(t *testing.T) {
 	line := "# yaml-language-server: $schema=" + policy.SchemaID + "\n"
+	// The Helm chart's policy is a block in values.yaml, indented.
 	for name, src := range map[string][]byte{
-		"deploy/kubernetes/policy.yaml": mustRead(t, "../deploy/kubernetes/policy.yaml"),
-		"the embedded example":          policy.Example(),
+		"deploy/kubernetes/policy.yaml":       mustRead(t, "../deploy/kubernetes/policy.yaml"),
+		"deploy/overlays/example/policy.yaml": mustRead(t, "../deploy/overlays/example/policy.yaml"),
+		"deploy/helm/assignd/values.yaml":     mustRead(t, "../deploy/helm/assignd/values.yaml"),
+		"the embedded example":                policy.Example(),
 	} {
 		if !bytes.Contains(src, []byte(line)) {
 			t.Errorf("%s lacks %q", name, line)
