@@ -9,6 +9,7 @@
 //	assignd replay [flags] SRC...   what a candidate policy would change on captured callbacks
 //	assignd test FILE|DIR...        run policy test files
 //	assignd calendar [flags] NAME   print a calendar's effective opening hours
+//	assignd experiment [flags]      a running server's experiments
 //	assignd schema                  print the JSON Schema of policy files
 //	assignd table hash FILE|VALUE.. hash table keys with SHA-256
 //	assignd config                  print the effective configuration
@@ -33,6 +34,7 @@ import (
 	"github.com/assignd/assignd/app"
 	"github.com/assignd/assignd/cli"
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/experiments"
 	"github.com/assignd/assignd/internal/buildinfo"
 )
 
@@ -61,6 +63,7 @@ var commands = []command{
 	{"replay", "what a candidate policy would change on captured callbacks", noStdin(cli.Replay)},
 	{"test", "run policy test files (*_test.yaml below a DIR)", cli.RunTests},
 	{"calendar", "print a calendar's effective open windows day by day", noStdin(cli.Calendar)},
+	{"experiment", "a running server's experiments: arms, outcome rates and how many more reservations each arm needs", noStdin(experiments.RunExperiment)},
 	{"schema", "print the JSON Schema of policy files, for editors", noStdin(cli.Schema)},
 	{"table", "hash a CSV table's key column, or values, with SHA-256 (table hash)", noStdin(cli.Table)},
 	{"config", "print the effective configuration from the environment", noStdin(cli.Config)},

@@ -52,6 +52,7 @@ func TestRun(t *testing.T) {
 		{name: "bad flag", args: []string{"explain", "-bogus"}, code: 2, stderrPart: "assignd explain: flag provided but not defined: -bogus\nrun 'assignd explain -h' for usage\n"},
 		{name: "help for an unknown command", args: []string{"help", "frobnicate"}, code: 2, stderrPart: `unknown command "frobnicate"`},
 		{name: "validate reads stdin", args: []string{"validate", "-"}, code: 1, stderrPart: "<stdin>"},
+		{name: "experiment is wired", args: []string{"experiment"}, code: 2, stderrPart: "assignd experiment"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

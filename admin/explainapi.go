@@ -83,7 +83,9 @@ func (c *console) explain(ctx echo.Context) error {
 	if err != nil {
 		return httpserver.WriteError(ctx, http.StatusBadRequest, "malformed callback: "+err.Error(), "")
 	}
-	out, err := c.opts.Explain(p, p.Explain(cb.Input(now)))
+	in := cb.Input(now)
+	in.Overrides = c.s.overrides()
+	out, err := c.opts.Explain(p, p.Explain(in))
 	if err != nil {
 		c.log.Error("explaining a decision", zap.Error(err))
 		return httpserver.WriteError(ctx, http.StatusInternalServerError, "explaining: "+err.Error(), "")

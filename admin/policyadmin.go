@@ -100,6 +100,7 @@ func (s *Server) policyInfo(c echo.Context) error {
 	for _, w := range p.Warnings() {
 		info.Warnings = append(info.Warnings, w.String())
 	}
+	info.Tables = tableInfos(p)
 	if s.outcomes != nil {
 		info.Outcomes = s.outcomes.Counts()
 		for _, r := range info.Rules {

@@ -17,9 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/decisionlog"
+	"github.com/assignd/assignd/experiments"
 	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/policy/calendar"
 )
 
 // Options are what New needs. Store is required.
@@ -46,6 +49,15 @@ type Options struct {
 	Console *Console
 	// Now is the clock of the explain API; nil is time.Now.
 	Now func() time.Time
+	// Overrides, when set, returns the calendar overrides in force, which
+	// the explain API decides with, as the callback listener does.
+	Overrides func() *calendar.Overrides
+	// Experiments, when set, serves GET /-/experiments: the experiments'
+	// report, planned for the given minimum detectable effect.
+	Experiments func(mde float64) *experiments.Report
+	// DecisionLog, when set, reports the decision log's sink health, for
+	// the console; nil without ASSIGND_DECISION_LOG.
+	DecisionLog func() decisionlog.Health
 	// Config, when set, is the effective configuration GET /-/config
 	// answers as JSON ("assignd config -format json" prints the same
 	// shape); it must hold no secret.
@@ -59,8 +71,14 @@ type Server struct {
 	shadow   *Shadow
 	outcomes *outcome.Tracker
 	now      func() time.Time
-	log      *zap.Logger
-	echo     *echo.Echo
+	// overrides is Options.Overrides, or a func returning none.
+	overrides func() *calendar.Overrides
+	// experiments and decisionLog are Options' (nil when unset), for the
+	// console.
+	experiments func(mde float64) *experiments.Report
+	decisionLog func() decisionlog.Health
+	log         *zap.Logger
+	echo        *echo.Echo
 }
 
 // New builds the admin listener's handler from opts, every route at once.
@@ -76,6 +94,11 @@ func New(opts Options) (*Server, error) {
 		now: opts.Now, log: log.Named("admin")}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.overrides = opts.Overrides
+	s.experiments, s.decisionLog = opts.Experiments, opts.DecisionLog
+	if s.overrides == nil {
+		s.overrides = func() *calendar.Overrides { return nil }
 	}
 	if s.ready == nil {
 		s.ready = func() (bool, string) {
@@ -105,6 +128,9 @@ func New(opts Options) (*Server, error) {
 		s.echo.GET("/-/shadow", func(c echo.Context) error {
 			return c.JSON(http.StatusOK, sh.Agreement())
 		})
+	}
+	if opts.Experiments != nil {
+		s.echo.GET(experiments.Path, echo.WrapHandler(experiments.Handler(opts.Experiments)))
 	}
 	if opts.Console != nil {
 		s.addConsole(*opts.Console)

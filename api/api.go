@@ -23,6 +23,21 @@ type PolicyInfo struct {
 	// rules of earlier policies that still have counts. It is absent
 	// without an events endpoint.
 	Outcomes map[string]outcome.RuleCounts `json:"outcomes,omitempty"`
+	// Tables are the policy's data tables, in the policy's order; their
+	// hashes are part of Hash.
+	Tables []TableInfo `json:"tables"`
+}
+
+// TableInfo is one data table of the policy in GET /-/policy.
+type TableInfo struct {
+	Name string `json:"name"`
+	// File is the table's CSV file as the policy names it.
+	File string `json:"file"`
+	Rows int    `json:"rows"`
+	// Hash is a prefix of the SHA-256 of the file's content.
+	Hash string `json:"hash"`
+	// Hashed reports whether the keys are stored as SHA-256 (hash: sha256).
+	Hashed bool `json:"hashed,omitempty"`
 }
 
 // ReloadResult is the JSON answer of POST /-/reload, and of GET /-/policy

@@ -82,6 +82,9 @@ type App struct {
 	shadowReloader *policy.Reloader
 	// decisions feeds the console's recent decisions and per-rule counts.
 	decisions *admin.DecisionLog
+	// feat are the decision log, the experiment counter and the calendar
+	// overrides (features.go).
+	feat features
 
 	cbLn, adminLn   net.Listener
 	cbSrv, adminSrv *http.Server
@@ -145,10 +148,15 @@ func New(opts Options) (*App, error) {
 	if err := a.newShadow(reg); err != nil {
 		return nil, err
 	}
+	if err := a.newFeatures(reg); err != nil {
+		return nil, err
+	}
 	if err := a.newServers(reg, enqueue); err != nil {
+		_ = a.stopFeatures(context.Background())
 		return nil, err
 	}
 	if err := a.listen(listen, adminListen); err != nil {
+		_ = a.stopFeatures(context.Background())
 		return nil, err
 	}
 	return a, nil
@@ -184,6 +192,7 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 		observers = append(observers, a.shadow.Observe)
 		shadowStore = a.shadow.Store()
 	}
+	observers = append(observers, a.featureObservers()...)
 	var err error
 	a.callback, err = handlers.New(handlers.Options{
 		Store:         a.store,
@@ -194,6 +203,8 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 		Enqueue:       enqueue,
 		AfterDecision: afterAll(observers),
 		Outcomes:      a.outcomes,
+		Overrides:     a.overridesFunc(),
+		AfterEvent:    a.afterEvent(),
 	})
 	if err != nil {
 		return err
@@ -219,6 +230,7 @@ func (a *App) newServers(reg *prometheus.Registry, enqueue func(reservation.Upda
 				Agreement: func() any { return a.shadow.Agreement() }}
 		}
 	}
+	a.featureAdmin(&opts)
 	a.admin, err = admin.New(opts)
 	return err
 }
@@ -233,6 +245,7 @@ func rememberDecision(t *outcome.Tracker) func(*callback.Decided) {
 			Mode:        string(d.Decision.Mode),
 			PolicyHash:  d.Policy.Hash(),
 			Decided:     d.Received,
+			Experiments: d.Decision.Experiments,
 		})
 	}
 }
@@ -280,16 +293,16 @@ func afterAll(observers []func(*callback.Decided)) func(*callback.Decided) {
 // checkUpdateRules makes the store refuse update-mode rules when there are
 // no REST credentials to send their updates with, outside development
 // mode, which runs them anyway so that the embedded example runs on a
-// laptop, and answers their callbacks with 503.
+// laptop, and answers their callbacks with 503. A policy the check passes
+// is about to run: policyLoaded prepares the features for it.
 func (a *App) checkUpdateRules() {
 	_, noREST := a.cfg.REST()
-	if noREST == nil || a.cfg.Dev {
-		return
-	}
+	refuse := noREST != nil && !a.cfg.Dev
 	a.store.SetCheck(func(p *policy.Policy) error {
-		if p.HasUpdateRules() {
+		if refuse && p.HasUpdateRules() {
 			return noREST
 		}
+		a.policyLoaded(p)
 		return nil
 	})
 }
@@ -404,10 +417,11 @@ func (a *App) Ready() (bool, string) {
 	return true, ""
 }
 
-// Reload asks the reloaders to load the policy files again, without
-// waiting for the outcome, as SIGHUP does. Without a policy file it does
-// nothing: the embedded example never changes. Call it after Start.
+// Reload asks the reloaders to load the policy files and the calendar
+// overrides file again, without waiting for the outcome, as SIGHUP does.
+// The embedded example never changes. Call it after Start.
 func (a *App) Reload() {
+	a.reloadFeatures()
 	if a.reloader == nil {
 		return
 	}
@@ -436,6 +450,7 @@ func (a *App) Start(ctx context.Context) {
 	if a.reloader != nil {
 		a.group.Go(func() error { a.reloader.Run(rctx); return nil })
 	}
+	a.startFeatures(rctx)
 	callbackAddr, adminAddr := a.Addrs()
 	var hash string
 	if p := a.store.Current(); p != nil {
@@ -489,6 +504,9 @@ func (a *App) Stop(ctx context.Context) error {
 		if err := a.updater.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("draining reservation updates: %w", err))
 		}
+	}
+	if err := a.stopFeatures(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := a.adminSrv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutting down the admin listener: %w", err))

@@ -263,6 +263,7 @@ func writeExplainText(w io.Writer, header string, r *explain.Report) {
 	fmt.Fprintln(w, header)
 	writeSteps(w, "  ", r.Steps)
 	writeCalendars(w, r.Calendars)
+	explain.WriteExperiments(w, r.Experiments)
 	fmt.Fprintf(w, "=> rule %q (#%d): %s, %s mode\n", r.Rule, r.Index, r.Instruction, r.Mode)
 	if r.Mode == policy.Respond {
 		fmt.Fprintf(w, "callback reply: %s\n", r.Reply)

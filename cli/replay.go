@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/decisionlog"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -31,10 +33,10 @@ const replayExamples = 3
 // Replay implements "assignd replay": captured callbacks through a live
 // and a candidate policy, with what the candidate would change.
 func Replay(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "-policy FILE -candidate FILE [-format text|json] [-fail-on-change] SOURCE...",
-		"A SOURCE is a form-encoded callback body, a directory of them, or a file of assignd's JSON log at debug level.")
+	fs := newFlags("replay", "[-policy FILE] -candidate FILE [-format text|json] [-fail-on-change] SOURCE...",
+		"A SOURCE is a form-encoded callback body, a directory of them, a file of assignd's JSON log at debug level, or a decision log (ASSIGND_DECISION_LOG).")
 	var (
-		livePath     = fs.String("policy", "", "the live policy file (required)")
+		livePath     = fs.String("policy", "", "the live policy file (required unless every SOURCE is a decision log, whose records name their decisions)")
 		failOnChange = fs.Bool("fail-on-change", false, "exit 1 if the candidate would change any decision")
 		candPath     = fs.String("candidate", "", "the candidate policy file (required)")
 		format       = fs.String("format", "text", "text or json")
@@ -44,8 +46,8 @@ func Replay(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	switch {
-	case *livePath == "" || *candPath == "":
-		return usageError(stderr, "replay", "-policy and -candidate are both required")
+	case *candPath == "":
+		return usageError(stderr, "replay", "-candidate is required")
 	case fs.NArg() == 0:
 		return usageError(stderr, "replay", "no SOURCE given")
 	case *format != "text" && *format != "json":
@@ -63,6 +65,9 @@ func Replay(args []string, stdout, stderr io.Writer) int {
 		path string
 		dst  **policy.Policy
 	}{{*livePath, &rp.live}, {*candPath, &rp.cand}} {
+		if f.path == "" {
+			continue
+		}
 		p, err := policy.LoadFile(f.path)
 		if err != nil {
 			printLoadError(stderr, err)
@@ -95,6 +100,8 @@ type replayer struct {
 	stderr     io.Writer
 	groups     map[replayKey]*replayGroup
 	totals     replayTotals
+	// logHashes are the policy hashes of the decision log records read.
+	logHashes map[string]bool
 }
 
 type replayKey struct {
@@ -138,7 +145,16 @@ func (rp *replayer) file(path string) error {
 	defer f.Close()
 	r := bufio.NewReader(f)
 	if first, skipped, err := firstNonSpace(r); err == nil && first == '{' {
+		if decisionlog.Sniff(r) {
+			return rp.decisionLog(path, r, skipped+1)
+		}
+		if rp.live == nil {
+			return errNoLive
+		}
 		return rp.logLines(path, r, skipped+1)
+	}
+	if rp.live == nil {
+		return errNoLive
 	}
 	body, err := io.ReadAll(io.LimitReader(r, callback.MaxBodyBytes+1))
 	if err != nil {
@@ -238,18 +254,24 @@ func (rp *replayer) decide(form url.Values, received time.Time) error {
 	}
 	in := cb.Input(received)
 	ld, cd := rp.live.Decide(in), rp.cand.Decide(in)
-	out := policy.Compare(&ld, &cd)
+	rp.count(&ld, &cd, policy.Compare(&ld, &cd), cb.ReservationSid)
+	return nil
+}
+
+// count adds one replayed decision to the report: ld the live one, cd the
+// candidate's, out how they compare.
+func (rp *replayer) count(ld, cd *policy.Decision, out policy.Difference, reservationSid string) {
 	rp.totals.Callbacks++
 	switch out {
 	case policy.Same:
 		rp.totals.Same++
-		return nil
+		return
 	case policy.Params:
 		rp.totals.Params++
 	default:
 		rp.totals.Instruction++
 	}
-	k := replayKey{ld.Rule, cd.Rule, instructionLabel(&ld), instructionLabel(&cd), out}
+	k := replayKey{ld.Rule, cd.Rule, instructionLabel(ld), instructionLabel(cd), out}
 	g := rp.groups[k]
 	if g == nil {
 		g = &replayGroup{}
@@ -257,9 +279,8 @@ func (rp *replayer) decide(form url.Values, received time.Time) error {
 	}
 	g.n++
 	if len(g.sids) < replayExamples {
-		g.sids = append(g.sids, cb.ReservationSid)
+		g.sids = append(g.sids, reservationSid)
 	}
-	return nil
 }
 
 // instructionLabel names a decision's instruction, with its mode when that
@@ -309,12 +330,20 @@ type replayTotals struct {
 	Instruction  int `json:"instruction"`
 	SkippedLines int `json:"skipped_lines"`
 	Malformed    int `json:"malformed"`
+	// NotReplayable counts decision log records the candidate cannot
+	// decide again, by the field it reads that the record masked, dropped
+	// or did not record.
+	NotReplayable map[string]int `json:"not_replayable,omitempty"`
 }
 
 // report sorts the changes, most frequent first.
 func (rp *replayer) report() replayReport {
+	live := replayPolicy{"the decision log", strings.Join(slices.Sorted(maps.Keys(rp.logHashes)), ",")}
+	if rp.live != nil {
+		live = replayPolicy{rp.live.File(), rp.live.Hash()}
+	}
 	rep := replayReport{
-		Live:      replayPolicy{rp.live.File(), rp.live.Hash()},
+		Live:      live,
 		Candidate: replayPolicy{rp.cand.File(), rp.cand.Hash()},
 		Changes:   []replayChange{},
 		Totals:    rp.totals,
@@ -340,4 +369,7 @@ func writeReplayText(w io.Writer, rep replayReport) {
 	t := rep.Totals
 	fmt.Fprintf(w, "%d callbacks: %d same, %d other params, %d other instruction; %d log lines skipped, %d malformed\n",
 		t.Callbacks, t.Same, t.Params, t.Instruction, t.SkippedLines, t.Malformed)
+	for _, field := range slices.Sorted(maps.Keys(t.NotReplayable)) {
+		fmt.Fprintf(w, "%d records not replayable: the candidate reads %s\n", t.NotReplayable[field], field)
+	}
 }

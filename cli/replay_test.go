@@ -43,3 +43,34 @@ func TestReplay(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayDecisionLog replays a decision log written by serve with
+// ASSIGND_DECISION_LOG: without -policy, since each record names its
+// decision, with candidates that read a masked field or not, and with the
+// policy that decided it, which must decide every record the same.
+func TestReplayDecisionLog(t *testing.T) {
+	const dir = "testdata/replay/declog"
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"candidate reads masked", []string{"-candidate", dir + "/candidate.yaml", dir + "/decisions.jsonl"}, 0},
+		{"candidate reads no masked", []string{"-candidate", dir + "/candidate-no-from.yaml", dir + "/decisions.jsonl"}, 0},
+		{"deciding policy", []string{"-fail-on-change", "-candidate", dir + "/live.yaml", dir + "/decisions.jsonl"}, 0},
+		{"json", []string{"-format", "json", "-candidate", dir + "/candidate.yaml", dir + "/decisions.jsonl"}, 0},
+		{"callbacks need policy", []string{"-candidate", dir + "/candidate.yaml", "testdata/replay/callbacks"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Replay(tc.args, &stdout, &stderr)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".txtar")
+			testkit.Golden(t, file, testkit.ReadArchive(t, file),
+				txtar.File{Name: "stdout", Data: stdout.Bytes()},
+				txtar.File{Name: "stderr", Data: stderr.Bytes()})
+		})
+	}
+}

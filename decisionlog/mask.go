@@ -72,9 +72,15 @@ func (m *masking) build(in *Input) Record {
 	slices.Sort(rec.Masked)
 	slices.Sort(rec.Dropped)
 
-	rec.Trace = in.Policy.Explain(in.In).Steps
+	ex := in.Policy.Explain(in.In)
+	rec.Trace = ex.Steps
 	for i := range rec.Trace {
 		rec.Trace[i].Why = sc.text(rec.Trace[i].Why)
+		m.lookups(inputs, &sc, &rec.Trace[i])
+	}
+	inputs.Calendars = ex.Calendars
+	for _, a := range ex.Experiments {
+		inputs.Experiments = append(inputs.Experiments, ExperimentArm{Experiment: a.Experiment, Arm: a.Arm, KeyFrom: a.KeyFrom, Point: a.Point})
 	}
 	if len(d.Instruction.Params) > 0 {
 		rec.Params = d.Instruction.Redacted().ParamMap()

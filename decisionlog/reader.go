@@ -120,6 +120,15 @@ func (e *Entry) Input() *policy.Input {
 		}
 		cb[k] = v
 	}
+	// The SIDs are in every record: an experiment's fallback key reads
+	// callback.TaskSid whether or not a condition does.
+	rec := &e.Record
+	for k, v := range map[string]string{"ReservationSid": rec.ReservationSid, "TaskSid": rec.TaskSid, "WorkerSid": rec.WorkerSid,
+		"WorkspaceSid": rec.WorkspaceSid, "WorkflowSid": rec.WorkflowSid} {
+		if _, ok := cb[k]; !ok && v != "" {
+			cb[k] = v
+		}
+	}
 	return &policy.Input{Task: in.Task, Worker: in.Worker, Callback: cb, Now: in.Now}
 }
 
@@ -127,7 +136,8 @@ func (e *Entry) Input() *policy.Input {
 // candidate: Field names the path the candidate reads.
 type NotReplayable struct {
 	Field string
-	// Why is "masked", "dropped" or "not recorded".
+	// Why is "masked", "dropped", "not recorded" or "overridden" (a
+	// calendar override applied, which the record does not hold).
 	Why string
 }
 
@@ -138,6 +148,13 @@ func (e *NotReplayable) Error() string { return e.Field + " is " + e.Why }
 // reads that the record masked, dropped or did not record.
 func (e *Entry) Replayable(cand *policy.Policy) error {
 	rec := &e.Record
+	// The overrides in force are not recorded, only their effect: a
+	// candidate with an overridden calendar would decide without it.
+	for _, c := range rec.Inputs.Calendars {
+		if c.State == "override" && cand.Calendars().Lookup(c.Name) != nil {
+			return &NotReplayable{Field: "calendar." + c.Name, Why: "overridden"}
+		}
+	}
 	rd := cand.Reads()
 	if rd.All && !rec.Reads.All {
 		return &NotReplayable{Field: "the whole documents", Why: "not recorded"}

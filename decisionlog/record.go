@@ -104,4 +104,34 @@ type Inputs struct {
 	Callback map[string]any `json:"callback"`
 	// Now is the instant now.* read, in UTC.
 	Now time.Time `json:"now"`
+	// Calendars are the states, at Now with the overrides in force, of
+	// the calendars the rules up to the deciding one read.
+	Calendars []policy.CalendarStatus `json:"calendars,omitempty"`
+	// Tables are the table lookups the rules made, in order: whether each
+	// key found a row. The cells read are in the trace.
+	Tables []TableRead `json:"tables,omitempty"`
+	// Experiments are the experiments the decision evaluated, with the
+	// arm of each.
+	Experiments []ExperimentArm `json:"experiments,omitempty"`
+}
+
+// TableRead is one table lookup a rule made.
+type TableRead struct {
+	// Rule is the rule whose condition or template made the lookup.
+	Rule  string `json:"rule"`
+	Table string `json:"table"`
+	// Ref is the reference as canonical text, such as tables.vip[task.from].
+	Ref string `json:"ref"`
+	Hit bool   `json:"hit"`
+}
+
+// ExperimentArm is one experiment a decision evaluated. The key itself is
+// never recorded: it is rendered from inputs that may be masked.
+type ExperimentArm struct {
+	Experiment string `json:"experiment"`
+	Arm        string `json:"arm"`
+	// KeyFrom is the key template, or callback.TaskSid when the template
+	// could not render; Point is the key's point in [0, 10000).
+	KeyFrom string `json:"key_from"`
+	Point   int    `json:"point"`
 }

@@ -43,10 +43,34 @@ type expOrder struct {
 	arms []string
 }
 
-// armCounts are one arm's decisions and outcomes, by outcome index.
+// armCounts are one arm's decisions and outcomes, by outcome index, and
+// the arm's metric children, cached on first use so that counting takes
+// no lock: byRule maps a rule name to its decisions counter.
 type armCounts struct {
 	decisions atomic.Uint64
 	outcomes  [7]atomic.Uint64
+
+	byRule     sync.Map
+	outcomeCtr [7]atomic.Pointer[prometheus.Counter]
+}
+
+// decisionCounter returns the arm's decisions counter for rule.
+func (c *Counter) decisionCounter(ac *armCounts, exp, arm, rule string) prometheus.Counter {
+	if v, ok := ac.byRule.Load(rule); ok {
+		return v.(prometheus.Counter)
+	}
+	v, _ := ac.byRule.LoadOrStore(rule, c.decisions.WithLabelValues(exp, arm, rule))
+	return v.(prometheus.Counter)
+}
+
+// outcomeCounter returns the arm's counter of outcome o, at index j.
+func (c *Counter) outcomeCounter(ac *armCounts, exp, arm string, j int, o outcome.Outcome) prometheus.Counter {
+	if p := ac.outcomeCtr[j].Load(); p != nil {
+		return *p
+	}
+	ctr := c.outcomes.WithLabelValues(exp, arm, string(o))
+	ac.outcomeCtr[j].Store(&ctr)
+	return ctr
 }
 
 // outcomeIndex numbers outcome.Outcomes for armCounts.
@@ -130,8 +154,9 @@ func (c *Counter) Decided(arms *experiment.Arms, rule string) {
 		if !ok {
 			continue
 		}
-		c.counts(exp, arm).decisions.Add(1)
-		c.decisions.WithLabelValues(exp, arm, rule).Inc()
+		ac := c.counts(exp, arm)
+		ac.decisions.Add(1)
+		c.decisionCounter(ac, exp, arm, rule).Inc()
 	}
 }
 
@@ -147,8 +172,9 @@ func (c *Counter) Outcome(arms *experiment.Arms, o outcome.Outcome) {
 		if !ok {
 			continue
 		}
-		c.counts(exp, arm).outcomes[j].Add(1)
-		c.outcomes.WithLabelValues(exp, arm, string(o)).Inc()
+		ac := c.counts(exp, arm)
+		ac.outcomes[j].Add(1)
+		c.outcomeCounter(ac, exp, arm, j, o).Inc()
 	}
 }
 

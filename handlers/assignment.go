@@ -40,7 +40,7 @@ func (s *Server) assignment(c echo.Context, sc *callback.Form, received time.Tim
 	if s.beforeDecide != nil {
 		s.beforeDecide()
 	}
-	in := cb.Input(received)
+	in := s.input(cb, received)
 	start := time.Now()
 	d := pol.Decide(in)
 	took := time.Since(start)

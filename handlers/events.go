@@ -48,6 +48,10 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	s.outcomes.CountEvent(eventType)
 	if e, ok := s.outcomes.Lookup(cb.ReservationSid); ok {
 		s.outcomes.Record(o, e.Rule, e.Instruction, outcome.Remembered, received.Sub(e.Decided))
+		if s.afterEvent != nil {
+			s.afterEvent(&Event{Callback: cb, Outcome: o, Rule: e.Rule, Instruction: e.Instruction,
+				Source: outcome.Remembered, Experiments: &e.Experiments, Received: received})
+		}
 		return s.noContent(c)
 	}
 	if pol == nil {
@@ -58,8 +62,12 @@ func (s *Server) event(c echo.Context, sc *callback.Form, received time.Time) er
 	// it: decide again. The event carries the task and worker as they are
 	// now, so a rule that reads TaskAge or attributes that changed since may
 	// differ from the one that decided.
-	d := pol.Decide(cb.Input(received))
+	d := pol.Decide(s.input(cb, received))
 	s.outcomes.Record(o, d.Rule, d.Instruction.Name, outcome.Recomputed, 0)
+	if s.afterEvent != nil {
+		s.afterEvent(&Event{Callback: cb, Outcome: o, Rule: d.Rule, Instruction: d.Instruction.Name,
+			Source: outcome.Recomputed, Experiments: &d.Experiments, Received: received})
+	}
 	return s.noContent(c)
 }
 

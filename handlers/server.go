@@ -21,6 +21,7 @@ import (
 	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
+	"github.com/assignd/assignd/policy/calendar"
 	"github.com/assignd/assignd/reservation"
 )
 
@@ -63,6 +64,14 @@ type Options struct {
 	// BeforeDecide, when set, runs after a callback is parsed and before
 	// the policy decides: a test seam to hold a callback in flight.
 	BeforeDecide func()
+	// Overrides, when set, returns the calendar overrides in force; every
+	// policy.Input the listener builds carries them, so that the shadow and
+	// a recomputed event decision see what the answer saw.
+	Overrides func() *calendar.Overrides
+	// AfterEvent, when set, is called for every reservation outcome an
+	// event callback reported, after it is counted by rule, on the event's
+	// goroutine, under AfterDecision's rules: quick, no pointers kept.
+	AfterEvent func(*Event)
 }
 
 // Server answers assignment and event callbacks.
@@ -85,6 +94,9 @@ type Server struct {
 	afterDecision func(*callback.Decided)
 	// outcomes is nil without an events endpoint.
 	outcomes *outcome.Tracker
+	// overrides and afterEvent are Options' (nil when unset).
+	overrides  func() *calendar.Overrides
+	afterEvent func(*Event)
 	// forms holds the callback handler's per-request working memory.
 	forms callback.FormPool
 	// reads caches what the current policy reads (see readsFor).
@@ -128,6 +140,8 @@ func New(opts Options) (*Server, error) {
 		beforeDecide:  opts.BeforeDecide,
 		afterDecision: opts.AfterDecision,
 		outcomes:      opts.Outcomes,
+		overrides:     opts.Overrides,
+		afterEvent:    opts.AfterEvent,
 		replyType:     []string{echo.MIMEApplicationJSON},
 	}
 	cfg := opts.Config

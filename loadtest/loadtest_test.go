@@ -191,6 +191,7 @@ type server struct {
 	cmd      *exec.Cmd
 	addr     string // callback listener, host:port
 	statsURL string // where go_goroutines is scraped
+	admin    string // assignd's admin base URL; "" for the others
 	exited   chan error
 	logFile  *os.File
 }
@@ -199,14 +200,21 @@ type server struct {
 // rules-rule policy, logging JSON at info level to a file.
 func startAssignd(t *testing.T, root, dir string) *server {
 	t.Helper()
+	return startAssigndWith(t, root, dir, "assignd", testkit.PolicySource(*rulesFlag), nil)
+}
+
+// startAssigndWith starts assignd as startAssignd does, named name (its
+// log file's name), with the policy src and the extra environment.
+func startAssigndWith(t *testing.T, root, dir, name, src string, extra []string) *server {
+	t.Helper()
 	bin := filepath.Join(dir, "assignd")
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte(testkit.PolicySource(*rulesFlag)), 0o644); err != nil {
+	policyFile := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(policyFile, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
@@ -231,7 +239,9 @@ func startAssignd(t *testing.T, root, dir string) *server {
 		}
 		env = append(env, "ASSIGND_SHADOW_POLICY_FILE="+shadowFile)
 	}
-	s := start(t, "assignd", dir, env, addr, "http://"+admin+"/metrics", "http://"+admin+"/readyz", bin, "serve")
+	env = append(env, extra...)
+	s := start(t, name, dir, env, addr, "http://"+admin+"/metrics", "http://"+admin+"/readyz", bin, "serve")
+	s.admin = "http://" + admin
 	return s
 }
 

@@ -68,6 +68,17 @@ type OverridesStore struct {
 	now  func() time.Time
 	m    overridesMetrics
 	last []byte // the running file's source, under mu
+	// onLoad, when set, is called with each newly running set, under mu.
+	onLoad func(*calendar.Overrides)
+}
+
+// SetOnLoad makes every load that changes the running overrides call f
+// with them, so that serve can check them against the running policy.
+// Call it before the first LoadFile.
+func (s *OverridesStore) SetOnLoad(f func(*calendar.Overrides)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onLoad = f
 }
 
 type overridesLoaded struct{ ov *calendar.Overrides }
@@ -146,6 +157,9 @@ func (s *OverridesStore) LoadFile(path string) (changed bool, err error) {
 	s.m.active.Set(float64(len(ov.All())))
 	s.m.ended.Set(float64(ov.Ended()))
 	s.log.Info("overrides loaded", zap.String("file", path), zap.Int("overrides", len(ov.All())), zap.Int("ended", ov.Ended()))
+	if s.onLoad != nil {
+		s.onLoad(ov)
+	}
 	return true, nil
 }
 
