@@ -30,7 +30,8 @@ func (b *syncBuffer) String() string {
 }
 
 // serveEnv sets the environment of an in-process serve outside development
-// mode, where the log is buffered, on loopback ports the kernel picks.
+// mode, where the log is buffered, running the example on purpose, on
+// loopback ports the kernel picks.
 func serveEnv(t *testing.T, extra map[string]string) {
 	for _, k := range []string{"ASSIGND_POLICY_FILE", "ASSIGND_DEV", "TWILIO_API_KEY", "TWILIO_API_SECRET",
 		"TWILIO_ACCOUNT_SID", "ASSIGND_PUBLIC_BASE_URL", "ASSIGND_SHUTDOWN_DELAY", "ASSIGND_LOG_LEVEL", "ASSIGND_LOG_FORMAT"} {
@@ -40,6 +41,7 @@ func serveEnv(t *testing.T, extra map[string]string) {
 	t.Setenv("ASSIGND_LISTEN", "127.0.0.1:0")
 	t.Setenv("ASSIGND_ADMIN_LISTEN", "127.0.0.1:0")
 	t.Setenv("TWILIO_AUTH_TOKEN", "tok")
+	t.Setenv("ASSIGND_EXAMPLE_POLICY", "true")
 	t.Setenv("ASSIGND_TASKROUTER_URL", "http://127.0.0.1:1")
 	for k, v := range extra {
 		t.Setenv(k, v)
@@ -52,7 +54,7 @@ func serveEnv(t *testing.T, extra map[string]string) {
 func TestServeFlushesLogOnFatalStartError(t *testing.T) {
 	serveEnv(t, nil)
 	var stdout, stderr syncBuffer
-	if code := serveCommand(nil, &stdout, &stderr); code != 1 {
+	if code := serveCommand(nil, nil, &stdout, &stderr); code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr.String())
 	}
 	out := stderr.String()
@@ -69,7 +71,7 @@ func TestServeFlushesLogOnSIGTERM(t *testing.T) {
 	serveEnv(t, map[string]string{"TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000"})
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- serveCommand(nil, &stdout, &stderr) }()
+	go func() { done <- serveCommand(nil, nil, &stdout, &stderr) }()
 	// "assignd started" comes after the signal handler is in place; it
 	// shows with the buffer's periodic flush.
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), `"assignd started"`); {
@@ -94,5 +96,17 @@ func TestServeFlushesLogOnSIGTERM(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop after SIGTERM")
+	}
+}
+
+// TestServeWarnsOfUnknownVariables: a variable assignd does not read is a
+// warn line naming it and the closest one it reads.
+func TestServeWarnsOfUnknownVariables(t *testing.T) {
+	serveEnv(t, map[string]string{"ASSIGND_SHUTDOWN_TIMOUT": "5s"})
+	var stdout, stderr syncBuffer
+	serveCommand(nil, nil, &stdout, &stderr) // stops on the example's update-mode rules without an account
+	out := stderr.String()
+	if !strings.Contains(out, `"level":"warn"`) || !strings.Contains(out, `"msg":"unknown environment variable","variable":"ASSIGND_SHUTDOWN_TIMOUT","did_you_mean":"ASSIGND_SHUTDOWN_TIMEOUT"`) {
+		t.Errorf("no warning naming the variable and the suggestion; stderr:\n%s", out)
 	}
 }

@@ -194,7 +194,7 @@ func consoleCallback(task string) url.Values {
 		"TaskSid": {"WT55555555555555555555555555555555"}, "WorkerSid": {"WK66666666666666666666666666666666"},
 		"ReservationSid": {"WR0123456789abcdef0123456789abcdef"}, "TaskAttributes": {task},
 		"WorkerAttributes": {`{"contact_uri":"client:alice"}`},
-		"TaskAge": {"5"}, "TaskPriority": {"0"}, "TaskQueueSid": {"WQ77777777777777777777777777777777"},
+		"TaskAge":          {"5"}, "TaskPriority": {"0"}, "TaskQueueSid": {"WQ77777777777777777777777777777777"},
 		"WorkflowSid": {"WW88888888888888888888888888888888"}, "Timestamp": {"1764670000"},
 	}
 }

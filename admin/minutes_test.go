@@ -24,7 +24,11 @@ func decided(rule string, t time.Time) *callback.Decided {
 // httptestGet is a GET request for path.
 // httptestGet is a GET of path on the admin listener, addressed as a
 // port-forward addresses it (an IP literal Host).
-func httptestGet(path string) *http.Request {
+func httptestGet(path string) *http.Request { return adminGet(path) }
+
+// adminGet is a GET of path addressed as a port-forward addresses the
+// admin listener: an IP literal Host, which its Host check passes.
+func adminGet(path string) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, path, nil)
 	r.Host = "127.0.0.1:9090"
 	return r

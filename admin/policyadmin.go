@@ -97,7 +97,10 @@ func (s *Server) policyInfo(c echo.Context) error {
 	}
 	p := store.Current()
 	if p == nil {
-		return c.JSON(http.StatusServiceUnavailable, api.ReloadResult{Status: "failed", Error: "no policy loaded"})
+		// The problems of the last load say why: a file that never loaded
+		// is being watched, and loads once it is fixed.
+		return c.JSON(http.StatusServiceUnavailable, api.ReloadResult{Status: "failed", Error: "no policy loaded",
+			Problems: store.LastLoad().Problems()})
 	}
 	info := api.PolicyInfo{File: p.File(), Hash: p.Hash(), LoadedAt: store.LoadedAt().UTC(), Rules: p.Rules(),
 		Warnings: []string{}, Source: string(p.RedactedSource())}

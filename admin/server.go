@@ -1,5 +1,6 @@
 // Package admin is the admin listener: health, readiness, /metrics, the
-// policy endpoints (GET /-/policy, POST /-/reload), the shadow policy's
+// effective configuration (GET /-/config), the policy endpoints (GET
+// /-/policy, POST /-/reload), the shadow policy's
 // agreement (GET /-/shadow), the explain API (POST /-/explain) and the ops
 // console. It is built once from Options: nothing is added to it after New,
 // and nothing on it can change what a callback is answered but a reload.
@@ -66,6 +67,10 @@ type Options struct {
 	// readiness, metrics and the console's static files requires
 	// (ASSIGND_ADMIN_TOKEN).
 	Token string
+	// Config, when set, is the effective configuration GET /-/config
+	// answers as JSON ("assignd config -format json" prints the same
+	// shape); it must hold no secret.
+	Config func() any
 }
 
 // Limits on POST /-/reload: a reload of a changed file parses it while
@@ -137,6 +142,12 @@ func New(opts Options) (*Server, error) {
 		s.echo.GET("/metrics", metricsHandler(opts.Gatherer, s.log))
 	}
 	s.echo.GET("/-/policy", s.policyInfo)
+	if opts.Config != nil {
+		cfg := opts.Config
+		s.echo.GET("/-/config", func(c echo.Context) error {
+			return c.JSON(http.StatusOK, cfg())
+		})
+	}
 	s.echo.POST("/-/reload", s.reload(opts.Reload), requireJSON)
 	if s.shadow != nil {
 		sh := s.shadow

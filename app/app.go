@@ -1,7 +1,8 @@
 // Package app is the serve command's service, importable: New builds
-// everything that can fail (policy, listeners, the reservation queue), so
-// that a bad token, policy or port stops start-up before anything is
-// served; Start serves; Stop shuts down in order; Run is the three with a
+// everything that can fail (listeners, the reservation queue), so that a
+// bad token or port stops start-up before anything is served; a policy
+// file that does not load starts the service not ready, watching the file
+// (Options.CheckPolicy stops start-up instead); Start serves; Stop shuts down in order; Run is the three with a
 // signal loop. It owns readiness, both listeners and the reloaders.
 package app
 
@@ -46,19 +47,30 @@ type Options struct {
 	// on the service's metrics registry, so that a caller can describe
 	// each metric, vectors no callback has touched yet included.
 	Collectors func(prometheus.Collector)
+	// CheckPolicy makes a policy file that does not load stop New, as
+	// "assignd serve -check-policy" asks; without it the service starts
+	// not ready and keeps watching the file.
+	CheckPolicy bool
+	// LookupEnv tells which variables the environment set, for the
+	// configuration's sources (GET /-/config, the start-up log); nil is
+	// os.LookupEnv.
+	LookupEnv func(string) (string, bool)
 }
 
 // App is the running service: both listeners, the policy stores and
 // their reloaders, the reservation queue and the observers of answered
 // callbacks.
 type App struct {
-	cfg      *config.Config
-	log      *zap.Logger
-	version  string
-	store    *policy.Store
-	callback *handlers.Server
-	admin    *admin.Server
-	updater  *reservation.Updater
+	cfg     *config.Config
+	log     *zap.Logger
+	version string
+	// checkPolicy is Options.CheckPolicy; lookupEnv is Options.LookupEnv.
+	checkPolicy bool
+	lookupEnv   func(string) (string, bool)
+	store       *policy.Store
+	callback    *handlers.Server
+	admin       *admin.Server
+	updater     *reservation.Updater
 	// shuttingDown turns readiness to 503 for good once Stop begins.
 	shuttingDown atomic.Bool
 	// outcomes remembers decisions and counts the outcomes events report.
@@ -101,9 +113,12 @@ func New(opts Options) (*App, error) {
 	if err := checkDecisionMemory(cfg.DecisionMemory, debug.SetMemoryLimit(-1)); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: opts.Logger, version: opts.Version}
+	a := &App{cfg: cfg, log: opts.Logger, version: opts.Version, checkPolicy: opts.CheckPolicy, lookupEnv: opts.LookupEnv}
 	if a.log == nil {
 		a.log = zap.NewNop()
+	}
+	if a.lookupEnv == nil {
+		a.lookupEnv = os.LookupEnv
 	}
 	listen, adminListen, err := a.addresses()
 	if err != nil {
@@ -117,7 +132,10 @@ func New(opts Options) (*App, error) {
 	if opts.Collectors != nil {
 		reg = seenRegisterer{Registerer: registry, seen: opts.Collectors}
 	}
-	if a.store, err = policy.NewStore(a.log, reg); err != nil {
+	if err := registerBuildInfo(reg); err != nil {
+		return nil, err
+	}
+	if a.store, err = policy.NewStore(a.log, a.policyRegisterer(reg)); err != nil {
 		return nil, err
 	}
 	// The store's check must be in place before the first load.
@@ -232,7 +250,7 @@ func (a *App) newServers(reg prometheus.Registerer, gatherer prometheus.Gatherer
 	}
 	console := &admin.Console{Explain: explain.JSON, Decisions: a.decisions, Started: time.Now(), Outcomes: a.outcomes.Summary}
 	opts := admin.Options{Store: a.store, Logger: a.log, Gatherer: gatherer, Ready: a.Ready, Outcomes: a.outcomes, Console: console,
-		Hosts: a.cfg.AdminHostList(), Token: a.cfg.AdminToken}
+		Hosts: a.cfg.AdminHostList(), Token: a.cfg.AdminToken, Config: func() any { return a.cfg.Entries(a.lookupEnv) }}
 	if a.shadow != nil {
 		console.Shadow = a.shadow.Summaries
 	}
@@ -251,23 +269,6 @@ func (a *App) newServers(reg prometheus.Registerer, gatherer prometheus.Gatherer
 	a.featureAdmin(&opts)
 	a.admin, err = admin.New(opts)
 	return err
-}
-
-// loadPolicy loads ASSIGND_POLICY_FILE, or the embedded example without it.
-func (a *App) loadPolicy() error {
-	if a.cfg.PolicyFile != "" {
-		if _, err := a.store.LoadFile(a.cfg.PolicyFile); err != nil {
-			return fmt.Errorf("loading ASSIGND_POLICY_FILE: %w", err)
-		}
-		return nil
-	}
-	p, err := policy.Parse(policy.ExampleName, policy.Example())
-	if err != nil {
-		return fmt.Errorf("loading the embedded example policy: %w", err)
-	}
-	a.store.Set(p)
-	a.log.Warn("ASSIGND_POLICY_FILE is not set: running the embedded example policy")
-	return nil
 }
 
 // newShadow loads ASSIGND_SHADOW_POLICY_FILE, if set, into a store of its
@@ -365,7 +366,7 @@ func (a *App) newUpdater(reg prometheus.Registerer) (func(reservation.Update) er
 		a.sendsUpdates = true
 		return a.updater.Enqueue, nil
 	}
-	if a.store.Current().HasUpdateRules() {
+	if p := a.store.Current(); p != nil && p.HasUpdateRules() {
 		if !a.cfg.Dev {
 			// The embedded example, which no check vets.
 			return nil, noREST
@@ -428,13 +429,14 @@ func (a *App) Addrs() (callback, admin string) {
 }
 
 // Ready reports whether callbacks should be sent here, and if not, why:
-// not before a policy is loaded, and not once shutdown has begun.
+// not before a policy is loaded (the reason carries the last load's
+// problems), and not once shutdown has begun.
 func (a *App) Ready() (bool, string) {
 	if a.shuttingDown.Load() {
 		return false, "shutting down"
 	}
 	if a.store.Current() == nil {
-		return false, "no policy loaded"
+		return false, a.notLoaded()
 	}
 	return true, ""
 }
@@ -475,12 +477,17 @@ func (a *App) Start(ctx context.Context) {
 	}
 	a.startFeatures(rctx)
 	callbackAddr, adminAddr := a.Addrs()
+	var hash string
+	if p := a.store.Current(); p != nil {
+		hash = p.Hash()
+	}
+	a.logConfig()
 	a.log.Info("assignd started",
 		zap.String("version", a.version),
 		zap.String("listen", callbackAddr),
 		zap.String("admin_listen", adminAddr),
 		zap.String("policy", policyName(a.cfg)),
-		zap.String("policy_hash", a.store.Current().Hash()),
+		zap.String("policy_hash", hash),
 		zap.Bool("signatures_checked", !a.cfg.Dev))
 }
 

@@ -193,15 +193,23 @@ func TestServeRefusesUpdateRulesWithoutCredentials(t *testing.T) {
 	cfg := testConfig()
 	cfg.AuthToken = "token123"
 	cfg.PolicyFile = path
-	_, err := New(Options{Config: cfg, Logger: zap.NewNop()})
-	if err == nil || !strings.Contains(err.Error(), "TWILIO_ACCOUNT_SID") {
+	_, err := New(Options{Config: cfg, Logger: zap.NewNop(), CheckPolicy: true})
+	if err == nil || !strings.Contains(err.Error(), "update-mode rules need REST credentials: set TWILIO_ACCOUNT_SID") {
 		t.Fatalf("New = %v, want a refusal naming TWILIO_ACCOUNT_SID", err)
 	}
+	// Without -check-policy the service starts, not ready, saying why.
+	r := start(t, cfg)
+	if code, body := get(t, r.admin+"/readyz"); code != 503 || !strings.Contains(body, "set TWILIO_ACCOUNT_SID") {
+		t.Errorf("readyz %d %s, want 503 naming TWILIO_ACCOUNT_SID", code, body)
+	}
+	r.stop()
+	<-r.done
+	r.done <- nil // for start's cleanup
 
 	if err := os.WriteFile(path, []byte(servePolicyA), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := start(t, cfg)
+	r = start(t, cfg)
 	if err := os.WriteFile(path, []byte(servePolicyCnf), 0o644); err != nil {
 		t.Fatal(err)
 	}

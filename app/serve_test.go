@@ -46,10 +46,11 @@ func signedCallback() url.Values {
 	return f
 }
 
-// testConfig is the configuration config.Load gives with no environment,
-// on ports the kernel picks.
+// testConfig is the configuration config.Load gives with no environment
+// but ASSIGND_EXAMPLE_POLICY=true, on ports the kernel picks.
 func testConfig() *config.Config {
 	return &config.Config{
+		ExamplePolicy:   true,
 		Listen:          "127.0.0.1:0",
 		AdminListen:     "127.0.0.1:0",
 		ShutdownTimeout: 5 * time.Second,
@@ -225,6 +226,7 @@ func TestServeRefuses(t *testing.T) {
 		want string
 	}{
 		{"no token", func(c *config.Config) {}, "TWILIO_AUTH_TOKEN is not set: set it to the account's auth token, or set ASSIGND_DEV=true"},
+		{"no policy file", func(c *config.Config) { c.AuthToken, c.ExamplePolicy = "t", false }, config.NoPolicyFile},
 		{"invalid policy", func(c *config.Config) { c.Dev = true; c.PolicyFile = bad }, "loading ASSIGND_POLICY_FILE"},
 		{"missing policy", func(c *config.Config) { c.Dev = true; c.PolicyFile = filepath.Join(dir, "nope.yaml") }, "loading ASSIGND_POLICY_FILE"},
 		{"bad listen address", func(c *config.Config) {
@@ -237,7 +239,7 @@ func TestServeRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
 			tc.edit(cfg)
-			_, err := New(Options{Config: cfg, Logger: zap.NewNop()})
+			_, err := New(Options{Config: cfg, Logger: zap.NewNop(), CheckPolicy: true})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("New error %v, want one containing %q", err, tc.want)
 			}

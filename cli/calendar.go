@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +21,8 @@ const maxReportDays = 366
 // overrides and clock changes, so that ops can check a calendar before
 // shipping it.
 func Calendar(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("calendar", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("calendar", "-policy FILE [-overrides FILE] [-from DATE] [-days N] [-format text|json] NAME",
+		"Prints a calendar's effective open windows day by day.")
 	var (
 		policyFile = fs.String("policy", "", "policy file (default: $ASSIGND_POLICY_FILE, else the embedded example)")
 		overrides  = fs.String("overrides", "", "calendar overrides file (default: $ASSIGND_OVERRIDES_FILE); read as if loaded at the start of -from")
@@ -31,16 +30,16 @@ func Calendar(args []string, stdout, stderr io.Writer) int {
 		days       = fs.Int("days", 7, fmt.Sprintf("how many days to show, 1 to %d", maxReportDays))
 		format     = fs.String("format", "text", "text or json")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: assignd calendar -policy FILE [-overrides FILE] [-from DATE] [-days N] [-format text|json] NAME")
-		fs.PrintDefaults()
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 || *days < 1 || *days > maxReportDays || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	switch {
+	case fs.NArg() != 1:
+		return usageError(stderr, "calendar", "give one calendar NAME")
+	case *days < 1 || *days > maxReportDays:
+		return usageError(stderr, "calendar", "-days must be between 1 and %d, not %d", maxReportDays, *days)
+	case *format != "text" && *format != "json":
+		return usageError(stderr, "calendar", "-format must be text or json, not %q", *format)
 	}
 	p, err := explainPolicy(*policyFile)
 	if err != nil {

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"io"
+	"net/url"
 	"os"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +14,8 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/buildinfo"
 	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
@@ -19,6 +25,8 @@ import (
 //
 //	args: validate testdata/cli/bad.yaml
 //	stdin: (optional) one line fed to standard input
+//	env: (optional, repeatable) NAME=value set for the run, every other
+//	     variable assignd reads unset
 //	-- exit --
 //	1
 //	-- stdout --
@@ -28,12 +36,16 @@ import (
 //
 // go test -run TestCLIGolden -update rewrites the three sections.
 func TestCLIGolden(t *testing.T) {
-	t.Setenv("ASSIGND_POLICY_FILE", "")
-	t.Setenv("ASSIGND_OVERRIDES_FILE", "")
+	buildinfo.Version, buildinfo.Revision, buildinfo.Date = "v1.2.3", "0123456789abcdef", "2026-01-02T03:04:05Z"
+	t.Cleanup(func() { buildinfo.Version, buildinfo.Revision, buildinfo.Date = "", "", "" })
 	for _, file := range testkit.Archives(t, "testdata/cli") {
 		t.Run(testkit.Name(file), func(t *testing.T) {
 			a := testkit.ReadArchive(t, file)
-			var args []string
+			for _, v := range config.Vars() {
+				t.Setenv(v.Name, "")
+				os.Unsetenv(v.Name)
+			}
+			var args, secrets []string
 			var stdin string
 			for _, line := range strings.Split(strings.TrimSpace(string(a.Comment)), "\n") {
 				switch {
@@ -41,33 +53,63 @@ func TestCLIGolden(t *testing.T) {
 					args = splitArgs(t, strings.TrimPrefix(line, "args: "))
 				case strings.HasPrefix(line, "stdin: "):
 					stdin = strings.TrimPrefix(line, "stdin: ") + "\n"
+				case strings.HasPrefix(line, "env: "):
+					k, v, _ := strings.Cut(strings.TrimPrefix(line, "env: "), "=")
+					t.Setenv(k, v)
+					if slices.ContainsFunc(config.Vars(), func(cv config.Var) bool { return cv.Name == k && cv.Secret }) {
+						secrets = append(secrets, v)
+					}
+					if u, err := url.Parse(v); err == nil && u.User != nil {
+						pw, _ := u.User.Password()
+						secrets = append(secrets, pw)
+					}
 				}
 			}
 			if len(args) == 0 {
 				t.Fatal("no args: line")
 			}
 			var stdout, stderr bytes.Buffer
-			var code int
-			switch args[0] {
-			case "validate":
-				code = Validate(args[1:], &stdout, &stderr)
-			case "explain":
-				code = Explain(args[1:], strings.NewReader(stdin), &stdout, &stderr)
-			case "test":
-				code = RunTests(args[1:], &stdout, &stderr)
-			case "calendar":
-				code = Calendar(args[1:], &stdout, &stderr)
-			case "table":
-				code = Table(args[1:], &stdout, &stderr)
-			default:
-				t.Fatalf("unknown subcommand %q", args[0])
+			code := runGolden(t, args, strings.NewReader(stdin), &stdout, &stderr)
+			for _, secret := range secrets {
+				if strings.Contains(stdout.String()+stderr.String(), secret) {
+					t.Errorf("a secret's value is in the output")
+				}
 			}
+			// The toolchain's version is the machine's, not the golden file's.
+			out := bytes.ReplaceAll(stdout.Bytes(), []byte(runtime.Version()), []byte("GOVERSION"))
+			stdout.Reset()
+			stdout.Write(out)
 			testkit.Golden(t, file, a,
 				txtar.File{Name: "exit", Data: []byte(strconv.Itoa(code) + "\n")},
 				txtar.File{Name: "stdout", Data: stdout.Bytes()},
 				txtar.File{Name: "stderr", Data: stderr.Bytes()})
 		})
 	}
+}
+
+// runGolden runs the command a golden file names.
+func runGolden(t *testing.T, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	switch args[0] {
+	case "validate":
+		return Validate(args[1:], stdin, stdout, stderr)
+	case "explain":
+		return Explain(args[1:], stdin, stdout, stderr)
+	case "test":
+		return RunTests(args[1:], stdin, stdout, stderr)
+	case "calendar":
+		return Calendar(args[1:], stdout, stderr)
+	case "table":
+		return Table(args[1:], stdout, stderr)
+	case "config":
+		return Config(args[1:], stdout, stderr)
+	case "version":
+		return Version(args[1:], stdout, stderr)
+	case "serve":
+		_, code, _ := ServeFlags(args[1:], stdout, stderr)
+		return code
+	}
+	t.Fatalf("unknown subcommand %q", args[0])
+	return 0
 }
 
 // splitArgs splits on spaces, keeping single-quoted stretches whole, which

@@ -55,10 +55,10 @@ func TestCLIRefusesSpecialFiles(t *testing.T) {
 		run  func(stdout, stderr io.Writer) int
 		want string
 	}{
-		{"test file FIFO", func(o, e io.Writer) int { return RunTests([]string{fifo}, o, e) }, "is a named pipe (FIFO), not a regular file"},
-		{"test file device", func(o, e io.Writer) int { return RunTests([]string{"/dev/zero"}, o, e) }, `"/dev/zero" is a device, not a regular file`},
-		{"callback_file FIFO", func(o, e io.Writer) int { return RunTests([]string{testWith(fifo)}, o, e) }, "is a named pipe (FIFO), not a regular file"},
-		{"callback_file device", func(o, e io.Writer) int { return RunTests([]string{testWith("/dev/zero")}, o, e) }, `"/dev/zero" is a device, not a regular file`},
+		{"test file FIFO", func(o, e io.Writer) int { return RunTests([]string{fifo}, nil, o, e) }, "is a named pipe (FIFO), not a regular file"},
+		{"test file device", func(o, e io.Writer) int { return RunTests([]string{"/dev/zero"}, nil, o, e) }, `"/dev/zero" is a device, not a regular file`},
+		{"callback_file FIFO", func(o, e io.Writer) int { return RunTests([]string{testWith(fifo)}, nil, o, e) }, "is a named pipe (FIFO), not a regular file"},
+		{"callback_file device", func(o, e io.Writer) int { return RunTests([]string{testWith("/dev/zero")}, nil, o, e) }, `"/dev/zero" is a device, not a regular file`},
 		{"replay FIFO", func(o, e io.Writer) int {
 			return Replay([]string{"-policy", policyFile, "-candidate", policyFile, fifo}, o, e)
 		}, "is a named pipe (FIFO), not a regular file"},
@@ -82,7 +82,7 @@ func TestCLITestFileSizeLimit(t *testing.T) {
 	if err := os.WriteFile(big, bytes.Repeat([]byte("# padding\n"), (1<<20)/10+1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out := runBounded(t, func(o, e io.Writer) int { return RunTests([]string{big}, o, e) })
+	code, out := runBounded(t, func(o, e io.Writer) int { return RunTests([]string{big}, nil, o, e) })
 	if code != 2 || !strings.Contains(out, "is larger than the limit of 1 MiB") {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}

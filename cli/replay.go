@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,8 +33,8 @@ const replayExamples = 3
 // Replay implements "assignd replay": captured callbacks through a live
 // and a candidate policy, with what the candidate would change.
 func Replay(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("replay", "[-policy FILE] -candidate FILE [-format text|json] [-fail-on-change] SOURCE...",
+		"A SOURCE is a form-encoded callback body, a directory of them, a file of assignd's JSON log at debug level, or a decision log (ASSIGND_DECISION_LOG).")
 	var (
 		livePath     = fs.String("policy", "", "the live policy file (required unless every SOURCE is a decision log, whose records name their decisions)")
 		failOnChange = fs.Bool("fail-on-change", false, "exit 1 if the candidate would change any decision")
@@ -43,17 +42,16 @@ func Replay(args []string, stdout, stderr io.Writer) int {
 		format       = fs.String("format", "text", "text or json")
 		at           = fs.String("now", "", "arrival time, RFC 3339, for form-encoded bodies, which carry none (default: now)")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: assignd replay [-policy FILE] -candidate FILE [-format text|json] [-fail-on-change] SOURCE...")
-		fmt.Fprintln(stderr, "A SOURCE is a form-encoded callback body, a directory of them, a file of assignd's JSON log at debug level, or a decision log (ASSIGND_DECISION_LOG).")
-		fs.PrintDefaults()
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *candPath == "" || fs.NArg() == 0 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	switch {
+	case *candPath == "":
+		return usageError(stderr, "replay", "-candidate is required")
+	case fs.NArg() == 0:
+		return usageError(stderr, "replay", "no SOURCE given")
+	case *format != "text" && *format != "json":
+		return usageError(stderr, "replay", "-format must be text or json, not %q", *format)
 	}
 	rp := &replayer{now: time.Now(), stderr: stderr, groups: map[replayKey]*replayGroup{}}
 	if *at != "" {

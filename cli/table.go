@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,26 +26,23 @@ A single argument that names an existing file is read as FILE.
 // 1 when the file cannot be read or hashed, 2 for a usage error.
 func Table(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "hash" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		if len(args) > 0 && (IsHelp(args[0]) || args[0] == "help") {
 			fmt.Fprint(stdout, tableUsage)
 			return 0
 		}
-		fmt.Fprint(stderr, tableUsage)
-		return 2
-	}
-	fs := flag.NewFlagSet("table hash", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, tableUsage) }
-	column := fs.String("column", "", "the column to hash (default the first)")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+		if len(args) == 0 {
+			return usageError(stderr, "table", "no subcommand given: the one is hash")
 		}
-		return 2
+		return usageError(stderr, "table", "unknown subcommand %q: the one is hash", args[0])
+	}
+	fs := flag.NewFlagSet("table", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), tableUsage) }
+	column := fs.String("column", "", "the column to hash (default the first)")
+	if code, ok := parseFlags(fs, args[1:], stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
+		return usageError(stderr, "table", "table hash needs a FILE or VALUEs")
 	}
 	if fs.NArg() == 1 {
 		if fi, err := os.Stat(fs.Arg(0)); err == nil && !fi.IsDir() {

@@ -20,34 +20,27 @@ import (
 // files, each decided by policy.Explain, reported in the style of go test.
 // It returns 0 when every case passes, 1 when any fails and 2 when a test
 // file or its policy cannot be read; 2 wins over 1.
-func RunTests(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func RunTests(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("test", "[-run REGEX] [-v] [-junit FILE] FILE|DIR...",
+		"Runs policy test files; a directory stands for every *_test.yaml below it, and - reads one from standard input.")
 	var (
 		run     = fs.String("run", "", "run only the cases whose name matches this regular expression")
 		verbose = fs.Bool("v", false, "print every case, not only the failing ones")
 		junit   = fs.String("junit", "", "also write the results as JUnit XML to this file")
 		ovFile  = fs.String("overrides", "", "calendar overrides file (default: $ASSIGND_OVERRIDES_FILE), loaded as at each case's now")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: assignd test [-run REGEX] [-v] [-junit FILE] FILE|DIR...")
-		fmt.Fprintln(stderr, "Runs policy test files; a directory stands for every *_test.yaml below it.")
-		fs.PrintDefaults()
-	}
-	paths, ok := parseInterleaved(fs, args)
+	paths, code, ok := parseInterleaved(fs, args, stdout, stderr)
 	if !ok {
-		return 2
+		return code
 	}
 	if len(paths) == 0 {
-		fs.Usage()
-		return 2
+		return usageError(stderr, "test", "no test file or directory given")
 	}
 	var match func(string) bool
 	if *run != "" {
 		re, err := regexp.Compile(*run)
 		if err != nil {
-			fmt.Fprintf(stderr, "test: -run: %v\n", err)
-			return 2
+			return usageError(stderr, "test", "-run: %v", err)
 		}
 		match = re.MatchString
 	}
@@ -60,7 +53,7 @@ func RunTests(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "test: -overrides: %v\n", err)
 		return 2
 	}
-	reports, passed, failed := runTestFiles(files, match, *verbose, stdout, stderr, overrides, ovName)
+	reports, passed, failed := runTestFiles(files, match, *verbose, stdin, stdout, stderr, overrides, ovName)
 	if *junit != "" {
 		if err := writeJUnitFile(*junit, reports); err != nil {
 			fmt.Fprintf(stderr, "test: %v\n", err)
@@ -82,14 +75,13 @@ func RunTests(args []string, stdout, stderr io.Writer) int {
 
 // parseInterleaved parses flags given before, between or after the paths,
 // as go test takes them.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, bool) {
-	var paths []string
+func parseInterleaved(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (paths []string, code int, ok bool) {
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, false
+		if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+			return nil, code, false
 		}
 		if fs.NArg() == 0 {
-			return paths, true
+			return paths, 0, true
 		}
 		paths = append(paths, fs.Arg(0))
 		args = fs.Args()[1:]
@@ -103,6 +95,10 @@ func testFiles(paths []string) ([]string, []error) {
 	var files []string
 	var problems []error
 	for _, path := range paths {
+		if path == "-" {
+			files = append(files, path)
+			continue
+		}
 		info, err := os.Stat(path)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: reading test file: %w", path, errors.Unwrap(err)))
@@ -131,10 +127,14 @@ func testFiles(paths []string) ([]string, []error) {
 
 // runTestFiles loads and runs each file, printing its failing cases (every
 // case with verbose) and a line for the file, and counts the cases.
-func runTestFiles(files []string, match func(string) bool, verbose bool, stdout, stderr io.Writer, overrides []byte, ovName string) (reports []policytest.Report, passed, failed int) {
+func runTestFiles(files []string, match func(string) bool, verbose bool, stdin io.Reader, stdout, stderr io.Writer,
+	overrides []byte, ovName string) (reports []policytest.Report, passed, failed int) {
 	now := time.Now()
 	for _, file := range files {
-		f, err := policytest.LoadFile(file)
+		f, err := loadTestFile(file, stdin)
+		if file == "-" {
+			file = StdinName
+		}
 		if err != nil {
 			var le *policy.LoadError
 			if !errors.As(err, &le) {
@@ -207,12 +207,29 @@ func writeJUnitFile(path string, reports []policytest.Report) error {
 	return nil
 }
 
+// loadTestFile loads the test file at path with policytest.LoadFile, or,
+// for "-", the one on standard input, whose policy path is relative to the
+// working directory.
+func loadTestFile(path string, stdin io.Reader) (*policytest.File, error) {
+	if path != "-" {
+		return policytest.LoadFile(path)
+	}
+	src, err := readStdin(stdin)
+	if err != nil {
+		return nil, err
+	}
+	return policytest.Load(StdinName, ".", src)
+}
+
 // Schema implements "assignd schema": the JSON Schema of policy files,
 // for editors, generated from the parameter table validate checks with.
 func Schema(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: assignd schema\nPrints the JSON Schema (draft 2020-12) of policy files; it takes no arguments.")
-		return 2
+	fs := newFlags("schema", "", "Prints the JSON Schema (draft 2020-12) of policy files; it takes no arguments.")
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, "schema", "unexpected argument %q", fs.Arg(0))
 	}
 	stdout.Write(policy.Schema())
 	return 0

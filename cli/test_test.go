@@ -16,7 +16,7 @@ import (
 func TestTestJUnit(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "junit.xml")
 	var stdout, stderr bytes.Buffer
-	code := RunTests([]string{"-junit", out, "testdata/cli/tests/failing_test.yaml", "testdata/cli/tests/bad/no-policy_test.yaml", "testdata/cli/tests/secret_test.yaml"}, &stdout, &stderr)
+	code := RunTests([]string{"-junit", out, "testdata/cli/tests/failing_test.yaml", "testdata/cli/tests/bad/no-policy_test.yaml", "testdata/cli/tests/secret_test.yaml"}, nil, &stdout, &stderr)
 	if code != 2 {
 		t.Fatalf("exit %d, want 2 (a file did not load)\n%s%s", code, stdout.String(), stderr.String())
 	}
@@ -73,7 +73,7 @@ func TestTestJUnit(t *testing.T) {
 // password must appear nowhere in the output.
 func TestTestNeverPrintsSecrets(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := RunTests([]string{"-v", "testdata/cli/tests/secret_test.yaml", "testdata/cli/tests/dir"}, &stdout, &stderr)
+	code := RunTests([]string{"-v", "testdata/cli/tests/secret_test.yaml", "testdata/cli/tests/dir"}, nil, &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, stdout.String(), stderr.String())
 	}

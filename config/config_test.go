@@ -13,25 +13,21 @@ import (
 // clearEnv empties every variable Config reads, so that the machine's own
 // environment cannot leak into a test.
 func clearEnv(t *testing.T) {
-	for _, name := range []string{"ASSIGND_LISTEN", "ASSIGND_ADMIN_LISTEN", "ASSIGND_SHADOW_POLICY_FILE", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-		"TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_API_KEY", "TWILIO_API_SECRET", "ASSIGND_PUBLIC_BASE_URL",
-		"ASSIGND_TRUST_FORWARDED", "ASSIGND_POLICY_FILE", "ASSIGND_SHUTDOWN_TIMEOUT", "ASSIGND_LOG_LEVEL",
-		"ASSIGND_LOG_FORMAT", "ASSIGND_DEV", "ASSIGND_TASKROUTER_URL", "ASSIGND_UPDATE_QUEUE",
-		"ASSIGND_UPDATE_CONCURRENCY", "ASSIGND_UPDATE_ATTEMPT_TIMEOUT", "ASSIGND_RESERVATION_TIMEOUT", "ASSIGND_SHUTDOWN_DELAY", "ASSIGND_DECISION_MEMORY",
-		"ASSIGND_MAX_CONNECTIONS", "ASSIGND_OVERRIDES_FILE", "ASSIGND_MAX_TABLE_BYTES", "ASSIGND_DECISION_LOG", "ASSIGND_DECISION_LOG_MAX_MB", "ASSIGND_DECISION_LOG_MAX_FILES"} {
-		t.Setenv(name, "") // restores the variable after the test
-		os.Unsetenv(name)
+	for _, v := range Vars() {
+		t.Setenv(v.Name, "") // restores the variable after the test
+		os.Unsetenv(v.Name)
 	}
 }
 
 func TestLoadDefaults(t *testing.T) {
 	clearEnv(t)
-	t.Setenv("TWILIO_AUTH_TOKEN", "tok") // the one variable without a default that Check requires
+	t.Setenv("TWILIO_AUTH_TOKEN", "tok") // the variables without a default that Check requires
+	t.Setenv("ASSIGND_POLICY_FILE", "/etc/assignd/policy.yaml")
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{AuthToken: "tok", Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
+	want := Config{AuthToken: "tok", PolicyFile: "/etc/assignd/policy.yaml", Listen: ":8080", AdminListen: ":9090", ShutdownTimeout: 20 * time.Second, LogLevel: "info",
 		LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 10000, UpdateConcurrency: 16,
 		UpdateAttemptTimeout: 5 * time.Second, ReservationTimeout: 120 * time.Second, DecisionMemory: 100000, MaxConnections: 4096, MaxTableBytes: 64 << 20,
 		DecisionLogMaxMB: 100, DecisionLogMaxFiles: 10}
@@ -109,7 +105,7 @@ func TestRESTCredentials(t *testing.T) {
 		{"API key wins", Config{AccountSid: "AC1", AuthToken: "tok", APIKey: "SK1", APISecret: "sec"}, true, "SK1", "sec", ""},
 		{"auth token", Config{AccountSid: "AC1", AuthToken: "tok"}, true, "AC1", "tok", ""},
 		{"no account", Config{AuthToken: "tok"}, false, "", "", "TWILIO_ACCOUNT_SID"},
-		{"account only", Config{AccountSid: "AC1"}, false, "", "", "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
+		{"account only", Config{AccountSid: "AC1"}, false, "", "", "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,8 +142,8 @@ func TestCheckRESTCredentials(t *testing.T) {
 	}{
 		{"api key", func(c *Config) { c.AccountSid, c.APIKey, c.APISecret = account, key, secret }, ""},
 		{"auth token", func(c *Config) { c.AccountSid, c.AuthToken = account, "tok123" }, ""},
-		{"nothing", func(c *Config) {}, "TWILIO_ACCOUNT_SID and either TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
-		{"sid only", func(c *Config) { c.AccountSid = account }, "TWILIO_API_KEY+TWILIO_API_SECRET or TWILIO_AUTH_TOKEN"},
+		{"nothing", func(c *Config) {}, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"},
+		{"sid only", func(c *Config) { c.AccountSid = account }, "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"},
 		{"key without sid", func(c *Config) { c.APIKey, c.APISecret = key, secret }, "TWILIO_ACCOUNT_SID"},
 		{"bad secret", func(c *Config) { c.AccountSid, c.APIKey, c.APISecret = account, key, "se/cret" }, "TWILIO_API_SECRET: must be letters and digits only"},
 		{"bad token", func(c *Config) { c.AccountSid, c.AuthToken = account, "tok en" }, "TWILIO_AUTH_TOKEN: must be letters and digits only"},
@@ -213,6 +209,7 @@ func TestDecisionLogSink(t *testing.T) {
 	for _, v := range []string{"stdout", "file:/var/log/assignd/decisions.jsonl", "https://ingest:pw@collector.example/v1/decisions"} {
 		clearEnv(t)
 		t.Setenv("TWILIO_AUTH_TOKEN", "tok")
+		t.Setenv("ASSIGND_POLICY_FILE", "/etc/assignd/policy.yaml")
 		t.Setenv("ASSIGND_DECISION_LOG", v)
 		c, err := Load()
 		if err != nil || c.DecisionLog != v {
@@ -233,5 +230,18 @@ func TestAdminHostList(t *testing.T) {
 	c := Config{AdminHosts: " assignd-admin.ops.svc, ,console.example.com,"}
 	if got := c.AdminHostList(); len(got) != 2 || got[0] != "assignd-admin.ops.svc" || got[1] != "console.example.com" {
 		t.Errorf("AdminHostList() = %q", got)
+	}
+}
+
+// TestSecretsTagged: every variable whose name says it holds a credential
+// carries the secret tag, so that config, GET /-/config and the start-up
+// log show it as set or unset only; a new one cannot be added in clear.
+func TestSecretsTagged(t *testing.T) {
+	for _, v := range Vars() {
+		name := strings.ToUpper(v.Name)
+		credential := strings.Contains(name, "TOKEN") || strings.Contains(name, "SECRET") || strings.Contains(name, "PASSWORD")
+		if credential && !v.Secret {
+			t.Errorf("%s holds a credential but is not tagged secret", v.Name)
+		}
 	}
 }

@@ -326,16 +326,14 @@ func TestConfigurationTable(t *testing.T) {
 			documented[strings.Trim(v, "`")] = true
 		}
 	}
-	typ := reflect.TypeOf(config.Config{})
-	for i := 0; i < typ.NumField(); i++ {
-		name := typ.Field(i).Tag.Get("envconfig")
-		if name == "" {
-			continue
+	section := strings.Join(p.lines, "\n")
+	for _, v := range config.Vars() {
+		if !documented[v.Name] {
+			t.Errorf("docs/operations.md's Configuration table lacks %s", v.Name)
+		} else if v.Default != "" && !strings.Contains(section, "`"+v.Name+"` | `"+v.Default+"` |") {
+			t.Errorf("docs/operations.md's Configuration table does not give %s its default %s", v.Name, v.Default)
 		}
-		if !documented[name] {
-			t.Errorf("docs/operations.md's Configuration table lacks %s", name)
-		}
-		delete(documented, name)
+		delete(documented, v.Name)
 	}
 	for name := range documented {
 		t.Errorf("docs/operations.md's Configuration table lists %s, which config.Config does not have", name)

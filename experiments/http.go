@@ -67,22 +67,36 @@ const fetchTimeout = 5 * time.Second
 // cannot be read, 2 for bad usage.
 func RunExperiment(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
 		server = fs.String("server", "", "a running server's admin URL, e.g. http://localhost:9090")
 		format = fs.String("format", "text", "text or json")
 		mde    = fs.Float64("mde", DefaultMDE, "the difference in acceptance rate to plan for, as a proportion (0.02 is 2 points)")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: assignd experiment -server ADMIN_URL [-format text|json] [-mde 0.02]")
+		fmt.Fprintln(fs.Output(), "usage: assignd experiment -server ADMIN_URL [-format text|json] [-mde 0.02]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	// As every command: -h prints the usage to stdout and exits 0; a wrong
+	// command line is one line and a hint, exit 2.
+	fs.SetOutput(io.Discard)
+	usageError := func(msg string) int {
+		fmt.Fprintf(stderr, "assignd experiment: %s\nrun 'assignd experiment -h' for usage\n", msg)
 		return 2
 	}
-	if fs.NArg() > 0 || *server == "" || (*format != "text" && *format != "json") {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
 		fs.Usage()
-		return 2
+		return 0
+	} else if err != nil {
+		return usageError(err.Error())
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case *server == "":
+		return usageError("-server is required")
+	case *format != "text" && *format != "json":
+		return usageError(fmt.Sprintf("-format must be text or json, not %q", *format))
 	}
 	if _, err := parseMDE(strconv.FormatFloat(*mde, 'g', -1, 64)); err != nil {
 		fmt.Fprintf(stderr, "experiment: -%v\n", err)

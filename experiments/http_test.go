@@ -85,8 +85,8 @@ func TestRunExperiment(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{nil, 2, "usage: assignd experiment"},
-		{[]string{"-server", srv.URL, "-format", "yaml"}, 2, "usage"},
+		{nil, 2, "assignd experiment: -server is required\nrun 'assignd experiment -h' for usage\n"},
+		{[]string{"-server", srv.URL, "-format", "yaml"}, 2, "-format must be text or json"},
 		{[]string{"-server", srv.URL, "-mde", "0"}, 2, "not a proportion"},
 		{[]string{"-server", srv.URL + "/nothing-here"}, 1, "404"},
 		{[]string{"-server", "http://127.0.0.1:1"}, 1, "fetching the report"},

@@ -128,14 +128,23 @@ func (ps *paramSpec) schema() map[string]any {
 		// A template is a non-empty string too.
 		return map[string]any{"description": ps.describeSchema("text"), "type": "string", "minLength": 1}
 	case kContact:
-		desc, alt = "a contact: E.164 (+15005550006), client:identity or sip:user@host", map[string]any{"type": "string", "pattern": `^(\+[1-9][0-9]{1,14}|client:[^ \t\r\n]+|sip:[^ \t\r\n]*@[^ \t\r\n]*)$`}
+		// As checkContact: any text without whitespace, since Twilio's own
+		// examples dial "joey" and "18001234567"; the forms that may not be
+		// meant are validate's warnings, not errors.
+		desc = "a contact: E.164 (+15005550006), client:identity, sip:user@host or a client identity"
+		alt = map[string]any{"type": "string", "pattern": `^\S+$`}
 	case kURL:
 		desc, alt = "an absolute http(s) URL", map[string]any{"type": "string", "pattern": `^[hH][tT][tT][pP][sS]?://[^/?#]+`}
 	case kBool:
 		desc, alt = "true or false", map[string]any{"enum": []any{true, false, "true", "false"}}
 	case kInt:
+		// A quoted number ("30") is a number to validate too; its range is
+		// validate's to check.
 		desc = fmt.Sprintf("a whole number from %d to %d", ps.min, ps.max)
-		alt = map[string]any{"type": "integer", "minimum": ps.min, "maximum": ps.max}
+		alt = map[string]any{"anyOf": []any{
+			map[string]any{"type": "integer", "minimum": ps.min, "maximum": ps.max},
+			map[string]any{"type": "string", "pattern": `^[+-]?[0-9]+$`},
+		}}
 	case kSID:
 		desc = fmt.Sprintf("a %s... SID", ps.prefix)
 		alt = map[string]any{"type": "string", "pattern": "^" + ps.prefix + "[0-9a-fA-F]{32}$"}

@@ -92,7 +92,14 @@ func LoadFile(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{file: path, dir: filepath.Dir(path)}
+	return Load(path, filepath.Dir(path), src)
+}
+
+// Load is LoadFile for a test file already read, named name in messages,
+// whose policy path is relative to dir: "assignd test -" reads one from
+// standard input.
+func Load(name, dir string, src []byte) (*File, error) {
+	l := &loader{file: name, dir: dir}
 	f := l.load(src)
 	if len(l.problems) > 0 {
 		return nil, &policy.LoadError{Problems: l.problems}
