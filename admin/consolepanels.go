@@ -28,6 +28,9 @@ type shadowPanel struct {
 	Agreement   string
 	Unevaluated uint64
 	Rules       []shadowRule
+	// index finds a rule's row in Rules, so that the per-rule column
+	// costs one lookup a rule, not a scan.
+	index map[string]int
 }
 
 // shadowRule is one live rule's agreement with the shadow policy.
@@ -48,27 +51,13 @@ func (c *console) shadowPanel() shadowPanel {
 	if a.Shadow != nil {
 		sp.Loaded, sp.File, sp.Hash, sp.LoadedAt = true, a.Shadow.File, a.Shadow.Hash, stamp(a.Shadow.LoadedAt)
 	}
-	index := map[string]int{}
-	for _, r := range a.SinceLoad.Rows {
-		i, ok := index[r.LiveRule]
-		if !ok {
-			i = len(sp.Rules)
-			index[r.LiveRule] = i
-			sp.Rules = append(sp.Rules, shadowRule{Rule: r.LiveRule})
-		}
-		sr := &sp.Rules[i]
-		sr.Total += r.Count
-		switch r.Difference {
-		case policy.Same:
-			sr.Same += r.Count
-		case policy.Params:
-			sr.Params += r.Count
-		default:
-			sr.Instruction += r.Count
-		}
+	for _, c := range a.SinceLoad.ByRule() {
+		sp.Rules = append(sp.Rules, shadowRule{Rule: c.Rule, Total: c.Total, Same: c.Same, Params: c.Params, Instruction: c.Instruction})
 	}
+	sp.index = make(map[string]int, len(sp.Rules))
 	for i := range sp.Rules {
 		sp.Rules[i].Agreement = percent(sp.Rules[i].Same, sp.Rules[i].Total)
+		sp.index[sp.Rules[i].Rule] = i
 	}
 	return sp
 }
@@ -76,10 +65,9 @@ func (c *console) shadowPanel() shadowPanel {
 // ruleAgreement says how often the shadow policy agreed on rule's
 // callbacks: "" when it has seen none.
 func (sp shadowPanel) ruleAgreement(rule string) string {
-	for _, r := range sp.Rules {
-		if r.Rule == rule && r.Total > 0 {
-			return r.Agreement + " same (" + formatUint(r.Same) + " of " + formatUint(r.Total) + ")"
-		}
+	if i, ok := sp.index[rule]; ok && sp.Rules[i].Total > 0 {
+		r := sp.Rules[i]
+		return r.Agreement + " same (" + formatUint(r.Same) + " of " + formatUint(r.Total) + ")"
 	}
 	return ""
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/explain"
+	"github.com/assignd/assignd/internal/jsonout"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -298,10 +297,5 @@ func writeSteps(w io.Writer, indent string, steps []policy.Step) {
 // writeIndentedJSON writes v as indented JSON for people to read: HTML
 // characters in parameters (&, <) stay as they are.
 func writeIndentedJSON(w io.Writer, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-	w.Write(buf.Bytes())
+	w.Write(jsonout.Indented(v))
 }

@@ -1,22 +1,17 @@
 package experiments
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/assignd/assignd/internal/jsonout"
 )
 
 // JSON is the report as GET /-/experiments serves it and "assignd
 // experiment -format json" prints it: indented, with a final newline.
 func (r *Report) JSON() []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(r) // only plain data: cannot fail
-	return buf.Bytes()
+	return jsonout.Indented(r)
 }
 
 // WriteText prints the report for people: per experiment a table of arms,

@@ -4,12 +4,12 @@
 package explain
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 
+	"github.com/assignd/assignd/internal/jsonout"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation/twilio"
 )
@@ -59,12 +59,7 @@ func New(p *policy.Policy, ex policy.Explanation) (*Report, error) {
 // JSON is the report as explain -format json prints it: indented, HTML
 // characters unescaped, with a final newline.
 func (r *Report) JSON() []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(r) // only plain data: cannot fail
-	return buf.Bytes()
+	return jsonout.Indented(r)
 }
 
 // JSON returns the report of ex as JSON; see New and Report.JSON.

@@ -1,11 +1,11 @@
 package policy
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/assignd/assignd/internal/jsonout"
 )
 
 // SchemaID is the $id of the schema Schema returns: where deploy/ ships it.
@@ -69,14 +69,7 @@ func Schema() []byte {
 		},
 		"$defs": defs,
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(root); err != nil {
-		panic("policy: encoding the schema: " + err.Error()) // only maps, strings and numbers
-	}
-	return buf.Bytes()
+	return jsonout.Indented(root) // only maps, strings and numbers
 }
 
 // ruleSchema describes one rule; the parameters a rule may take depend on

@@ -420,27 +420,44 @@ func (e *Evaluator) Summary(liveRule string) string { return e.Summaries()[liveR
 // Summaries is Summary for every live rule the shadow has seen, from one
 // walk of the agreement table: a page that shows every rule calls it once.
 func (e *Evaluator) Summaries() map[string]string {
-	type counts struct{ same, params, other uint64 }
-	by := map[string]*counts{}
-	for _, r := range e.Agreement().SinceLoad.Rows {
-		c := by[r.LiveRule]
-		if c == nil {
-			c = &counts{}
-			by[r.LiveRule] = c
-		}
-		switch r.Difference {
-		case policy.Same:
-			c.same += r.Count
-		case policy.Params:
-			c.params += r.Count
-		default:
-			c.other += r.Count
+	rules := e.Agreement().SinceLoad.ByRule()
+	out := make(map[string]string, len(rules))
+	for _, c := range rules {
+		if c.Total > 0 {
+			out[c.Rule] = fmt.Sprintf("same %d, other params %d, other instruction %d", c.Same, c.Params, c.Instruction)
 		}
 	}
-	out := make(map[string]string, len(by))
-	for rule, c := range by {
-		if c.same+c.params+c.other > 0 {
-			out[rule] = fmt.Sprintf("same %d, other params %d, other instruction %d", c.same, c.params, c.other)
+	return out
+}
+
+// RuleCounts is a table's counts for the callbacks one live rule decided.
+type RuleCounts struct {
+	Rule string
+	// Total is Same + Params + Instruction.
+	Total, Same, Params, Instruction uint64
+}
+
+// ByRule sums the table's rows by live rule, in the order the rules first
+// appear in Rows (the most counted first): one pass, however many rules.
+func (t Table) ByRule() []RuleCounts {
+	var out []RuleCounts
+	index := map[string]int{}
+	for _, r := range t.Rows {
+		i, ok := index[r.LiveRule]
+		if !ok {
+			i = len(out)
+			index[r.LiveRule] = i
+			out = append(out, RuleCounts{Rule: r.LiveRule})
+		}
+		c := &out[i]
+		c.Total += r.Count
+		switch r.Difference {
+		case policy.Same:
+			c.Same += r.Count
+		case policy.Params:
+			c.Params += r.Count
+		default:
+			c.Instruction += r.Count
 		}
 	}
 	return out

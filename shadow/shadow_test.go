@@ -1,6 +1,7 @@
 package shadow
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -107,5 +108,21 @@ func TestSummaryAndReload(t *testing.T) {
 	a := e.Agreement()
 	if a.SinceStart.Total != 4 || a.SinceLoad.Total != 1 || a.SinceLoad.Same != 1 {
 		t.Errorf("after a new shadow policy: since start %+v, since load %+v", a.SinceStart, a.SinceLoad)
+	}
+}
+
+// TestTableByRule sums rows by live rule in the order the rules first
+// appear, every difference in its column.
+func TestTableByRule(t *testing.T) {
+	tab := Table{Rows: []Row{
+		{LiveRule: "vip", ShadowRule: "vip", Difference: policy.Same, Count: 5},
+		{LiveRule: "default", ShadowRule: "default", Difference: policy.Same, Count: 4},
+		{LiveRule: "vip", ShadowRule: "vip2", Difference: policy.Params, Count: 2},
+		{LiveRule: "vip", ShadowRule: "other", Difference: policy.OtherInstruction, Count: 1},
+	}}
+	got := tab.ByRule()
+	want := []RuleCounts{{Rule: "vip", Total: 8, Same: 5, Params: 2, Instruction: 1}, {Rule: "default", Total: 4, Same: 4}}
+	if !slices.Equal(got, want) {
+		t.Errorf("ByRule() = %+v, want %+v", got, want)
 	}
 }

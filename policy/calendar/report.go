@@ -2,11 +2,12 @@ package calendar
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"text/tabwriter"
 	"time"
+
+	"github.com/assignd/assignd/internal/jsonout"
 )
 
 // Report is what "assignd calendar" prints: each day's effective open
@@ -162,12 +163,7 @@ func (w ReportWindow) format() ReportWindow {
 
 // JSON returns the report as indented JSON with a final newline.
 func (r *Report) JSON() []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(r) // only plain data: cannot fail
-	return buf.Bytes()
+	return jsonout.Indented(r)
 }
 
 // Text returns the report as a table for people: one line per window,
