@@ -488,7 +488,22 @@ assignd_y_total{code="200"} 3
 func TestDashboardMetricsExported(t *testing.T) {
 	r := render(t, baseDir)
 	cm := only(t, "ConfigMap", r.configMaps)
-	in := startAssignd(t, cm.Data["policy.yaml"])
+	// The experiment row's series exist only for a policy with an
+	// experiment: the deployment's policy gains one that every callback
+	// evaluates and none is decided by.
+	src := cm.Data["policy.yaml"]
+	if !strings.Contains(src, "\nrules:\n") {
+		t.Fatal("the deployment's policy has no top-level rules: list")
+	}
+	src = strings.Replace(src, "\nrules:\n", `
+experiments:
+  demo: {key: "{{callback.TaskSid}}", arms: {control: 50, treatment: 50}}
+rules:
+  - name: experiment-probe
+    when: experiment.demo IN ["control", "treatment"] AND task.language == "xx"
+    instruction: dequeue
+`, 1)
+	in := startAssignd(t, src)
 
 	// The deployment's policy: "default" dequeues (respond mode);
 	// "vip-spanish" conferences (update mode) and is skipped when the task
