@@ -137,7 +137,7 @@ func cliPage(t *testing.T) string {
 	b.WriteString("# Command line\n\nEach command's own `-h` output. The examples in [policy.md](../policy.md) show them at work.\n\n")
 	help, _ := run(t, ".", "assignd help")
 	fmt.Fprintf(&b, "## assignd\n\n```text\n%s\n```\n", help)
-	for _, cmd := range []string{"serve", "validate", "explain", "test", "replay", "calendar", "table", "schema"} {
+	for _, cmd := range []string{"serve", "validate", "explain", "test", "replay", "calendar", "table", "experiment", "schema", "config"} {
 		if !strings.Contains(help, "\n  "+cmd) {
 			t.Errorf("assignd help does not list %s", cmd)
 		}
