@@ -137,7 +137,7 @@ func cliPage(t *testing.T) string {
 	b.WriteString("# Command line\n\nEach command's own `-h` output. The examples in [policy.md](../policy.md) show them at work.\n\n")
 	help, _ := run(t, ".", "assignd help")
 	fmt.Fprintf(&b, "## assignd\n\n```text\n%s\n```\n", help)
-	for _, cmd := range []string{"serve", "validate", "explain", "test", "replay", "calendar", "table", "schema"} {
+	for _, cmd := range []string{"serve", "validate", "explain", "test", "replay", "calendar", "table", "experiment", "schema", "config"} {
 		if !strings.Contains(help, "\n  "+cmd) {
 			t.Errorf("assignd help does not list %s", cmd)
 		}
@@ -151,20 +151,25 @@ func cliPage(t *testing.T) string {
 // labels and help, the Go runtime's and the process's left out.
 func metricsPage(t *testing.T) string {
 	var collectors []prometheus.Collector
-	// A live and a shadow policy file, so that the shadow's metrics are
-	// registered too.
-	example, err := os.ReadFile(filepath.Join(root, "policy", "example-policy.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Every optional part switched on, so that its metrics are registered
+	// too: a live policy with a calendar (assignd_calendar_open has a
+	// series only per calendar), a shadow policy, an overrides file and a
+	// decision log.
 	dir := t.TempDir()
-	live, shadow := filepath.Join(dir, "live.yaml"), filepath.Join(dir, "shadow.yaml")
-	for _, f := range []string{live, shadow} {
-		if err := os.WriteFile(f, example, 0o644); err != nil {
+	live, shadow, overrides := filepath.Join(dir, "live.yaml"), filepath.Join(dir, "shadow.yaml"), filepath.Join(dir, "overrides.yaml")
+	for f, from := range map[string]string{live: "cli/testdata/cli/calendar.yaml", shadow: "policy/example-policy.yaml",
+		overrides: "cli/testdata/cli/calendar-overrides.yaml"} {
+		b, err := os.ReadFile(filepath.Join(root, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := &config.Config{Dev: true, PolicyFile: live, ShadowPolicyFile: shadow, Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second,
+	cfg := &config.Config{Dev: true, PolicyFile: live, ShadowPolicyFile: shadow, OverridesFile: overrides,
+		DecisionLog: "file:" + filepath.Join(dir, "decisions.jsonl"), DecisionLogMaxMB: 1, DecisionLogMaxFiles: 1,
+		Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second,
 		LogLevel: "info", LogFormat: "json", TaskRouterURL: "https://taskrouter.twilio.com", UpdateQueue: 1,
 		UpdateConcurrency: 1, UpdateAttemptTimeout: time.Second, ReservationTimeout: time.Minute, DecisionMemory: 1, MaxConnections: 1}
 	a, err := app.New(app.Options{Config: cfg, Collectors: func(c prometheus.Collector) { collectors = append(collectors, c) }})

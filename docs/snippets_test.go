@@ -47,10 +47,6 @@ func TestPolicySnippets(t *testing.T) {
 	t.Logf("%d policy snippets validated, %d marked partial", checked, partial)
 }
 
-// pending names pages that other work in progress adds; a link to one
-// may dangle until it lands.
-var pending = map[string]bool{"docs/runbook.md": true}
-
 var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
 // TestRelativeLinks checks that every relative link of the README and
@@ -76,11 +72,11 @@ func TestRelativeLinks(t *testing.T) {
 				if file != "" {
 					path = filepath.ToSlash(filepath.Join(filepath.Dir(rel), file))
 				}
-				if _, err := os.Stat(filepath.Join(root, path)); err != nil && !pending[path] {
+				if _, err := os.Stat(filepath.Join(root, path)); err != nil {
 					t.Errorf("%s:%d: link %q: %s does not exist", rel, n+1, target, path)
 					continue
 				}
-				if anchor != "" && strings.HasSuffix(path, ".md") && !pending[path] && !anchors(t, path)[anchor] {
+				if anchor != "" && strings.HasSuffix(path, ".md") && !anchors(t, path)[anchor] {
 					t.Errorf("%s:%d: link %q: %s has no heading #%s", rel, n+1, target, path, anchor)
 				}
 			}
