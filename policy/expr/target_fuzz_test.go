@@ -48,8 +48,16 @@ func FuzzPlainDecimal(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, num string) {
-		var n json.Number
-		if json.Unmarshal([]byte(num), &n) != nil || strings.TrimSpace(num) != num {
+		// Only JSON number literals: attributes are decoded with
+		// UseNumber, so a json.Number never holds a quoted string, though
+		// Unmarshal into a json.Number accepts one ("0" with its quotes).
+		d := json.NewDecoder(strings.NewReader(num))
+		d.UseNumber()
+		var v any
+		if d.Decode(&v) != nil || d.InputOffset() != int64(len(num)) || strings.TrimSpace(num) != num {
+			return
+		}
+		if _, isNumber := v.(json.Number); !isNumber {
 			return
 		}
 		fl, _ := strconv.ParseFloat(num, 64)
