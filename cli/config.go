@@ -24,7 +24,7 @@ type ServeOptions struct {
 // to stdout; when ok is false, code is the exit code.
 func ServeFlags(args []string, stdout, stderr io.Writer) (opts ServeOptions, code int, ok bool) {
 	fs := newFlags("serve", "[-check-policy]",
-		"Runs the service, configured by these environment variables:")
+		"Runs the service. Its one flag is below; the environment variables after it configure everything else.")
 	fs.BoolVar(&opts.CheckPolicy, "check-policy", false, "exit at start if ASSIGND_POLICY_FILE does not load, instead of starting not ready and watching it")
 	usage := fs.Usage
 	fs.Usage = func() {

@@ -218,9 +218,12 @@ func (s *Store) fail(err error) {
 	s.m.lastOK.Set(0)
 	problems := Problems(err)
 	fields := []zap.Field{zap.Strings("problems", problems), zap.Int("count", len(problems))}
-	if cur := s.Current(); cur != nil {
-		fields = append(fields, zap.String("running_hash", cur.Hash()))
+	cur := s.Current()
+	if cur == nil {
+		s.log.Error("policy load failed, no policy running", fields...)
+		return
 	}
+	fields = append(fields, zap.String("running_hash", cur.Hash()))
 	s.log.Error("policy load failed, keeping the running policy", fields...)
 }
 
