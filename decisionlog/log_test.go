@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -355,6 +356,26 @@ func BenchmarkProducer(b *testing.B) {
 func BenchmarkBuild(b *testing.B) {
 	p := testPolicy(b)
 	in := testInput(b, p, leakInputs[3], testReservation)
+	m := newMasking(p)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := m.build(&in)
+		if _, err := encode(&rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuildLoad is BenchmarkBuild for the load test's record: its
+// ten-rule policy, where only the catch-all matches, and its callback.
+func BenchmarkBuildLoad(b *testing.B) {
+	p, err := policy.Parse("load.yaml", []byte(testkit.PolicySource(10)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := testInput(b, p, `{"task": {"language": "es", "tier": "gold", "call_sid": "CA00000000000000000000000000000001", "customer": {"name": "Ana", "accounts": [{"tier": "gold"}]}},
+		"worker": {"contact_uri": "client:alice", "skills": ["billing", "vip"], "languages": ["en", "es"], "level": 3},
+		"callback": {"TaskAge": 12, "TaskPriority": 10}, "now": "2026-03-02T14:05:06Z"}`, testReservation)
 	m := newMasking(p)
 	b.ReportAllocs()
 	for b.Loop() {
