@@ -101,14 +101,17 @@ func (m *masking) build(in *Input) Record {
 // values masked wherever they are.
 func (m *masking) doc(rec *Record, sc *scrubber, root string, src map[string]any, keys []string) map[string]any {
 	out := make(map[string]any, len(keys))
+	// The path is looked up from a stack buffer and made a string only
+	// when a record names it: most keys read are kept as they are.
+	var buf [64]byte
 	put := func(k string, v any) {
-		path := root + "." + k
-		switch m.how[path] {
+		path := append(append(append(buf[:0], root...), '.'), k...)
+		switch m.how[string(path)] {
 		case drop:
-			rec.Dropped = append(rec.Dropped, path)
+			rec.Dropped = append(rec.Dropped, string(path))
 			sc.add(v, func(string) string { return DroppedValue })
 		case mask:
-			rec.Masked = append(rec.Masked, path)
+			rec.Masked = append(rec.Masked, string(path))
 			t := tokenOf(v)
 			if s, ok := v.(string); ok {
 				sc.pair(s, t)
@@ -120,7 +123,7 @@ func (m *masking) doc(rec *Record, sc *scrubber, root string, src map[string]any
 			if !m.declared {
 				var masked bool
 				if v, masked = maskPhones(v, sc); masked {
-					rec.Masked = append(rec.Masked, path)
+					rec.Masked = append(rec.Masked, string(path))
 				}
 			}
 			out[k] = v
