@@ -2,6 +2,7 @@ package decisionlog
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"testing"
@@ -116,4 +117,31 @@ func FuzzAppendString(f *testing.F) {
 			t.Errorf("%q: got %s, want %s", s, got, want)
 		}
 	})
+}
+
+// TestWorkerLinesIntact: the worker's lines, encoded into bytes it reuses
+// from batch to batch, reach the sink whole and in order, each as encode
+// writes it alone.
+func TestWorkerLinesIntact(t *testing.T) {
+	var out bytes.Buffer
+	l, err := New(Options{Sink: "stdout", Stdout: &out, Buffer: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testPolicy(t)
+	const n = 1000 // several batches
+	produce(t, l, p, n)
+	if err := l.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := bytes.SplitAfter(out.Bytes(), []byte("\n"))
+	if len(got) != n+1 || len(got[n]) != 0 {
+		t.Fatalf("%d lines, want %d", len(got)-1, n)
+	}
+	for i := range n {
+		in := testInput(t, p, leakInputs[i%len(leakInputs)], sid(i))
+		if want := line(t, in); !bytes.Equal(got[i], want) {
+			t.Fatalf("line %d:\n got %s\nwant %s", i, got[i], want)
+		}
+	}
 }
