@@ -1,11 +1,8 @@
 package decisionlog
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -68,8 +65,12 @@ type Log struct {
 	log   *zap.Logger
 	batch int
 
-	// masking is the last policy's masking, kept by the worker alone.
+	// masking is the last policy's masking; enc encodes records into
+	// lines, the bytes the batch waiting to be written slices. The worker
+	// alone uses them.
 	masking *masking
+	enc     *lineEncoder
+	lines   []byte
 
 	written, dropped, failed    prometheus.Counter
 	nWritten, nDropped, nFailed atomic.Uint64
@@ -103,6 +104,7 @@ func newLog(o Options) (*Log, error) {
 	l := &Log{
 		ch: make(chan item, o.Buffer), stop: make(chan struct{}), done: make(chan struct{}),
 		sink: s, name: s.label(), log: o.Logger.Named("decisionlog"), batch: s.batchSize(),
+		enc: newLineEncoder(),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	records := metric.CounterVec("assignd_decision_log_records_total",
@@ -172,13 +174,11 @@ func (l *Log) run(wait time.Duration) {
 				since = time.Now()
 			}
 			if len(batch) >= l.batch {
-				l.write(batch)
-				batch = batch[:0]
+				batch = l.write(batch)
 			}
 		}
 		if len(batch) > 0 && (stopping || wait == 0 || time.Since(since) >= wait) {
-			l.write(batch)
-			batch = batch[:0]
+			batch = l.write(batch)
 		}
 		if stopping {
 			return
@@ -197,24 +197,16 @@ func (l *Log) add(batch [][]byte, it *item) [][]byte {
 		}
 		rec = l.masking.build(&it.in)
 	}
-	b, err := encode(&rec)
+	start := len(l.lines)
+	lines, err := l.enc.appendLine(l.lines, &rec)
 	if err != nil {
 		l.fail(1, err)
 		return batch
 	}
-	return append(batch, b)
-}
-
-// encode writes one record line, ending in a newline, with <, > and &
-// as they are: records are read by people and tools, not browsers.
-func encode(rec *Record) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rec); err != nil {
-		return nil, fmt.Errorf("encoding a record: %w", err)
-	}
-	return buf.Bytes(), nil
+	// A line already in batch keeps the array it was appended to, should
+	// lines grow into a new one; the array is reused once written.
+	l.lines = lines
+	return append(batch, lines[start:len(lines):len(lines)])
 }
 
 func outcomeRecord(o *Outcome) Record {
@@ -225,17 +217,20 @@ func outcomeRecord(o *Outcome) Record {
 	}
 }
 
-// write hands a batch to the sink and counts the result.
-func (l *Log) write(batch [][]byte) {
+// write hands a batch to the sink, counts the result, and returns the
+// batch emptied for reuse.
+func (l *Log) write(batch [][]byte) [][]byte {
+	defer func() { l.lines = l.lines[:0] }()
 	if err := l.sink.write(l.ctx, batch); err != nil {
 		l.fail(len(batch), err)
-		return
+		return batch[:0]
 	}
 	l.written.Add(float64(len(batch)))
 	l.nWritten.Add(uint64(len(batch)))
 	l.mu.Lock()
 	l.lastOKAt = time.Now()
 	l.mu.Unlock()
+	return batch[:0]
 }
 
 // fail counts n records the sink refused. The error names no value of a

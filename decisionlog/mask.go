@@ -36,11 +36,15 @@ type masking struct {
 	declared bool
 	how      map[string]action
 	reads    policy.Reads
+	// recReads is reads as records show them, shared by every record of
+	// the policy: the encoder only reads it.
+	recReads *Reads
 }
 
 func newMasking(p *policy.Policy) *masking {
 	lr := p.DecisionLog()
 	m := &masking{pol: p, declared: lr.Declared, how: map[string]action{}, reads: p.Reads()}
+	m.recReads = &Reads{Task: nonNil(m.reads.Task), Worker: nonNil(m.reads.Worker), Callback: nonNil(m.reads.Callback), All: m.reads.All}
 	for _, path := range lr.Mask {
 		m.how[path] = mask
 	}
@@ -61,7 +65,7 @@ func (m *masking) build(in *Input) Record {
 		ReservationSid: in.ReservationSid, TaskSid: in.TaskSid, WorkerSid: in.WorkerSid,
 		WorkspaceSid: in.WorkspaceSid, WorkflowSid: in.WorkflowSid,
 		PolicyHash: in.Policy.Hash(), Rule: d.Rule, Instruction: d.Instruction.Name, Mode: string(d.Mode),
-		Reads: &Reads{Task: nonNil(m.reads.Task), Worker: nonNil(m.reads.Worker), Callback: nonNil(m.reads.Callback), All: m.reads.All},
+		Reads: m.recReads,
 	}
 	var sc scrubber
 	inputs := &Inputs{Now: in.In.Now.UTC()}
@@ -97,21 +101,29 @@ func (m *masking) build(in *Input) Record {
 // values masked wherever they are.
 func (m *masking) doc(rec *Record, sc *scrubber, root string, src map[string]any, keys []string) map[string]any {
 	out := make(map[string]any, len(keys))
+	// The path is looked up from a stack buffer and made a string only
+	// when a record names it: most keys read are kept as they are.
+	var buf [64]byte
 	put := func(k string, v any) {
-		path := root + "." + k
-		switch m.how[path] {
+		path := append(append(append(buf[:0], root...), '.'), k...)
+		switch m.how[string(path)] {
 		case drop:
-			rec.Dropped = append(rec.Dropped, path)
+			rec.Dropped = append(rec.Dropped, string(path))
 			sc.add(v, func(string) string { return DroppedValue })
 		case mask:
-			rec.Masked = append(rec.Masked, path)
-			sc.add(v, token)
-			out[k] = tokenOf(v)
+			rec.Masked = append(rec.Masked, string(path))
+			t := tokenOf(v)
+			if s, ok := v.(string); ok {
+				sc.pair(s, t)
+			} else {
+				sc.add(v, token)
+			}
+			out[k] = t
 		default:
 			if !m.declared {
 				var masked bool
 				if v, masked = maskPhones(v, sc); masked {
-					rec.Masked = append(rec.Masked, path)
+					rec.Masked = append(rec.Masked, string(path))
 				}
 			}
 			out[k] = v
@@ -168,8 +180,9 @@ func maskPhones(v any, sc *scrubber) (any, bool) {
 	switch x := v.(type) {
 	case string:
 		if PhoneLike(x) {
-			sc.pair(x, token(x))
-			return token(x), true
+			t := token(x)
+			sc.pair(x, t)
+			return t, true
 		}
 	case map[string]any:
 		var out map[string]any
@@ -206,9 +219,10 @@ func maskPhones(v any, sc *scrubber) (any, bool) {
 
 // scrubber replaces masked and dropped values where text quotes them: a
 // rule's trace says what a reference held, and a parameter may be
-// rendered from one.
+// rendered from one. quoted holds each raw value as a Go-quoted string
+// shows it, without the quotes, worked out once per value.
 type scrubber struct {
-	raws, repl []string
+	raws, quoted, repl []string
 }
 
 // minReplace is the shortest value replaced within text; a shorter one
@@ -239,7 +253,8 @@ func (sc *scrubber) add(v any, with func(string) string) {
 
 func (sc *scrubber) pair(raw, repl string) {
 	if raw != "" {
-		sc.raws, sc.repl = append(sc.raws, raw), append(sc.repl, repl)
+		q := strconv.Quote(raw)
+		sc.raws, sc.quoted, sc.repl = append(sc.raws, raw), append(sc.quoted, q[1:len(q)-1]), append(sc.repl, repl)
 	}
 }
 
@@ -247,9 +262,7 @@ func (sc *scrubber) pair(raw, repl string) {
 // a trace writes included.
 func (sc *scrubber) text(s string) string {
 	for i, raw := range sc.raws {
-		quoted := strconv.Quote(raw)
-		quoted = quoted[1 : len(quoted)-1]
-		for _, r := range []string{raw, quoted} {
+		for _, r := range [2]string{raw, sc.quoted[i]} {
 			if !strings.Contains(s, r) {
 				continue
 			}

@@ -208,7 +208,15 @@ type server struct {
 // shadow policy source shadow unless it is empty.
 func startAssignd(t *testing.T, root, dir string, shadow string) *server {
 	t.Helper()
-	return startAssigndWith(t, root, dir, "assignd", testkit.PolicySource(*rulesFlag), nil)
+	var extra []string
+	if shadow != "" {
+		shadowFile := filepath.Join(dir, "shadow.yaml")
+		if err := os.WriteFile(shadowFile, []byte(shadow), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, "ASSIGND_SHADOW_POLICY_FILE="+shadowFile)
+	}
+	return startAssigndWith(t, root, dir, "assignd", testkit.PolicySource(*rulesFlag), extra)
 }
 
 // startAssigndWith starts assignd as startAssignd does, named name (its
@@ -238,13 +246,6 @@ func startAssigndWith(t *testing.T, root, dir, name, src string, extra []string)
 		// No update-mode rule runs, but nothing may leave the machine.
 		"ASSIGND_TASKROUTER_URL=http://127.0.0.1:9",
 	)
-	if shadow != "" {
-		shadowFile := filepath.Join(dir, "shadow.yaml")
-		if err := os.WriteFile(shadowFile, []byte(shadow), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		env = append(env, "ASSIGND_SHADOW_POLICY_FILE="+shadowFile)
-	}
 	env = append(env, extra...)
 	s := start(t, name, dir, env, addr, "http://"+admin+"/metrics", "http://"+admin+"/readyz", bin, "serve")
 	s.admin = "http://" + admin

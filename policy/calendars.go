@@ -84,6 +84,10 @@ func (p *Policy) CalendarStatus(name string, t time.Time, ov *calendar.Overrides
 // calendarsRead returns the states of the calendars that rules up to and
 // including index last read, in the order the policy defines them.
 func (p *Policy) calendarsRead(last int, in *Input) []CalendarStatus {
+	all := p.calendars.Names()
+	if len(all) == 0 {
+		return nil
+	}
 	var names []string
 	for i := 0; i <= last && i < len(p.rules); i++ {
 		r := &p.rules[i]
@@ -103,7 +107,7 @@ func (p *Policy) calendarsRead(last int, in *Input) []CalendarStatus {
 		}
 	}
 	var out []CalendarStatus
-	for _, name := range p.calendars.Names() {
+	for _, name := range all {
 		if slices.Contains(names, name) {
 			cs, _ := p.CalendarStatus(name, in.Now, in.Overrides)
 			out = append(out, cs)

@@ -56,7 +56,7 @@ type Explanation struct {
 // Explain decides exactly as Decide does and records why each rule was
 // or was not used; it is for explain and the admin API, not the hot path.
 func (p *Policy) Explain(in *Input) Explanation {
-	var steps []Step
+	steps := make([]Step, 0, len(p.rules))
 	d := p.decide(in, &steps)
 	for i := d.RuleIndex + 1; i < len(p.rules); i++ {
 		steps = append(steps, Step{Rule: p.rules[i].name, Index: i + 1, Result: "not tried"})

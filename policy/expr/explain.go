@@ -37,32 +37,57 @@ func (n *node) why(env *Env, parts *[]string) {
 	}
 }
 
+// whyLeaf explains one false comparison. It writes into one buffer, on
+// the stack for a short explanation: a decision log explains every rule
+// that did not match, for every decision.
 func (n *node) whyLeaf(env *Env) string {
 	if n.r.ref.isSet() {
 		return n.whyMember(env)
 	}
-	var nulls, vals []string
+	type read struct {
+		ref    *Ref
+		v      any
+		reason string
+	}
+	var reads [2]read
+	k, nulls := 0, false
 	for _, o := range [...]*operand{&n.l, &n.r} {
 		if o.ref == nil {
 			continue
 		}
 		v, reason := o.ref.lookup(env)
-		if v == nil {
-			nulls = append(nulls, o.ref.text+" is NULL ("+reason+")")
-		} else {
-			vals = append(vals, o.ref.text+" is "+o.ref.shown(v))
+		reads[k] = read{o.ref, v, reason}
+		k++
+		nulls = nulls || v == nil
+	}
+	var arr [160]byte
+	b := append(arr[:0], n.text...)
+	if nulls {
+		b = append(b, " is false: "...)
+		sep := ""
+		for _, rd := range reads[:k] {
+			if rd.v == nil {
+				b = append(append(append(append(append(b, sep...), rd.ref.text...), " is NULL ("...), rd.reason...), ')')
+				sep = ", "
+			}
 		}
+		return string(b)
 	}
-	if len(nulls) > 0 {
-		return n.text + " is false: " + strings.Join(nulls, ", ")
-	}
-	if hint := n.hint(env); hint != "" {
-		vals = append(vals, hint)
-	}
-	if len(vals) == 0 {
+	hint := n.hint(env)
+	if k == 0 && hint == "" {
 		return n.text + " is false"
 	}
-	return n.text + " is false (" + strings.Join(vals, "; ") + ")"
+	b = append(b, " is false ("...)
+	sep := ""
+	for _, rd := range reads[:k] {
+		b = append(append(append(b, sep...), rd.ref.text...), " is "...)
+		b = rd.ref.appendShown(b, rd.v)
+		sep = "; "
+	}
+	if hint != "" {
+		b = append(append(b, sep...), hint...)
+	}
+	return string(append(b, ')'))
 }
 
 // hint says why a comparison of non-NULL values is false when the reason is

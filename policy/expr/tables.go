@@ -2,6 +2,7 @@ package expr
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/assignd/assignd/policy/table"
@@ -225,6 +226,15 @@ func (r *Ref) shown(v any) string {
 		return "found (values of hashed table " + r.tab.t.Name() + " are not shown)"
 	}
 	return describe(v)
+}
+
+// appendShown appends shown(v) to b; a string, the usual value, is
+// quoted into b directly.
+func (r *Ref) appendShown(b []byte, v any) []byte {
+	if s, isString := v.(string); isString && len(s) <= describeMax && (r.tab == nil || !r.tab.t.Hashed()) {
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, r.shown(v)...)
 }
 
 // Lookup is one table lookup an evaluation made, for explanations. It
