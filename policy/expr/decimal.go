@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"math"
 	"strings"
 )
 
@@ -13,9 +12,11 @@ const maxPlainDigits = 400
 // numbers into text: one without an exponent exactly as sent (an ID such
 // as 12345678901234567890 does not survive float64, and 0.10 stays 0.10),
 // one with an exponent without it (1e2 is 100, 1.5e1 is 15, 2.5e-1 is
-// 0.25). The digits are moved, not converted, so no precision is lost; f,
-// the number as float64, is the fallback for what would be too long.
-func plainDecimal(num string, f float64) string {
+// 0.25). The digits are moved, not converted, so no precision is lost. A
+// number whose plain form would put its point more than maxPlainDigits
+// from its digits (1e-700, 1e99999) is inserted as sent: a float64
+// reading would change its value (1e-700 is 0 in float64).
+func plainDecimal(num string) string {
 	mant, exp, hasExp := strings.Cut(strings.ToLower(num), "e")
 	if !hasExp {
 		return num
@@ -29,7 +30,7 @@ func plainDecimal(num string, f float64) string {
 		eneg := strings.HasPrefix(e, "-")
 		e = strings.TrimPrefix(e, "-")
 		if len(e) > 4 {
-			return tooLong(num, f)
+			return num
 		}
 		for _, c := range e {
 			shift = shift*10 + int(c-'0')
@@ -41,7 +42,7 @@ func plainDecimal(num string, f float64) string {
 	digits := intPart + frac
 	point := len(intPart) + shift // the decimal point's place in digits
 	if point > maxPlainDigits || point < -maxPlainDigits {
-		return tooLong(num, f)
+		return num
 	}
 	for point > len(digits) {
 		digits += "0"
@@ -62,13 +63,4 @@ func plainDecimal(num string, f float64) string {
 		out = "-" + out
 	}
 	return out
-}
-
-// tooLong writes a number whose plain decimal would be too long as float64
-// reads it, or as sent when float64 cannot hold it.
-func tooLong(num string, f float64) string {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return num
-	}
-	return formatJSONNumber(f)
 }

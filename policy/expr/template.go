@@ -189,7 +189,7 @@ func (t *Template) Render(env *Env) (any, error) {
 		case jNum:
 			s = formatJSONNumber(x.n)
 			if num, isNumber := v.(json.Number); isNumber {
-				s = plainDecimal(num.String(), x.n)
+				s = plainDecimal(num.String())
 			}
 		case jBool:
 			s = strconv.FormatBool(x.b)
