@@ -340,7 +340,7 @@ type replayTotals struct {
 
 // report sorts the changes, most frequent first.
 func (rp *replayer) report() replayReport {
-	live := replayPolicy{"the decision log", strings.Join(slices.Sorted(maps.Keys(rp.logHashes)), ",")}
+	live := replayPolicy{"as recorded in the decision log", strings.Join(slices.Sorted(maps.Keys(rp.logHashes)), ",")}
 	if rp.live != nil {
 		live = replayPolicy{rp.live.File(), rp.live.Hash()}
 	}

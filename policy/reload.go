@@ -76,7 +76,7 @@ func newReloader(loadFile func(string) (bool, error), path string, log *zap.Logg
 		requests: make(chan chan error),
 		hup:      make(chan struct{}, 1),
 		watchErrors: metric.Counter("assignd_policy_watch_errors_total",
-			"Failures of the policy directory watch: set-up failed (file changes then go unseen until restart, SIGHUP and POST /-/reload still reload) or the watch reported an error."),
+			"Failures of the watch of a watched file's directory (the policy's, the shadow's or the overrides', by the policy label): set-up failed (file changes then go unseen until restart; SIGHUP and POST /-/reload still reload) or the watch reported an error."),
 		Debounce: DefaultDebounce,
 		Watch:    WatchDir,
 	}
