@@ -212,7 +212,7 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
-// TestDecideTwilioClock checks issue 12, points 8 to 11 end to end:
+// TestDecideTwilioClock checks end to end:
 // now.weekday uses Twilio's Mon..Sun in the policy's zone, taskrouter.* is
 // read in UTC whatever the zone, bare keys read the task, and a large
 // integer attribute is rendered exactly as sent.

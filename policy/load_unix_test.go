@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// TestLoadFileOnlyRegularFiles checks issue 12, point 16: what is not a
+// TestLoadFileOnlyRegularFiles: what is not a
 // regular file of at most 1 MiB is refused at once, with a message naming
 // the file and the limit, instead of blocking (a FIFO) or exhausting
 // memory (/dev/zero).

@@ -125,7 +125,6 @@ rules:
     mode: update
     params: {from: "+15005550006"}
 `, nil},
-		// Issue 12, point 5.
 		{"redirect without accept", `
 version: 1
 rules:
@@ -146,7 +145,7 @@ rules:
   - name: default
     instruction: accept
 `, nil},
-		// Issue 12, point 4: accepted, but warned about.
+		// accepted, but warned about.
 		{"contacts TaskRouter documents are not warned", `
 version: 1
 defaults:
@@ -298,7 +297,7 @@ func TestExamplePolicyLoads(t *testing.T) {
 	t.Logf("%s", d.JSON)
 }
 
-// TestParseTaskRouterRequires checks issue 12, points 1 to 3: what
+// TestParseTaskRouterRequires: what
 // TaskRouter's pages mark required is a load error in the mode that sends
 // it, whether the rule or the defaults leave it out.
 func TestParseTaskRouterRequires(t *testing.T) {
@@ -335,7 +334,7 @@ func TestParseTaskRouterRequires(t *testing.T) {
 	}
 }
 
-// TestParseFirstHundredProblems checks issue 12, point 16: a file with very
+// TestParseFirstHundredProblems: a file with very
 // many problems lists the first MaxProblems and says how many more.
 func TestParseFirstHundredProblems(t *testing.T) {
 	var b strings.Builder

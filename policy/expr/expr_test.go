@@ -491,7 +491,7 @@ func TestExprWarnings(t *testing.T) {
 		{`task.x IN "abc"`, []string{`task.x IN "abc" is always false: IN needs an array on the right`}},
 		{`task.x NOT IN 1`, []string{`task.x NOT IN 1 is always false: NOT IN needs an array on the right`}},
 		{`"a" HAS task.x`, []string{`"a" HAS task.x is always false: HAS needs an array on the left`}},
-		// Issue 12, point 9: Twilio's day names are Mon..Sun; any other
+		// Twilio's day names are Mon..Sun; any other
 		// string never matches.
 		{`now.weekday == "Mon"`, nil},
 		{`now.weekday == "mon"`, []string{`now.weekday == "mon": "mon" is not a day name; now.weekday is one of "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"`}},
@@ -499,7 +499,7 @@ func TestExprWarnings(t *testing.T) {
 		{`taskrouter.dayOfWeek IN ["Mon", "Tue", "THU"]`, []string{`taskrouter.dayOfWeek IN ["Mon", "Tue", "THU"]: "THU" is not a day name; taskrouter.dayOfWeek is one of "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"`}},
 		{`taskrouter.dayOfWeek NOT IN ["Sat", "Sun"]`, nil},
 		{`now.weekday == task.day`, nil},
-		// Issue 12, point 10: a bare key that looks like a misspelt root
+		// a bare key that looks like a misspelt root
 		// still reads the task, but says so.
 		{`tsk.language == "es"`, []string{`tsk.language reads the task attribute "tsk"; did you mean task.language?`}},
 		{`Task.x == 1`, []string{`Task.x reads the task attribute "Task"; did you mean task.x?`}},

@@ -15,7 +15,7 @@ func TestTemplateRender(t *testing.T) {
 	env.Task["big"] = 12345678901.0
 	env.Task["frac"] = 0.000001
 	env.Task["tenant"] = "../../admin"
-	// Issue 12, point 11: attributes decoded with UseNumber keep their text.
+	// attributes decoded with UseNumber keep their text.
 	env.Task["account"] = json.Number("12345678901234567890")
 	env.Task["ratio"] = json.Number("0.10")
 	tests := []struct {
@@ -59,7 +59,7 @@ func TestTemplateRender(t *testing.T) {
 		{"string not escaped outside url", `x={{task.url_unsafe}}`, false, "x=a b&c=d/é?#"},
 
 		// URLs: path-escape as one segment before the first "?",
-		// query-escape after it (issue 12, point 13).
+		// query-escape after it.
 		{"url path escaped as a segment", `https://h/{{task.url_unsafe}}`, true, "https://h/a%20b&c=d%2F%C3%A9%3F%23"},
 		{"url path traversal stays in its segment", `https://h/tenants/{{task.tenant}}/ivr`, true, "https://h/tenants/..%2F..%2Fadmin/ivr"},
 		{"url query escaped", `https://h/x?q={{task.url_unsafe}}`, true, "https://h/x?q=a+b%26c%3Dd%2F%C3%A9%3F%23"},
@@ -170,7 +170,7 @@ func TestTemplateCompileErrors(t *testing.T) {
 	}
 }
 
-// TestTemplateURLOrigin checks issue 12, point 13: no placeholder may stand
+// TestTemplateURLOrigin: no placeholder may stand
 // in a URL's scheme, user info, host or port, where a value such as
 // "evil.example/x?" would move the request to another host.
 func TestTemplateURLOrigin(t *testing.T) {
