@@ -1,10 +1,6 @@
 package admin
 
 import (
-	"github.com/assignd/assignd/callback"
-	"github.com/assignd/assignd/handlers"
-	"github.com/assignd/assignd/internal/httpserver"
-
 	"bytes"
 	"encoding/json"
 	"io"
@@ -19,8 +15,11 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/net/html"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/explain"
+	"github.com/assignd/assignd/handlers"
+	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/policy"
 )
 

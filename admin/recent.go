@@ -1,13 +1,12 @@
 package admin
 
 import (
-	"github.com/assignd/assignd/callback"
-
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/policy"
 )
 

@@ -1,9 +1,6 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-	"github.com/assignd/assignd/internal/httpserver"
-
 	"errors"
 	"net/http"
 	"strings"
@@ -12,6 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/outcome"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"

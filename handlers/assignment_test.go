@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-
 	"errors"
 	"fmt"
 	"net/http"
@@ -20,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"

@@ -1,9 +1,6 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-	"github.com/assignd/assignd/internal/httpserver"
-
 	"bufio"
 	"bytes"
 	"net/http"
@@ -14,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/assignd/assignd/callback"
+	"github.com/assignd/assignd/internal/httpserver"
 )
 
 // The size of TestAttackHostileForms and its memory bound: the

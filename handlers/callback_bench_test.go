@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-
 	"bytes"
 	"fmt"
 	"io"
@@ -14,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"

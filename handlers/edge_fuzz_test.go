@@ -1,9 +1,6 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-	"github.com/assignd/assignd/internal/httpserver"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -20,7 +17,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/policy"
 )
 

@@ -1,14 +1,13 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/outcome"
 )
 

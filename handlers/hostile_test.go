@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-
 	"bufio"
 	"encoding/json"
 	"errors"
@@ -23,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/internal/httpserver"
 	"github.com/assignd/assignd/internal/testkit"

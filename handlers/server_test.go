@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/config"
 	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"

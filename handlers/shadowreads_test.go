@@ -1,13 +1,12 @@
 package handlers
 
 import (
-	"github.com/assignd/assignd/callback"
-
 	"net/http/httptest"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/assignd/assignd/callback"
 	"github.com/assignd/assignd/policy"
 )
 

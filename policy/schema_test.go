@@ -3,7 +3,6 @@ package policy_test
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/assignd/assignd/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
