@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/assignd/assignd/internal/jsonout"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -47,16 +48,16 @@ func encode(rec *Record) ([]byte, error) {
 
 func (e *lineEncoder) record(b []byte, r *Record) []byte {
 	b = strconv.AppendInt(append(b, `{"v":`...), int64(r.V), 10)
-	b = appendString(append(b, `,"kind":`...), r.Kind)
+	b = jsonout.AppendString(append(b, `,"kind":`...), r.Kind)
 	b = e.time(append(b, `,"time":`...), r.Time)
-	b = appendString(append(b, `,"reservation_sid":`...), r.ReservationSid)
+	b = jsonout.AppendString(append(b, `,"reservation_sid":`...), r.ReservationSid)
 	b = appendOmit(b, `,"task_sid":`, r.TaskSid)
 	b = appendOmit(b, `,"worker_sid":`, r.WorkerSid)
 	b = appendOmit(b, `,"workspace_sid":`, r.WorkspaceSid)
 	b = appendOmit(b, `,"workflow_sid":`, r.WorkflowSid)
 	b = appendOmit(b, `,"policy_hash":`, r.PolicyHash)
-	b = appendString(append(b, `,"rule":`...), r.Rule)
-	b = appendString(append(b, `,"instruction":`...), r.Instruction)
+	b = jsonout.AppendString(append(b, `,"rule":`...), r.Rule)
+	b = jsonout.AppendString(append(b, `,"instruction":`...), r.Instruction)
 	b = appendOmit(b, `,"mode":`, r.Mode)
 	if len(r.Params) > 0 {
 		b = e.object(append(b, `,"params":`...), r.Params)
@@ -95,9 +96,9 @@ func (e *lineEncoder) record(b []byte, r *Record) []byte {
 }
 
 func (e *lineEncoder) step(b []byte, s *policy.Step) []byte {
-	b = appendString(append(b, `{"rule":`...), s.Rule)
+	b = jsonout.AppendString(append(b, `{"rule":`...), s.Rule)
 	b = strconv.AppendInt(append(b, `,"index":`...), int64(s.Index), 10)
-	b = appendString(append(b, `,"outcome":`...), s.Result)
+	b = jsonout.AppendString(append(b, `,"outcome":`...), s.Result)
 	b = appendOmit(b, `,"why":`, s.Why)
 	if len(s.Lookups) > 0 {
 		b = append(b, `,"lookups":[`...)
@@ -105,8 +106,8 @@ func (e *lineEncoder) step(b []byte, s *policy.Step) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(append(b, `{"table":`...), l.Table)
-			b = appendString(append(b, `,"ref":`...), l.Ref)
+			b = jsonout.AppendString(append(b, `{"table":`...), l.Table)
+			b = jsonout.AppendString(append(b, `,"ref":`...), l.Ref)
 			b = strconv.AppendBool(append(b, `,"hit":`...), l.Hit)
 			if l.Value != nil {
 				b = e.value(append(b, `,"value":`...), l.Value)
@@ -132,9 +133,9 @@ func (e *lineEncoder) inputs(b []byte, in *Inputs) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(append(b, `{"rule":`...), t.Rule)
-			b = appendString(append(b, `,"table":`...), t.Table)
-			b = appendString(append(b, `,"ref":`...), t.Ref)
+			b = jsonout.AppendString(append(b, `{"rule":`...), t.Rule)
+			b = jsonout.AppendString(append(b, `,"table":`...), t.Table)
+			b = jsonout.AppendString(append(b, `,"ref":`...), t.Ref)
 			b = append(strconv.AppendBool(append(b, `,"hit":`...), t.Hit), '}')
 		}
 		b = append(b, ']')
@@ -145,9 +146,9 @@ func (e *lineEncoder) inputs(b []byte, in *Inputs) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(append(b, `{"experiment":`...), x.Experiment)
-			b = appendString(append(b, `,"arm":`...), x.Arm)
-			b = appendString(append(b, `,"key_from":`...), x.KeyFrom)
+			b = jsonout.AppendString(append(b, `{"experiment":`...), x.Experiment)
+			b = jsonout.AppendString(append(b, `,"arm":`...), x.Arm)
+			b = jsonout.AppendString(append(b, `,"key_from":`...), x.KeyFrom)
 			b = append(strconv.AppendInt(append(b, `,"point":`...), int64(x.Point), 10), '}')
 		}
 		b = append(b, ']')

@@ -100,25 +100,6 @@ func TestEncoderRefusesWhatJSONRefuses(t *testing.T) {
 	}
 }
 
-// FuzzAppendString: any string is quoted as encoding/json quotes it.
-func FuzzAppendString(f *testing.F) {
-	for _, s := range trickyStrings {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			t.Fatal(err)
-		}
-		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		if got := appendString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("%q: got %s, want %s", s, got, want)
-		}
-	})
-}
-
 // TestWorkerLinesIntact: the worker's lines, encoded into bytes it reuses
 // from batch to batch, reach the sink whole and in order, each as encode
 // writes it alone.

@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/assignd/assignd/internal/jsonout"
 )
 
 // value appends one input or parameter value: the types JSON decoding and
@@ -17,7 +18,7 @@ func (e *lineEncoder) value(b []byte, v any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendString(b, x)
+		return jsonout.AppendString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case int:
@@ -67,7 +68,7 @@ func (e *lineEncoder) object(b []byte, m map[string]any) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = e.value(append(appendString(b, k), ':'), m[k])
+		b = e.value(append(jsonout.AppendString(b, k), ':'), m[k])
 	}
 	return append(b, '}')
 }
@@ -93,61 +94,11 @@ func (e *lineEncoder) fallback(b []byte, v any) []byte {
 	return append(b, bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})...)
 }
 
-// appendString appends s quoted by encoding/json's rules without HTML
-// escaping: \b, \f, \n, \r and \t by name, other control bytes as \u00XX,
-// invalid UTF-8 as \ufffd, and U+2028 and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(append(b, s[start:]...), '"')
-}
-
 func appendOmit(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, key...), s)
+	return jsonout.AppendString(append(b, key...), s)
 }
 
 func appendStrings(b []byte, ss []string) []byte {
@@ -159,7 +110,7 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonout.AppendString(b, s)
 	}
 	return append(b, ']')
 }

@@ -181,10 +181,11 @@ func TestSlowConnectionsMemoryBounded(t *testing.T) {
 	}
 	const n = 256
 	var waiting sync.WaitGroup
+	var arrived atomic.Int64
 	waiting.Add(n)
 	e := startEdge(t, n+1, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.Body = &firstRead{ReadCloser: r.Body, arrived: waiting.Done}
+			r.Body = &firstRead{ReadCloser: r.Body, arrived: func() { arrived.Add(1); waiting.Done() }}
 			h.ServeHTTP(w, r)
 		})
 	})
@@ -203,7 +204,15 @@ func TestSlowConnectionsMemoryBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waiting.Wait()
+	// A connection that never reaches the handler must fail the test, not
+	// hang it until the package's timeout.
+	all := make(chan struct{})
+	go func() { waiting.Wait(); close(all) }()
+	select {
+	case <-all:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("only %d of %d connections reached the handler", arrived.Load(), n)
+	}
 	grown := heapInUse() - before
 	t.Logf("%d waiting connections: heap grew %d KiB, %d bytes each", n, grown>>10, grown/n)
 	if grown > n*memoryPerConn {

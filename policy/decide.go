@@ -3,8 +3,8 @@ package policy
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/assignd/assignd/internal/jsonout"
 	"github.com/assignd/assignd/policy/expr"
 )
 
@@ -151,68 +151,28 @@ func callbackJSON(ins Instruction) []byte {
 	spec := instructions[ins.Name]
 	b := make([]byte, 0, 64+32*len(ins.Params))
 	b = append(b, `{"instruction":`...)
-	b = appendJSONString(b, ins.Name)
+	b = jsonout.AppendString(b, ins.Name)
 	for _, p := range ins.Params {
 		ps := spec.lookup(p.Name)
 		if ps == nil || ps.callbackKey == "" {
 			continue
 		}
 		b = append(b, ',')
-		b = appendJSONString(b, ps.callbackKey)
+		b = jsonout.AppendString(b, ps.callbackKey)
 		b = append(b, ':')
 		switch v := p.Value.(type) {
 		case string:
-			b = appendJSONString(b, v)
+			b = jsonout.AppendString(b, v)
 		case bool:
 			b = strconv.AppendBool(b, v)
 		case int:
 			b = strconv.AppendInt(b, int64(v), 10)
 		case []string:
 			// The callback reply takes event lists as one comma-separated string.
-			b = appendJSONString(b, strings.Join(v, ","))
+			b = jsonout.AppendString(b, strings.Join(v, ","))
 		}
 	}
 	return append(b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				switch c {
-				case '\n':
-					b = append(b, '\\', 'n')
-				case '\r':
-					b = append(b, '\\', 'r')
-				case '\t':
-					b = append(b, '\\', 't')
-				default:
-					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-				}
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
 
 // isAlwaysTrue reports whether a condition holds for every callback. A
