@@ -7,17 +7,15 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/assignd/assignd/config"
-	"github.com/assignd/assignd/internal/testkit"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 )
 
@@ -139,7 +137,7 @@ func TestUpdaterDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Start()
-	waitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 2 })
+	testkit.WaitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 2 })
 	if err := u.Enqueue(accept(1)); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("enqueue after applied: %v, want ErrDuplicate", err)
 	}
@@ -170,7 +168,7 @@ func TestUpdaterDuplicateMapIsPruned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 100 })
+	testkit.WaitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 100 })
 	advance(2 * time.Minute)
 	up := accept(1000)
 	up.Received = clock()
@@ -209,7 +207,7 @@ func TestUpdaterQueueFull(t *testing.T) {
 	// A refused update is not remembered: the fallback or a redelivery may
 	// bring it back.
 	u.Start()
-	waitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 2 })
+	testkit.WaitFor(t, func() bool { return metricValue(t, reg, "assignd_reservation_updates_total", nil) == 2 })
 	if err := u.Enqueue(accept(2)); err != nil {
 		t.Fatalf("enqueue after the queue drained: %v", err)
 	}
@@ -425,40 +423,6 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
-}
-
-// lagMeter measures, until the test ends, how late timers fire on this
-// machine: the bound on how far a wall-clock observation can trail the
-// moment it observes.
-func lagMeter(t *testing.T) func() time.Duration {
-	stop := make(chan struct{})
-	var worst atomic.Int64
-	go func() {
-		const tick = 5 * time.Millisecond
-		for {
-			start := time.Now()
-			select {
-			case <-stop:
-				return
-			case <-time.After(tick):
-			}
-			if lag := int64(time.Since(start) - tick); lag > worst.Load() {
-				worst.Store(lag)
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop) })
-	return func() time.Duration { return time.Duration(worst.Load()) }
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(end) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // TestDefaultsAreConfigs holds New's defaults equal to the environment's,

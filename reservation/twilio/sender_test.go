@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/assignd/assignd/config"
+	"github.com/assignd/assignd/internal/testkit"
 	"github.com/assignd/assignd/policy"
 	"github.com/assignd/assignd/reservation"
 )
@@ -616,7 +617,7 @@ func TestRESTFaults(t *testing.T) {
 		{name: "503 until the deadline", rt: 1 * time.Second, steps: []reply{{status: 503, code: 20503, message: "Service Unavailable"}},
 			outcome: reservation.ResultExpired, code: 20503},
 	}
-	lag := lagMeter(t)
+	lag := testkit.LagMeter(t)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := reservation.Options{AttemptTimeout: attemptTimeout, ReservationTimeout: c.rt, SafetyMargin: 500 * time.Millisecond,

@@ -63,7 +63,7 @@ func randomRun(t *testing.T, total int, arrivals time.Duration, overHTTP bool) {
 	// machine: slack, plus the worst timer lateness seen during the run,
 	// allows for that.
 	const slack = 100 * time.Millisecond
-	lag := lagMeter(t)
+	lag := testkit.LagMeter(t)
 	rt, margin, attemptTimeout := 1500*time.Millisecond, 200*time.Millisecond, 60*time.Millisecond
 	if overHTTP {
 		// Loopback HTTP under the race detector on two cores takes tens of
@@ -331,40 +331,6 @@ func shutdown(t *testing.T, u *reservation.Updater) {
 	defer cancel()
 	if err := u.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
-	}
-}
-
-// lagMeter measures, until the test ends, how late timers fire on this
-// machine: the bound on how far a wall-clock observation can trail the
-// moment it observes.
-func lagMeter(t *testing.T) func() time.Duration {
-	stop := make(chan struct{})
-	var worst atomic.Int64
-	go func() {
-		const tick = 5 * time.Millisecond
-		for {
-			start := time.Now()
-			select {
-			case <-stop:
-				return
-			case <-time.After(tick):
-			}
-			if lag := int64(time.Since(start) - tick); lag > worst.Load() {
-				worst.Store(lag)
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop) })
-	return func() time.Duration { return time.Duration(worst.Load()) }
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(end) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
